@@ -1,0 +1,17 @@
+/*
+ * backend.c — the posix backend's vtable: required operations only.
+ */
+#include "posix.h"
+
+const backend_t backend_default = {
+	.version = BACKEND_VERSION,
+	.name = "posix",
+	.init = posix_init,
+	.reserve = posix_reserve,
+	.commit = posix_commit,
+	.decommit = posix_decommit,
+	.purge = posix_purge,
+	.unmap = posix_unmap,
+	.advise_hugepage = NULL,
+	.current_node = NULL,
+};

@@ -1,0 +1,26 @@
+/*
+ * posix.h — the generic mmap backend's operations, exposed so that other
+ * POSIX backends (numa, mte) reuse them and override only what differs.
+ * Contracts are those of core/backend.h.
+ */
+#ifndef STRATA_BACKEND_POSIX_H
+#define STRATA_BACKEND_POSIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+
+int posix_init(backend_info_t *info);
+/* mmap with extra protection flags (PROT_MTE for the mte backend). */
+int posix_reserve_prot(size_t size, size_t align, int extra_prot,
+                       void **addr);
+int posix_reserve(size_t size, size_t align,
+                  const backend_placement_t *placement, void **addr);
+int posix_commit(void *addr, size_t size);
+int posix_decommit(void *addr, size_t size);
+int posix_purge(void *addr, size_t size, backend_purge_t how,
+                bool *is_zeroed);
+int posix_unmap(void *addr, size_t size);
+
+#endif

@@ -1,0 +1,417 @@
+/*
+ * api.c — the strata_* entry points: fast paths inline here, everything
+ * else in the *_slow functions below them.
+ *
+ * strata_malloc hit (x86-64, gcc -O2): size check, class table load, TLS
+ * cache load, counter compare, pop, low-water update — about 20
+ * instructions, no call, no lock.  strata_free hit: two pagemap loads, one
+ * flags test, a sentinel-guarded double-free check and a push.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "arena.h"
+#include "init.h"
+#include "pagemap.h"
+#include "report.h"
+#include "sizeclass.h"
+#include "strata.h"
+#include "tag.h"
+#include "tcache.h"
+#include "tsd.h"
+
+#define FLAG_LG_ALIGN_MASK 0x3f
+#define FLAG_ZERO STRATA_MALLOCX_ZERO
+#define FLAG_TCACHE_NONE STRATA_MALLOCX_TCACHE_NONE
+#define FLAG_ARENA_SHIFT 20
+
+/* ---- sizes and classes ---- */
+
+/* Class serving size bytes aligned to align (a power of two), or -1 when
+ * no class can (too big).  Small classes are multiples of every power of
+ * two up to their spacing, so rounding the size up to the alignment is
+ * enough below a page; above it, the run itself is aligned. */
+static int class_for(size_t size, size_t align) {
+	if (size > SC_SIZE_MAX || align > SC_SIZE_MAX / 2)
+		return -1;
+	if (align > 8)
+		size = align_up(size, align);
+	if (size > SC_SIZE_MAX)
+		return -1;
+	if (align > page_bytes && size <= SC_SMALL_MAX)
+		return (int)SC_NSMALL;
+	return (int)sc_index(size);
+}
+
+/* ---- allocation ---- */
+
+static void *alloc_from_arena(arena_t *a, unsigned ind, size_t align,
+                              bool zero) {
+	if (sc_is_small(ind))
+		return arena_malloc_small(a, ind, zero);
+	return arena_malloc_large(a, ind, align, zero);
+}
+
+static arena_t *arena_for_flags(tsd_t *tsd, int flags) {
+	unsigned field = (unsigned)flags >> FLAG_ARENA_SHIFT;
+	if (field == 0)
+		return tsd->arena;
+	return field - 1 < ARENAS_MAX ? arena_get(field - 1) : NULL;
+}
+
+static bool uses_tcache(const tsd_t *tsd, int flags) {
+	return tsd->tcache != &tcache_disabled &&
+	       (flags & (FLAG_TCACHE_NONE | ~((1 << FLAG_ARENA_SHIFT) - 1))) == 0;
+}
+
+/* Pop from the cache or fill it; NULL when the class is not cached. */
+static void *alloc_cached(tsd_t *tsd, unsigned ind) {
+	tcache_t *tc = tsd->tcache;
+	if (ind >= tcache_nbins)
+		return NULL;
+	tcache_bin_t *bin = &tc->bins[ind];
+	if (bin->ncached != 0) {
+		void *p = bin->stack[--bin->ncached];
+		if (bin->ncached < bin->low_water)
+			bin->low_water = bin->ncached;
+		return p;
+	}
+	return sc_is_small(ind) ? tcache_alloc_small_fill(tc, ind) : NULL;
+}
+
+static tsd_t *tsd_ready(void) {
+	if (malloc_init() != 0)
+		return NULL;
+	tsd_t *tsd = tsd_get();
+	if (unlikely(tsd->state == TSD_UNINIT) && tsd_slow_init(tsd) != 0)
+		return NULL;
+	if (tsd->arena == NULL)
+		tsd->arena = arena_get(0);
+	return tsd;
+}
+
+static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
+	tsd_t *tsd = tsd_ready();
+	int ind = class_for(size, align);
+	if (tsd == NULL || ind < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	arena_t *a = arena_for_flags(tsd, flags);
+	if (a == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	bool zero = (flags & FLAG_ZERO) != 0;
+	void *p = NULL;
+	if (uses_tcache(tsd, flags) && align <= page_bytes) {
+		p = alloc_cached(tsd, (unsigned)ind);
+		if (p != NULL && zero)
+			memset(p, 0, sc_usable_size((unsigned)ind));
+	}
+	if (p == NULL)
+		p = alloc_from_arena(a, (unsigned)ind, align, zero);
+	if (p == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	tsd->allocated_bytes += sc_usable_size((unsigned)ind);
+	if (tsd->allocated_bytes >= tsd->next_event_bytes)
+		tsd_event(tsd);
+	return p;
+}
+
+void *strata_malloc(size_t size) {
+	if (likely(size <= SC_SMALL_MAX)) {
+		unsigned ind = sc_small_index[(size + 7) >> 3];
+		tsd_t *tsd = tsd_get();
+		tcache_bin_t *bin = &tsd->tcache->bins[ind];
+		uint64_t allocated = tsd->allocated_bytes + sc_small_size[ind];
+		if (likely(bin->ncached != 0 &&
+		           allocated < tsd->next_event_bytes)) {
+			void *p = bin->stack[--bin->ncached];
+			if (bin->ncached < bin->low_water)
+				bin->low_water = bin->ncached;
+			tsd->allocated_bytes = allocated;
+			return p;
+		}
+	}
+	return alloc_slow(size, 0, 0);
+}
+
+void *strata_calloc(size_t count, size_t size) {
+	size_t bytes;
+	if (unlikely(__builtin_mul_overflow(count, size, &bytes))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return alloc_slow(bytes, 0, FLAG_ZERO);
+}
+
+void *strata_mallocx(size_t size, int flags) {
+	size_t lg_align = (size_t)flags & FLAG_LG_ALIGN_MASK;
+	if (lg_align >= sizeof(size_t) * 8 - 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return alloc_slow(size, (size_t)1 << lg_align & ~(size_t)1, flags);
+}
+
+static void *aligned_or_null(size_t align, size_t size) {
+	if (!is_pow2(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return alloc_slow(size, align, 0);
+}
+
+int strata_posix_memalign(void **out, size_t align, size_t size) {
+	if (!is_pow2(align) || align < sizeof(void *))
+		return EINVAL;
+	int saved = errno;
+	void *p = alloc_slow(size, align, 0);
+	errno = saved;
+	if (p == NULL)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+void *strata_aligned_alloc(size_t align, size_t size) {
+	return aligned_or_null(align, size);
+}
+
+/* glibc's memalign rounds an alignment that is not a power of two up. */
+void *strata_memalign(size_t align, size_t size) {
+	if (align > SC_SIZE_MAX / 2) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!is_pow2(align))
+		align = align <= 1 ? 1 : (size_t)1 << lg_ceil(align);
+	return alloc_slow(size, align, 0);
+}
+
+void *strata_valloc(size_t size) {
+	if (malloc_init() != 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return alloc_slow(size, page_bytes, 0);
+}
+
+void *strata_pvalloc(size_t size) {
+	if (malloc_init() != 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (size > SC_SIZE_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return alloc_slow(align_up(size == 0 ? 1 : size, page_bytes),
+	                  page_bytes, 0);
+}
+
+/* ---- deallocation ---- */
+
+static _Noreturn void report_not_ours(const void *ptr) {
+	report_bad_pointer("free of", ptr,
+	                   "not a live block of this allocator (invalid or "
+	                   "double free)");
+}
+
+static run_t *run_of_start(const void *ptr, pm_entry_t e) {
+	run_t *run = pm_desc(e);
+	if (!(e & PM_SLAB) && (const void *)run->addr != ptr)
+		report_bad_pointer("free of", ptr,
+		                   "points inside a block, not at its start");
+	return run;
+}
+
+/* Push onto the cache, flushing half when full; false when not cached. */
+static bool dalloc_cached(tsd_t *tsd, void *ptr, unsigned ind) {
+	if (ind >= tcache_nbins)
+		return false;
+	tcache_bin_t *bin = &tsd->tcache->bins[ind];
+	if (bin->stack[(int)bin->ncached - 1] == ptr)
+		report_bad_pointer("double free of", ptr,
+		                   "block is already free");
+	if (bin->ncached == bin->ncached_max)
+		tcache_flush_bin(tsd->tcache, ind, bin->ncached_max / 2);
+	bin->stack[bin->ncached++] = ptr;
+	return true;
+}
+
+static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
+	if (ptr == NULL)
+		return;
+	if (e == 0)
+		report_not_ours(ptr);
+	run_t *run = run_of_start(ptr, e);
+	unsigned ind = pm_ind(e);
+	tsd_t *tsd = tsd_ready();
+	bool cacheable = tsd != NULL && !(e & PM_NO_TCACHE) &&
+	                 uses_tcache(tsd, flags & FLAG_TCACHE_NONE);
+	if (!cacheable || !dalloc_cached(tsd, ptr, ind)) {
+		if (e & PM_SLAB)
+			arena_dalloc_small(run, ptr);
+		else
+			arena_dalloc_large(run);
+	}
+	if (tsd != NULL)
+		tsd->deallocated_bytes += sc_usable_size(ind);
+}
+
+static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
+	if (likely((e & (PM_SLAB | PM_NO_TCACHE)) == PM_SLAB)) {
+		unsigned ind = pm_ind(e);
+		tsd_t *tsd = tsd_get();
+		tcache_bin_t *bin = &tsd->tcache->bins[ind];
+		if (likely(bin->ncached < bin->ncached_max &&
+		           bin->stack[(int)bin->ncached - 1] != ptr)) {
+			bin->stack[bin->ncached++] = ptr;
+			tsd->deallocated_bytes += sc_small_size[ind];
+			return;
+		}
+	}
+	free_slow(ptr, e, 0);
+}
+
+void strata_free(void *ptr) {
+	free_impl(ptr, pagemap_lookup(tag_strip(ptr)));
+}
+
+void strata_dallocx(void *ptr, int flags) {
+	if (flags & FLAG_TCACHE_NONE) {
+		free_slow(ptr, pagemap_lookup(tag_strip(ptr)), flags);
+		return;
+	}
+	strata_free(ptr);
+}
+
+/* Sized frees check the size against the block's class: a mismatch is a
+ * caller bug that would otherwise corrupt the size accounting. */
+static void sized_free(void *ptr, size_t size, size_t align, int flags) {
+	if (ptr == NULL)
+		return;
+	pm_entry_t e = pagemap_lookup(tag_strip(ptr));
+	int ind = class_for(size, align);
+	if (e != 0 && (ind < 0 || sc_usable_size((unsigned)ind) !=
+	                              sc_usable_size(pm_ind(e))))
+		report_bad_pointer("sized free of", ptr,
+		                   "size does not match the allocation");
+	if (flags & FLAG_TCACHE_NONE)
+		free_slow(ptr, e, flags);
+	else
+		free_impl(ptr, e);
+}
+
+void strata_sdallocx(void *ptr, size_t size, int flags) {
+	size_t lg_align = (size_t)flags & FLAG_LG_ALIGN_MASK;
+	sized_free(ptr, size, lg_align ? (size_t)1 << lg_align : 0, flags);
+}
+
+void strata_free_sized(void *ptr, size_t size) { sized_free(ptr, size, 0, 0); }
+
+void strata_free_aligned_sized(void *ptr, size_t align, size_t size) {
+	sized_free(ptr, size, align, 0);
+}
+
+/* ---- sizes ---- */
+
+size_t strata_malloc_usable_size(const void *ptr) {
+	if (ptr == NULL)
+		return 0;
+	pm_entry_t e = pagemap_lookup(tag_strip(ptr));
+	return e == 0 ? 0 : sc_usable_size(pm_ind(e));
+}
+
+size_t strata_sallocx(const void *ptr, int flags) {
+	(void)flags;
+	return strata_malloc_usable_size(ptr);
+}
+
+size_t strata_nallocx(size_t size, int flags) {
+	if (malloc_init() != 0)
+		return 0;
+	size_t lg_align = (size_t)flags & FLAG_LG_ALIGN_MASK;
+	int ind = class_for(size, lg_align ? (size_t)1 << lg_align : 0);
+	return ind < 0 ? 0 : sc_usable_size((unsigned)ind);
+}
+
+/* ---- realloc ---- */
+
+static void *realloc_move(void *ptr, size_t old_usize, size_t size,
+                          size_t align, int flags) {
+	void *p = alloc_slow(size, align, flags & ~FLAG_ZERO);
+	if (p == NULL)
+		return NULL; /* the old block stays valid */
+	memcpy(p, ptr, old_usize < size ? old_usize : size);
+	if (flags & FLAG_ZERO && size > old_usize)
+		memset((char *)p + old_usize, 0,
+		       sc_usable_size(pm_ind(pagemap_lookup(tag_strip(p)))) -
+		           old_usize);
+	strata_free(ptr);
+	return p;
+}
+
+static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
+	pm_entry_t e = pagemap_lookup(tag_strip(ptr));
+	if (e == 0)
+		report_bad_pointer("realloc of", ptr,
+		                   "not a live block of this allocator");
+	int ind = class_for(size, align);
+	if (ind < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	unsigned old_ind = pm_ind(e);
+	size_t old_usize = sc_usable_size(old_ind);
+	if ((unsigned)ind == old_ind && (addr_of(ptr) & (align - 1)) == 0)
+		return ptr;
+	if (!(e & PM_SLAB) && !sc_is_small((unsigned)ind) &&
+	    (addr_of(ptr) & (align - 1)) == 0 &&
+	    arena_resize_large_in_place(run_of_start(ptr, e), (unsigned)ind)) {
+		size_t usize = sc_usable_size((unsigned)ind);
+		tsd_t *tsd = tsd_get();
+		tsd->allocated_bytes += usize;
+		tsd->deallocated_bytes += old_usize;
+		if (flags & FLAG_ZERO && usize > old_usize)
+			memset((char *)ptr + old_usize, 0, usize - old_usize);
+		return ptr;
+	}
+	return realloc_move(ptr, old_usize, size, align, flags);
+}
+
+void *strata_realloc(void *ptr, size_t size) {
+	if (ptr == NULL)
+		return strata_malloc(size);
+	if (size == 0) { /* glibc's behaviour: free, return NULL */
+		strata_free(ptr);
+		return NULL;
+	}
+	return realloc_impl(ptr, size, 1, 0);
+}
+
+void *strata_reallocarray(void *ptr, size_t count, size_t size) {
+	size_t bytes;
+	if (__builtin_mul_overflow(count, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return strata_realloc(ptr, bytes);
+}
+
+void *strata_rallocx(void *ptr, size_t size, int flags) {
+	size_t lg_align = (size_t)flags & FLAG_LG_ALIGN_MASK;
+	if (ptr == NULL)
+		return strata_mallocx(size, flags);
+	return realloc_impl(ptr, size == 0 ? 1 : size, (size_t)1 << lg_align,
+	                    flags);
+}
+
+#ifdef STRATA_DROP_IN
+#include "override.h"
+#endif

@@ -1,0 +1,318 @@
+/*
+ * arena.c — the arena table, large and huge runs, manual arenas.
+ */
+#include "arena.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "base.h"
+#include "pagemap.h"
+#include "run_list.h"
+
+_Atomic(arena_t *) arenas[ARENAS_MAX];
+unsigned narenas_auto;
+atomic_uint narenas_total;
+static mutex_t arenas_lock = MUTEX_INITIALIZER("arenas");
+static atomic_uint next_auto;
+/* Destroyed manual arenas, kept for reuse by the next create. */
+static arena_t *spare_arenas[ARENAS_MAX];
+static unsigned nspare_arenas;
+
+static void arena_init(arena_t *a, unsigned index,
+                       const backend_placement_t *placement) {
+	memset(a, 0, sizeof(*a));
+	a->index = index;
+	a->dirty_decay_ms = a->muzzy_decay_ms = -2;
+	extents_init(&a->extents, placement);
+	for (unsigned i = 0; i < SC_NSMALL; i++)
+		mutex_init(&a->bins[i].lock, "bin");
+}
+
+/* Caller holds arenas_lock. */
+static arena_t *arena_new(unsigned index, const backend_placement_t *pl) {
+	arena_t *a = nspare_arenas != 0 ? spare_arenas[--nspare_arenas]
+	                                : base_alloc(sizeof(*a), CACHELINE_BYTES);
+	if (a == NULL)
+		return NULL;
+	/* A recycled arena keeps its bins' spare descriptors. */
+	run_t *spares[SC_NSMALL];
+	for (unsigned i = 0; i < SC_NSMALL; i++)
+		spares[i] = a->bins[i].spare_descs;
+	arena_init(a, index, pl);
+	for (unsigned i = 0; i < SC_NSMALL; i++)
+		a->bins[i].spare_descs = spares[i];
+	atomic_store_explicit(&arenas[index], a, memory_order_release);
+	return a;
+}
+
+int arenas_boot(unsigned narenas) {
+	if (narenas == 0)
+		narenas = 1;
+	if (narenas > ARENAS_MAX / 2)
+		narenas = ARENAS_MAX / 2;
+	narenas_auto = narenas;
+	atomic_store(&narenas_total, narenas);
+	backend_placement_t placement = { .node = -1 };
+	mutex_lock(&arenas_lock);
+	arena_t *a0 = arena_new(0, &placement);
+	mutex_unlock(&arenas_lock);
+	return a0 == NULL ? ENOMEM : 0;
+}
+
+arena_t *arena_get(unsigned i) {
+	arena_t *a = atomic_load_explicit(&arenas[i], memory_order_acquire);
+	if (likely(a != NULL) || i >= narenas_auto)
+		return a;
+	mutex_lock(&arenas_lock);
+	a = atomic_load_explicit(&arenas[i], memory_order_relaxed);
+	if (a == NULL) {
+		backend_placement_t placement = { .node = -1 };
+		a = arena_new(i, &placement);
+	}
+	mutex_unlock(&arenas_lock);
+	return a;
+}
+
+arena_t *arena_choose_auto(void) {
+	unsigned i = atomic_fetch_add(&next_auto, 1) % narenas_auto;
+	arena_t *a = arena_get(i);
+	return a != NULL ? a : arena_get(0);
+}
+
+static int placement_check(const backend_placement_t *pl) {
+	if (pl->tier < 0 || pl->tier > 31 ||
+	    !(pages_info.tier_mask & (1u << pl->tier)))
+		return ENOTSUP;
+	if (pl->node != -1 && (!pages_has_cap(BACKEND_CAP_NUMA) ||
+	                       pl->node < 0 ||
+	                       (unsigned)pl->node >= pages_info.node_count))
+		return ENOTSUP;
+	if (pl->policy == 2 /* interleave */ && !pages_has_cap(BACKEND_CAP_NUMA))
+		return ENOTSUP;
+	if (pl->is_tagged && !pages_has_cap(BACKEND_CAP_TAGGING))
+		return ENOTSUP;
+	return 0;
+}
+
+int arena_create_manual(const backend_placement_t *placement,
+                        long dirty_decay_ms, long muzzy_decay_ms,
+                        unsigned *index) {
+	int err = placement_check(placement);
+	if (err != 0)
+		return err;
+	mutex_lock(&arenas_lock);
+	unsigned i = narenas_auto;
+	while (i < ARENAS_MAX &&
+	       atomic_load_explicit(&arenas[i], memory_order_relaxed) != NULL)
+		i++;
+	arena_t *a = i < ARENAS_MAX ? arena_new(i, placement) : NULL;
+	if (a != NULL) {
+		a->is_manual = true;
+		a->dirty_decay_ms = dirty_decay_ms;
+		a->muzzy_decay_ms = muzzy_decay_ms;
+		if (i >= atomic_load(&narenas_total))
+			atomic_store(&narenas_total, i + 1);
+		*index = i;
+	}
+	mutex_unlock(&arenas_lock);
+	return a != NULL ? 0 : i >= ARENAS_MAX ? EAGAIN : ENOMEM;
+}
+
+/* Give every slab descriptor of a bin back to its spare list. */
+static void bin_discard(bin_t *bin) {
+	run_t *lists[] = { bin->cur, bin->nonfull, bin->full };
+	bin->cur = bin->nonfull = bin->full = NULL;
+	for (unsigned l = 0; l < ARRAY_LEN(lists); l++) {
+		run_t *run = lists[l];
+		while (run != NULL) {
+			run_t *next = l == 0 ? NULL : run->next;
+			pagemap_set(addr_of(run->addr), run->bytes >> lg_page, 0);
+			run_list_push(&bin->spare_descs, run);
+			run = next;
+		}
+	}
+	bin->stats = (bin_stats_t){ 0 };
+}
+
+int arena_destroy(unsigned index) {
+	if (index >= ARENAS_MAX)
+		return EINVAL;
+	mutex_lock(&arenas_lock);
+	arena_t *a = atomic_load_explicit(&arenas[index], memory_order_relaxed);
+	if (a == NULL || !a->is_manual ||
+	    atomic_load(&a->nthreads) != 0) {
+		mutex_unlock(&arenas_lock);
+		return a != NULL && a->is_manual ? EBUSY : EINVAL;
+	}
+	atomic_store_explicit(&arenas[index], NULL, memory_order_release);
+	for (unsigned i = 0; i < SC_NSMALL; i++)
+		bin_discard(&a->bins[i]);
+	while (a->large_runs != NULL) {
+		run_t *run = run_list_pop(&a->large_runs);
+		pagemap_set(addr_of(run->addr), 1, 0);
+		run_list_push(&a->spare_run_descs, run);
+	}
+	while (a->huge_runs != NULL) {
+		run_t *run = run_list_pop(&a->huge_runs);
+		pagemap_set(addr_of(run->addr), 1, 0);
+		pages_unmap(run->addr, run->bytes);
+		run_list_push(&a->spare_run_descs, run);
+	}
+	extents_release_all(&a->extents);
+	spare_arenas[nspare_arenas++] = a;
+	mutex_unlock(&arenas_lock);
+	return 0;
+}
+
+/* ---- large and huge ---- */
+
+static run_t *run_desc_get(arena_t *a) {
+	run_t *run = run_list_pop(&a->spare_run_descs);
+	return run != NULL ? run : base_alloc(sizeof(run_t), CACHELINE_BYTES);
+}
+
+static uint64_t run_flags(const arena_t *a) {
+	return a->is_manual ? PM_NO_TCACHE : 0;
+}
+
+static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
+                               size_t align) {
+	if (align < CHUNK_BYTES)
+		align = CHUNK_BYTES;
+	char *addr = pages_reserve(usize, align, &a->extents.placement);
+	if (addr == NULL)
+		return NULL;
+	mutex_lock(&a->extents.lock);
+	run_t *run = run_desc_get(a);
+	if (run == NULL ||
+	    pagemap_set(addr_of(addr), 1, pm_make(run, ind, run_flags(a))) != 0) {
+		if (run != NULL)
+			run_list_push(&a->spare_run_descs, run);
+		mutex_unlock(&a->extents.lock);
+		pages_unmap(addr, usize);
+		return NULL;
+	}
+	*run = (run_t){ .addr = addr, .bytes = usize, .arena = a, .ind = ind,
+		        .kind = RUN_HUGE };
+	run_list_push(&a->huge_runs, run);
+	a->large.huge_nmalloc++;
+	a->large.huge_allocated_bytes += usize;
+	mutex_unlock(&a->extents.lock);
+	return addr; /* a fresh reservation reads as zero */
+}
+
+void *arena_malloc_large(arena_t *a, unsigned ind, size_t align, bool zero) {
+	size_t usize = sc_usable_size(ind);
+	if (usize > CHUNK_BYTES || align > CHUNK_BYTES)
+		return arena_malloc_huge(a, ind, usize, align);
+	size_t npages = usize >> lg_page;
+	size_t align_pages = align > page_bytes ? align >> lg_page : 1;
+	chunk_t *chunk;
+	bool is_zeroed = false;
+	mutex_lock(&a->extents.lock);
+	run_t *run = run_desc_get(a);
+	char *addr = run == NULL ? NULL
+	                         : extents_alloc(&a->extents, npages, align_pages,
+	                                         &chunk, &is_zeroed);
+	if (addr != NULL &&
+	    pagemap_set(addr_of(addr), 1, pm_make(run, ind, run_flags(a))) != 0) {
+		extents_free(&a->extents, chunk, addr, npages);
+		addr = NULL;
+	}
+	if (addr == NULL) {
+		if (run != NULL)
+			run_list_push(&a->spare_run_descs, run);
+		mutex_unlock(&a->extents.lock);
+		return NULL;
+	}
+	*run = (run_t){ .addr = addr, .bytes = usize, .arena = a,
+		        .chunk = chunk, .ind = ind, .kind = RUN_LARGE };
+	run_list_push(&a->large_runs, run);
+	a->large.nmalloc++;
+	a->large.allocated_bytes += usize;
+	mutex_unlock(&a->extents.lock);
+	if (zero && !is_zeroed)
+		memset(addr, 0, usize);
+	return addr;
+}
+
+void arena_dalloc_large(run_t *run) {
+	arena_t *a = run->arena;
+	mutex_lock(&a->extents.lock);
+	pagemap_set(addr_of(run->addr), 1, 0);
+	if (run->kind == RUN_HUGE) {
+		run_list_remove(&a->huge_runs, run);
+		a->large.huge_ndalloc++;
+		a->large.huge_allocated_bytes -= run->bytes;
+	} else {
+		run_list_remove(&a->large_runs, run);
+		extents_free(&a->extents, run->chunk, run->addr,
+		             run->bytes >> lg_page);
+		a->large.ndalloc++;
+		a->large.allocated_bytes -= run->bytes;
+	}
+	char *addr = run->addr;
+	size_t bytes = run->bytes;
+	bool is_huge = run->kind == RUN_HUGE;
+	run_list_push(&a->spare_run_descs, run);
+	mutex_unlock(&a->extents.lock);
+	if (is_huge)
+		pages_unmap(addr, bytes);
+}
+
+bool arena_resize_large_in_place(run_t *run, unsigned ind) {
+	size_t usize = sc_usable_size(ind);
+	if (run->kind != RUN_LARGE || usize > CHUNK_BYTES)
+		return false;
+	arena_t *a = run->arena;
+	size_t old_pages = run->bytes >> lg_page, new_pages = usize >> lg_page;
+	bool ok = true;
+	mutex_lock(&a->extents.lock);
+	if (new_pages > old_pages)
+		ok = extents_grow(&a->extents, run->chunk, run->addr, old_pages,
+		                  new_pages - old_pages);
+	else if (new_pages < old_pages)
+		extents_free(&a->extents, run->chunk,
+		             run->addr + (new_pages << lg_page),
+		             old_pages - new_pages);
+	if (ok) {
+		a->large.allocated_bytes += usize;
+		a->large.allocated_bytes -= run->bytes;
+		run->bytes = usize;
+		run->ind = ind;
+		pagemap_set(addr_of(run->addr), 1,
+		            pm_make(run, ind, run_flags(a)));
+	}
+	mutex_unlock(&a->extents.lock);
+	return ok;
+}
+
+/* ---- fork ---- */
+
+static void arenas_for_each_lock(void (*fn)(mutex_t *)) {
+	unsigned n = atomic_load(&narenas_total);
+	for (unsigned i = 0; i < n; i++) {
+		arena_t *a = atomic_load(&arenas[i]);
+		if (a == NULL)
+			continue;
+		for (unsigned b = 0; b < SC_NSMALL; b++)
+			fn(&a->bins[b].lock);
+		fn(&a->extents.lock);
+	}
+}
+
+void arenas_prefork(void) {
+	mutex_prefork(&arenas_lock);
+	arenas_for_each_lock(mutex_prefork);
+}
+
+void arenas_postfork_parent(void) {
+	arenas_for_each_lock(mutex_postfork_parent);
+	mutex_postfork_parent(&arenas_lock);
+}
+
+void arenas_postfork_child(void) {
+	arenas_for_each_lock(mutex_postfork_child);
+	mutex_postfork_child(&arenas_lock);
+}

@@ -1,0 +1,98 @@
+/*
+ * arena.h — arenas: one bin per small class, large and huge runs, stats.
+ *
+ * An arena owns chunks (its extents_t) and serves three kinds of request:
+ *   small   regions of a slab, through the class's bin (bin lock);
+ *   large   a page run inside a chunk (extents lock);
+ *   huge    beyond a chunk: a mapping of its own (extents lock for the list).
+ * Lock order: bin -> extents -> base/pagemap.  Automatic arenas
+ * (0 .. narenas_auto-1) are made on first use; manual arenas come from
+ * strata_arena_create with their own placement and never feed a tcache.
+ */
+#ifndef STRATA_ARENA_H
+#define STRATA_ARENA_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "extent.h"
+#include "sizeclass.h"
+#include "sync.h"
+#include "util.h"
+
+#define ARENAS_MAX 4096u
+
+typedef struct bin_stats {
+	uint64_t nmalloc, ndalloc; /* regions handed out / taken back */
+	uint64_t nfills, nflushes; /* tcache batches */
+	uint64_t nslabs_created;
+	size_t curregs, curslabs;
+} bin_stats_t;
+
+typedef struct bin {
+	mutex_t lock;
+	run_t *cur;      /* slab regions are taken from first */
+	run_t *nonfull;  /* other slabs with a free region */
+	run_t *full;     /* slabs with none (kept for arena destroy) */
+	run_t *spare_descs;
+	bin_stats_t stats;
+} CACHE_ALIGNED bin_t;
+
+typedef struct large_stats {
+	uint64_t nmalloc, ndalloc;
+	size_t allocated_bytes;
+	uint64_t huge_nmalloc, huge_ndalloc;
+	size_t huge_allocated_bytes;
+} large_stats_t;
+
+typedef struct arena {
+	unsigned index;
+	bool is_manual;
+	long dirty_decay_ms, muzzy_decay_ms;
+	extents_t extents;  /* lock also covers huge list, large stats */
+	run_t *large_runs;  /* live large runs */
+	run_t *huge_runs;   /* live huge runs */
+	run_t *spare_run_descs;
+	large_stats_t large;
+	atomic_uint nthreads;
+	bin_t bins[SC_NSMALL];
+} arena_t;
+
+extern HIDDEN _Atomic(arena_t *) arenas[ARENAS_MAX];
+extern HIDDEN unsigned narenas_auto;
+extern HIDDEN atomic_uint narenas_total;
+
+HIDDEN int arenas_boot(unsigned narenas);
+/* Arena i, creating it if it is automatic and missing; NULL on failure. */
+HIDDEN arena_t *arena_get(unsigned i);
+/* 0 or errno (ENOTSUP placement, EAGAIN table full, ENOMEM). */
+HIDDEN int arena_create_manual(const backend_placement_t *placement,
+                               long dirty_decay_ms, long muzzy_decay_ms,
+                               unsigned *index);
+HIDDEN int arena_destroy(unsigned index);
+/* Next automatic arena, round-robin. */
+HIDDEN arena_t *arena_choose_auto(void);
+
+/* Up to n regions of class ind into out[]; returns how many (0: OOM). */
+HIDDEN unsigned arena_fill_small(arena_t *a, unsigned ind, void **out,
+                                 unsigned n);
+/* Return n regions of class ind whose runs belong to arena a's bin. */
+HIDDEN void arena_dalloc_small_batch(arena_t *a, unsigned ind,
+                                     void *const *ptrs, run_t *const *runs,
+                                     unsigned n);
+HIDDEN void *arena_malloc_small(arena_t *a, unsigned ind, bool zero);
+HIDDEN void arena_dalloc_small(run_t *run, void *ptr);
+/* Large or huge allocation of class ind aligned to align (>= page). */
+HIDDEN void *arena_malloc_large(arena_t *a, unsigned ind, size_t align,
+                                bool zero);
+HIDDEN void arena_dalloc_large(run_t *run);
+/* Grow or shrink a large run in place to class ind; true on success. */
+HIDDEN bool arena_resize_large_in_place(run_t *run, unsigned ind);
+
+HIDDEN void arenas_prefork(void);
+HIDDEN void arenas_postfork_parent(void);
+HIDDEN void arenas_postfork_child(void);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * base.c — the metadata bump allocator.
+ */
+#include "base.h"
+
+#include "pages.h"
+#include "sync.h"
+
+#define BASE_REGION_BYTES ((size_t)2 << 20)
+
+static mutex_t base_lock = MUTEX_INITIALIZER("base");
+static char *base_cursor, *base_end;
+static size_t base_mapped, base_allocated;
+
+static int base_grow(size_t need) {
+	size_t bytes = align_up(need > BASE_REGION_BYTES ? need
+	                                                   : BASE_REGION_BYTES,
+	                        page_bytes);
+	backend_placement_t placement = { .node = -1 };
+	char *region = pages_reserve(bytes, page_bytes, &placement);
+	if (region == NULL)
+		return -1;
+	base_cursor = region;
+	base_end = region + bytes;
+	base_mapped += bytes;
+	return 0;
+}
+
+void *base_alloc(size_t size, size_t align) {
+	mutex_lock(&base_lock);
+	char *p = base_cursor == NULL
+	              ? NULL
+	              : (char *)align_up(addr_of(base_cursor), align);
+	if (p == NULL || p + size > base_end) {
+		if (base_grow(size + align) != 0) {
+			mutex_unlock(&base_lock);
+			return NULL;
+		}
+		p = (char *)align_up(addr_of(base_cursor), align);
+	}
+	base_cursor = p + size;
+	base_allocated += size;
+	mutex_unlock(&base_lock);
+	return p; /* fresh mappings read as zero and are never reused */
+}
+
+size_t base_mapped_bytes(void) { return base_mapped; }
+size_t base_allocated_bytes(void) { return base_allocated; }
+void base_prefork(void) { mutex_prefork(&base_lock); }
+void base_postfork_parent(void) { mutex_postfork_parent(&base_lock); }
+void base_postfork_child(void) { mutex_postfork_child(&base_lock); }

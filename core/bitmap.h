@@ -1,0 +1,84 @@
+/*
+ * bitmap.h — word-array bit operations for slab region maps and chunk page
+ * maps.  Bit i lives in word i / 64, bit i % 64.  No allocation, no locks.
+ */
+#ifndef STRATA_BITMAP_H
+#define STRATA_BITMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+static inline bool bitmap_get(const uint64_t *map, size_t i) {
+	return (map[i >> 6] >> (i & 63)) & 1;
+}
+static inline void bitmap_set(uint64_t *map, size_t i) {
+	map[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+static inline void bitmap_clear(uint64_t *map, size_t i) {
+	map[i >> 6] &= ~((uint64_t)1 << (i & 63));
+}
+
+/* Mask of bits [lo, hi) within one word, 0 <= lo < hi <= 64. */
+static inline uint64_t bitmap_word_mask(unsigned lo, unsigned hi) {
+	uint64_t upto = hi == 64 ? ~(uint64_t)0 : (((uint64_t)1 << hi) - 1);
+	return upto & ~(((uint64_t)1 << lo) - 1);
+}
+
+/* Set or clear bits [start, start + n). */
+static inline void bitmap_assign_range(uint64_t *map, size_t start, size_t n,
+                                       bool value) {
+	size_t end = start + n;
+	while (start < end) {
+		size_t w = start >> 6;
+		unsigned lo = (unsigned)(start & 63);
+		unsigned hi = (end - (w << 6)) >= 64 ? 64 : (unsigned)(end & 63);
+		uint64_t m = bitmap_word_mask(lo, hi);
+		map[w] = value ? (map[w] | m) : (map[w] & ~m);
+		start = (w + 1) << 6;
+	}
+}
+
+/* True when any bit in [start, start + n) is set. */
+static inline bool bitmap_any_in_range(const uint64_t *map, size_t start,
+                                       size_t n) {
+	size_t end = start + n;
+	while (start < end) {
+		size_t w = start >> 6;
+		unsigned lo = (unsigned)(start & 63);
+		unsigned hi = (end - (w << 6)) >= 64 ? 64 : (unsigned)(end & 63);
+		if (map[w] & bitmap_word_mask(lo, hi))
+			return true;
+		start = (w + 1) << 6;
+	}
+	return false;
+}
+
+/* Index of the first bit >= start equal to value, or nbits if none. */
+static inline size_t bitmap_find(const uint64_t *map, size_t nbits,
+                                 size_t start, bool value) {
+	while (start < nbits) {
+		size_t w = start >> 6;
+		uint64_t word = value ? map[w] : ~map[w];
+		word &= ~(uint64_t)0 << (start & 63);
+		if (word != 0) {
+			size_t i = (w << 6) + (size_t)__builtin_ctzll(word);
+			return i < nbits ? i : nbits;
+		}
+		start = (w + 1) << 6;
+	}
+	return nbits;
+}
+
+static inline size_t bitmap_count(const uint64_t *map, size_t nbits) {
+	size_t n = 0;
+	for (size_t w = 0; w < (nbits + 63) / 64; w++) {
+		uint64_t word = map[w];
+		if ((w + 1) * 64 > nbits)
+			word &= bitmap_word_mask(0, (unsigned)(nbits & 63));
+		n += (size_t)__builtin_popcountll(word);
+	}
+	return n;
+}
+
+#endif

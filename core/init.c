@@ -1,0 +1,103 @@
+/*
+ * init.c — boot sequence and fork handlers.
+ *
+ * Boot runs under init_lock on the first call of any entry point: options,
+ * backend probe, size classes, arena 0.  Registration with libc that may
+ * itself call malloc (pthread_atfork, atexit) happens after the allocator
+ * is marked ready, so such a nested call is served normally.
+ */
+#include "init.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "base.h"
+#include "conf.h"
+#include "pages.h"
+#include "pagemap.h"
+#include "report.h"
+#include "sizeclass.h"
+#include "stats.h"
+#include "tcache.h"
+#include "tsd.h"
+
+atomic_bool malloc_is_booted;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread bool is_booting;
+
+static unsigned default_narenas(void) {
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return ncpus > 0 ? 4u * (unsigned)ncpus : 4u;
+}
+
+static int boot(void) {
+	conf_boot();
+	int err = pages_boot();
+	if (err != 0) {
+		report_line("backend '", pages_backend_name(),
+		            "' failed to initialise", (char *)NULL);
+		return err;
+	}
+	sizeclass_boot();
+	tcache_boot(opt.tcache ? opt.tcache_max : 0);
+	if ((err = tsd_boot()) != 0)
+		return err;
+	return arenas_boot(opt.narenas != 0 ? opt.narenas : default_narenas());
+}
+
+static void prefork(void) {
+	if (!atomic_load(&malloc_is_booted))
+		return;
+	arenas_prefork();
+	tcache_prefork();
+	pagemap_prefork();
+	base_prefork();
+}
+
+static void postfork_parent(void) {
+	if (!atomic_load(&malloc_is_booted))
+		return;
+	base_postfork_parent();
+	pagemap_postfork_parent();
+	tcache_postfork_parent();
+	arenas_postfork_parent();
+}
+
+static void postfork_child(void) {
+	if (!atomic_load(&malloc_is_booted))
+		return;
+	base_postfork_child();
+	pagemap_postfork_child();
+	tcache_postfork_child(tsd_get()->tcache);
+	arenas_postfork_child();
+}
+
+static void register_with_libc(void) {
+	pthread_atfork(prefork, postfork_parent, postfork_child);
+	if (opt.stats_print)
+		atexit(stats_print_at_exit);
+}
+
+int malloc_init_slow(void) {
+	if (is_booting)
+		return ENOMEM; /* a libc call inside boot asked for memory */
+	pthread_mutex_lock(&init_lock);
+	if (atomic_load(&malloc_is_booted)) {
+		pthread_mutex_unlock(&init_lock);
+		return 0;
+	}
+	is_booting = true;
+	int err = boot();
+	is_booting = false;
+	if (err == 0)
+		atomic_store_explicit(&malloc_is_booted, true,
+		                      memory_order_release);
+	pthread_mutex_unlock(&init_lock);
+	if (err != 0)
+		return ENOMEM;
+	register_with_libc();
+	return 0;
+}

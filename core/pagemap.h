@@ -1,0 +1,75 @@
+/*
+ * pagemap.h — address -> run descriptor, for free() and sallocx().
+ *
+ * A two-level radix tree keyed by page number (address >> lg_page, tag
+ * bits stripped first).  The root is a static array; a leaf covers 2^18
+ * pages and is mapped on first use.  free() finds its metadata in two
+ * dependent loads: root slot, then leaf entry.  An entry packs
+ *   bits 0..47  the run descriptor's address (8-byte aligned),
+ *   bit 0       PM_SLAB: the run is a slab of small regions,
+ *   bit 1       PM_NO_TCACHE: the run belongs to a manual arena, whose
+ *               memory never sits in a thread cache,
+ *   bits 48..63 the size class index.
+ * Every page of a slab is registered (a pointer anywhere in it finds it);
+ * only the first page of a large or huge run is (free takes the start).
+ * 0 means "not strata's".  Writers hold their arena's lock; readers take
+ * no lock.
+ */
+#ifndef STRATA_PAGEMAP_H
+#define STRATA_PAGEMAP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pages.h"
+#include "util.h"
+
+#define PAGEMAP_ADDR_BITS 48u
+#define PAGEMAP_LEAF_BITS 18u
+/* Enough root slots for the smallest page size (4 KiB). */
+#define PAGEMAP_ROOT_LEN ((size_t)1 << (PAGEMAP_ADDR_BITS - 12 - PAGEMAP_LEAF_BITS))
+
+#define PM_SLAB ((uint64_t)1)
+#define PM_NO_TCACHE ((uint64_t)2)
+#define PM_FLAG_MASK ((uint64_t)7)
+#define PM_IND_SHIFT 48u
+
+typedef uint64_t pm_entry_t;
+
+extern HIDDEN _Atomic(pm_entry_t *) pagemap_root[PAGEMAP_ROOT_LEN];
+
+static ALWAYS_INLINE pm_entry_t pagemap_lookup(uintptr_t addr) {
+	uintptr_t key = addr >> lg_page;
+	uintptr_t slot = key >> PAGEMAP_LEAF_BITS;
+	if (unlikely(slot >= PAGEMAP_ROOT_LEN))
+		return 0;
+	pm_entry_t *leaf =
+	    atomic_load_explicit(&pagemap_root[slot], memory_order_acquire);
+	if (unlikely(leaf == NULL))
+		return 0;
+	return __atomic_load_n(&leaf[key & (((uintptr_t)1 << PAGEMAP_LEAF_BITS) - 1)],
+	                       __ATOMIC_RELAXED);
+}
+
+static inline void *pm_desc(pm_entry_t e) {
+	return (void *)(uintptr_t)((e & (((uint64_t)1 << PM_IND_SHIFT) - 1)) &
+	                           ~PM_FLAG_MASK);
+}
+static inline unsigned pm_ind(pm_entry_t e) {
+	return (unsigned)(e >> PM_IND_SHIFT);
+}
+static inline pm_entry_t pm_make(const void *desc, unsigned ind,
+                                 uint64_t flags) {
+	return (uint64_t)(uintptr_t)desc | ((uint64_t)ind << PM_IND_SHIFT) |
+	       flags;
+}
+
+/* Set (or, with entry 0, clear) npages entries from addr.  ENOMEM when a
+ * leaf could not be mapped; nothing is changed then. */
+HIDDEN int pagemap_set(uintptr_t addr, size_t npages, pm_entry_t entry);
+HIDDEN void pagemap_prefork(void);
+HIDDEN void pagemap_postfork_parent(void);
+HIDDEN void pagemap_postfork_child(void);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * pages.h — the core's only door to the backend.
+ *
+ * pages_boot() asks the backend to probe the machine once; the geometry it
+ * reports (page size, hugepage size, nodes, capabilities) is published here
+ * as plain globals, read without locks afterwards.  Every other module gets
+ * memory from the OS through these functions, which also keep the
+ * process-wide mapped-bytes count.  All sizes are multiples of page_bytes.
+ */
+#ifndef STRATA_PAGES_H
+#define STRATA_PAGES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "util.h"
+
+/* Filled by pages_boot(), constant afterwards. */
+extern HIDDEN backend_info_t pages_info;
+extern HIDDEN size_t page_bytes;
+extern HIDDEN unsigned lg_page;
+/* Bytes currently reserved from the backend (chunks, huge, metadata). */
+extern HIDDEN atomic_size_t pages_mapped_bytes;
+
+/* 0 or the backend's errno value. */
+HIDDEN int pages_boot(void);
+HIDDEN const char *pages_backend_name(void);
+static inline bool pages_has_cap(unsigned cap) {
+	return (pages_info.caps & cap) != 0;
+}
+
+/* NULL on failure (never sets errno: callers decide what to report). */
+HIDDEN void *pages_reserve(size_t size, size_t align,
+                           const backend_placement_t *placement);
+HIDDEN void pages_unmap(void *addr, size_t size);
+/* 0 or errno.  *is_zeroed: the range now reads as zero. */
+HIDDEN int pages_purge(void *addr, size_t size, backend_purge_t how,
+                       bool *is_zeroed);
+HIDDEN int pages_commit(void *addr, size_t size);
+HIDDEN int pages_decommit(void *addr, size_t size);
+/* No-op (returning ENOTSUP) without BACKEND_CAP_HUGEPAGE. */
+HIDDEN int pages_advise_hugepage(void *addr, size_t size, bool want);
+/* Node the calling thread runs on; 0 without BACKEND_CAP_NUMA. */
+HIDDEN unsigned pages_current_node(void);
+
+#endif /* STRATA_PAGES_H */

@@ -1,0 +1,67 @@
+/*
+ * stats.c — aggregation and the text form of strata_stats_print.
+ */
+#include "stats.h"
+
+#include <string.h>
+
+#include "base.h"
+#include "init.h"
+#include "pages.h"
+
+void stats_arena_read(arena_t *a, stats_arena_t *out) {
+	for (unsigned i = 0; i < SC_NSMALL; i++) {
+		bin_t *bin = &a->bins[i];
+		mutex_lock(&bin->lock);
+		bin_stats_t b = bin->stats;
+		mutex_unlock(&bin->lock);
+		out->bins[i].nmalloc += b.nmalloc;
+		out->bins[i].ndalloc += b.ndalloc;
+		out->bins[i].nfills += b.nfills;
+		out->bins[i].nflushes += b.nflushes;
+		out->bins[i].nslabs_created += b.nslabs_created;
+		out->bins[i].curregs += b.curregs;
+		out->bins[i].curslabs += b.curslabs;
+		out->small_allocated_bytes += b.curregs * sc_small_size[i];
+		out->small_nmalloc += b.nmalloc;
+		out->small_ndalloc += b.ndalloc;
+	}
+	mutex_lock(&a->extents.lock);
+	out->large_allocated_bytes += a->large.allocated_bytes +
+	                              a->large.huge_allocated_bytes;
+	out->large_nmalloc += a->large.nmalloc + a->large.huge_nmalloc;
+	out->large_ndalloc += a->large.ndalloc + a->large.huge_ndalloc;
+	out->active_bytes += (a->extents.active_pages << lg_page) +
+	                     a->large.huge_allocated_bytes;
+	out->dirty_bytes += a->extents.dirty_pages << lg_page;
+	out->muzzy_bytes += a->extents.muzzy_pages << lg_page;
+	out->mapped_bytes += a->extents.nchunks * CHUNK_BYTES +
+	                     a->large.huge_allocated_bytes;
+	mutex_unlock(&a->extents.lock);
+	out->nthreads += atomic_load(&a->nthreads);
+}
+
+void stats_totals_read(stats_totals_t *out) {
+	memset(out, 0, sizeof(*out));
+	if (!atomic_load(&malloc_is_booted))
+		return;
+	unsigned n = atomic_load(&narenas_total);
+	stats_arena_t sum;
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned i = 0; i < n; i++) {
+		arena_t *a = atomic_load(&arenas[i]);
+		if (a != NULL) {
+			stats_arena_read(a, &sum);
+			out->narenas++;
+		}
+	}
+	out->allocated_bytes = sum.small_allocated_bytes +
+	                       sum.large_allocated_bytes;
+	out->active_bytes = sum.active_bytes;
+	out->dirty_bytes = sum.dirty_bytes;
+	out->muzzy_bytes = sum.muzzy_bytes;
+	out->metadata_bytes = base_mapped_bytes();
+	out->resident_bytes = sum.active_bytes + sum.dirty_bytes +
+	                      out->metadata_bytes;
+	out->mapped_bytes = atomic_load(&pages_mapped_bytes);
+}

@@ -1,0 +1,43 @@
+/*
+ * util.h — small inline helpers shared by every core module: branch hints,
+ * visibility, power-of-two arithmetic.  No state, no OS calls.
+ */
+#ifndef STRATA_UTIL_H
+#define STRATA_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define HIDDEN __attribute__((visibility("hidden")))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
+#define CACHELINE_BYTES 64
+#define CACHE_ALIGNED __attribute__((aligned(CACHELINE_BYTES)))
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Round x up / down to a multiple of align (a power of two). */
+static inline size_t align_up(size_t x, size_t align) {
+	return (x + align - 1) & ~(align - 1);
+}
+static inline size_t align_down(size_t x, size_t align) {
+	return x & ~(align - 1);
+}
+static inline uintptr_t addr_of(const void *p) { return (uintptr_t)p; }
+static inline void *ptr_add(void *p, size_t bytes) {
+	return (char *)p + bytes;
+}
+static inline int is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+/* floor(log2(x)) for x > 0. */
+static inline unsigned lg_floor(size_t x) {
+	return (unsigned)(63 - __builtin_clzll((unsigned long long)x));
+}
+/* ceil(log2(x)) for x > 0. */
+static inline unsigned lg_ceil(size_t x) {
+	return x <= 1 ? 0 : lg_floor(x - 1) + 1;
+}
+
+#endif /* STRATA_UTIL_H */
