@@ -1,0 +1,38 @@
+/*
+ * fake_backend.h — a backend for tests: real memory (mmap), a page size of
+ * the test's choosing (4, 16 or 64 KiB), failures on demand, counters, and
+ * strict checks of the contract's preconditions (a violation aborts with
+ * a message naming it).  Lazily purged memory is scribbled over, so code
+ * that relies on its contents fails visibly.
+ *
+ * Configuration is read by init() from the environment, so that a test
+ * binary can be run under several page sizes by meson:
+ *   STRATA_FAKE_PAGE=16384   page size reported (default 4096)
+ *   STRATA_FAKE_NODES=3      nodes reported, with BACKEND_CAP_NUMA
+ * and may be changed by the test at any time through the functions below.
+ */
+#ifndef STRATA_FAKE_BACKEND_H
+#define STRATA_FAKE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+
+typedef struct fake_counters {
+	unsigned long reserve_calls, reserve_failures;
+	unsigned long unmap_calls, purge_lazy_calls, purge_eager_calls;
+	unsigned long commit_calls, decommit_calls, hugepage_calls;
+	size_t reserved_bytes; /* currently reserved */
+} fake_counters_t;
+
+/* Every reserve fails from now on (true) or succeeds again (false). */
+void fake_fail_reserve(bool fail);
+/* The next n reserves succeed, then every one fails. */
+void fake_fail_reserve_after(unsigned long n);
+/* EAGER purges report is_zeroed = false (like a file-backed tier). */
+void fake_set_purge_zeroes(bool zeroes);
+fake_counters_t fake_counters(void);
+size_t fake_page_bytes(void);
+
+#endif

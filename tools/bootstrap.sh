@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what building and testing strata needs, from Debian's archive.
+# Idempotent: packages already present are not fetched again.
+#   tools/bootstrap.sh            build + test dependencies
+#   tools/bootstrap.sh --run      only what tools/run.sh needs
+set -euo pipefail
+
+run_only=0
+[ "${1:-}" = "--run" ] && run_only=1
+
+packages=(meson ninja-build pkg-config gcc libc6-dev time)
+if [ "$run_only" = 0 ]; then
+	packages+=(
+		g++ clang libcriterion-dev python3 git coreutils gawk gzip tar
+		binutils valgrind libnuma-dev
+	)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+[ "${#missing[@]}" = 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+echo "bootstrap: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
