@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "base.h"
+#include "background.h"
+#include "conf.h"
+#include "memlimit.h"
 #include "pagemap.h"
 #include "run_list.h"
 
@@ -23,7 +26,11 @@ static void arena_init(arena_t *a, unsigned index,
                        const backend_placement_t *placement) {
 	memset(a, 0, sizeof(*a));
 	a->index = index;
-	a->dirty_decay_ms = a->muzzy_decay_ms = -2;
+	a->dirty_decay_ms = opt.dirty_decay_ms;
+	a->muzzy_decay_ms = opt.muzzy_decay_ms;
+	uint64_t now = decay_now_ns();
+	decay_init(&a->decay_dirty, a->dirty_decay_ms, now);
+	decay_init(&a->decay_muzzy, a->muzzy_decay_ms, now);
 	extents_init(&a->extents, placement);
 	for (unsigned i = 0; i < SC_NSMALL; i++)
 		mutex_init(&a->bins[i].lock, "bin");
@@ -109,8 +116,10 @@ int arena_create_manual(const backend_placement_t *placement,
 	arena_t *a = i < ARENAS_MAX ? arena_new(i, placement) : NULL;
 	if (a != NULL) {
 		a->is_manual = true;
-		a->dirty_decay_ms = dirty_decay_ms;
-		a->muzzy_decay_ms = muzzy_decay_ms;
+		if (dirty_decay_ms != -2)
+			arena_set_decay_ms(a, false, dirty_decay_ms);
+		if (muzzy_decay_ms != -2)
+			arena_set_decay_ms(a, true, muzzy_decay_ms);
 		if (i >= atomic_load(&narenas_total))
 			atomic_store(&narenas_total, i + 1);
 		*index = i;
@@ -157,6 +166,7 @@ int arena_destroy(unsigned index) {
 		run_t *run = run_list_pop(&a->huge_runs);
 		pagemap_set(addr_of(run->addr), 1, 0);
 		pages_unmap(run->addr, run->bytes);
+		atomic_fetch_sub(&memlimit_huge_bytes, run->bytes);
 		run_list_push(&a->spare_run_descs, run);
 	}
 	extents_release_all(&a->extents);
@@ -180,6 +190,11 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
                                size_t align) {
 	if (align < CHUNK_BYTES)
 		align = CHUNK_BYTES;
+	if (memlimit_would_exceed_hard(usize)) {
+		arena_decay(a, true);
+		if (memlimit_would_exceed_hard(usize))
+			return NULL;
+	}
 	char *addr = pages_reserve(usize, align, &a->extents.placement);
 	if (addr == NULL)
 		return NULL;
@@ -196,6 +211,7 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
 	*run = (run_t){ .addr = addr, .bytes = usize, .arena = a, .ind = ind,
 		        .kind = RUN_HUGE };
 	run_list_push(&a->huge_runs, run);
+	atomic_fetch_add(&memlimit_huge_bytes, usize);
 	a->large.huge_nmalloc++;
 	a->large.huge_allocated_bytes += usize;
 	mutex_unlock(&a->extents.lock);
@@ -257,8 +273,12 @@ void arena_dalloc_large(run_t *run) {
 	bool is_huge = run->kind == RUN_HUGE;
 	run_list_push(&a->spare_run_descs, run);
 	mutex_unlock(&a->extents.lock);
-	if (is_huge)
+	if (is_huge) {
 		pages_unmap(addr, bytes);
+		atomic_fetch_sub(&memlimit_huge_bytes, bytes);
+	} else {
+		arena_after_free(a);
+	}
 }
 
 bool arena_resize_large_in_place(run_t *run, unsigned ind) {
@@ -286,6 +306,67 @@ bool arena_resize_large_in_place(run_t *run, unsigned ind) {
 	}
 	mutex_unlock(&a->extents.lock);
 	return ok;
+}
+
+/* ---- decay ---- */
+
+void arena_decay(arena_t *a, bool force_all) {
+	extents_t *ex = &a->extents;
+	mutex_lock(&ex->lock);
+	uint64_t now = decay_now_ns();
+	size_t keep = force_all ? 0
+	                        : decay_limit(&a->decay_dirty, now, ex->dirty_pages);
+	if (ex->dirty_pages > keep && (force_all || a->dirty_decay_ms >= 0))
+		extents_purge(ex, ex->dirty_pages - keep, false, force_all,
+		              opt.retain);
+	decay_purged(&a->decay_dirty, ex->dirty_pages);
+	keep = force_all ? 0
+	                 : decay_limit(&a->decay_muzzy, now, ex->muzzy_pages);
+	if (ex->muzzy_pages > keep && (force_all || a->muzzy_decay_ms >= 0))
+		extents_purge(ex, ex->muzzy_pages - keep, true, force_all,
+		              opt.retain);
+	decay_purged(&a->decay_muzzy, ex->muzzy_pages);
+	mutex_unlock(&ex->lock);
+}
+
+uint64_t arena_decay_deadline(arena_t *a) {
+	mutex_lock(&a->extents.lock);
+	uint64_t d = decay_deadline_ns(&a->decay_dirty, a->extents.dirty_pages);
+	uint64_t m = decay_deadline_ns(&a->decay_muzzy, a->extents.muzzy_pages);
+	mutex_unlock(&a->extents.lock);
+	return d < m ? d : m;
+}
+
+int arena_set_decay_ms(arena_t *a, bool is_muzzy, long ms) {
+	if (ms < -1)
+		return EINVAL;
+	mutex_lock(&a->extents.lock);
+	if (is_muzzy) {
+		a->muzzy_decay_ms = ms;
+		decay_init(&a->decay_muzzy, ms, decay_now_ns());
+	} else {
+		a->dirty_decay_ms = ms;
+		decay_init(&a->decay_dirty, ms, decay_now_ns());
+	}
+	mutex_unlock(&a->extents.lock);
+	background_wake();
+	return 0;
+}
+
+void arena_after_free(arena_t *a) {
+	if (a->dirty_decay_ms == 0 || a->muzzy_decay_ms == 0)
+		arena_decay(a, false);
+	else
+		background_notify();
+}
+
+void arenas_purge_all(void) {
+	unsigned n = atomic_load(&narenas_total);
+	for (unsigned i = 0; i < n; i++) {
+		arena_t *a = atomic_load(&arenas[i]);
+		if (a != NULL)
+			arena_decay(a, true);
+	}
 }
 
 /* ---- fork ---- */

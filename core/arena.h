@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decay.h"
 #include "extent.h"
 #include "sizeclass.h"
 #include "sync.h"
@@ -51,7 +52,8 @@ typedef struct arena {
 	unsigned index;
 	bool is_manual;
 	long dirty_decay_ms, muzzy_decay_ms;
-	extents_t extents;  /* lock also covers huge list, large stats */
+	extents_t extents;  /* lock also covers huge list, large stats, decay */
+	decay_t decay_dirty, decay_muzzy;
 	run_t *large_runs;  /* live large runs */
 	run_t *huge_runs;   /* live huge runs */
 	run_t *spare_run_descs;
@@ -90,6 +92,18 @@ HIDDEN void *arena_malloc_large(arena_t *a, unsigned ind, size_t align,
 HIDDEN void arena_dalloc_large(run_t *run);
 /* Grow or shrink a large run in place to class ind; true on success. */
 HIDDEN bool arena_resize_large_in_place(run_t *run, unsigned ind);
+
+/* Purge what the decay curves say is due (everything with force_all).
+ * Takes the extents lock; never called with a bin lock held. */
+HIDDEN void arena_decay(arena_t *a, bool force_all);
+/* Earliest time arena_decay could purge something; DECAY_NEVER if none. */
+HIDDEN uint64_t arena_decay_deadline(arena_t *a);
+/* 0 or EINVAL; -1 disables, 0 purges at once. */
+HIDDEN int arena_set_decay_ms(arena_t *a, bool is_muzzy, long ms);
+/* Purge every arena down to nothing eligible (mem_limit_soft, ctl). */
+HIDDEN void arenas_purge_all(void);
+/* After pages became dirty: purge now (decay 0) or tell the purger. */
+HIDDEN void arena_after_free(arena_t *a);
 
 HIDDEN void arenas_prefork(void);
 HIDDEN void arenas_postfork_parent(void);

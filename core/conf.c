@@ -25,7 +25,11 @@ conf_t opt = {
 	.muzzy_decay_ms = 10000,
 	.stats_print = false,
 	.stats_print_opts = "",
-	.junk_free = false,
+	.background_thread = true,
+	.max_background_threads = 1,
+	.retain = true,
+	.mem_limit_soft = 0,
+	.mem_limit_hard = 0,
 };
 
 enum conf_kind { CONF_BOOL, CONF_UNSIGNED, CONF_SIZE, CONF_LONG, CONF_STRING };
@@ -52,7 +56,15 @@ static const conf_key_t conf_keys[] = {
 	{ "stats_print", CONF_BOOL, &opt.stats_print, 0, 0, 0, true },
 	{ "stats_print_opts", CONF_STRING, opt.stats_print_opts, 0, 0,
 	  sizeof(opt.stats_print_opts), true },
-	{ "junk_free", CONF_BOOL, &opt.junk_free, 0, 0, 0, false },
+	{ "background_thread", CONF_BOOL, &opt.background_thread, 0, 0, 0,
+	  true },
+	{ "max_background_threads", CONF_UNSIGNED, &opt.max_background_threads,
+	  1, 1, 0, true },
+	{ "retain", CONF_BOOL, &opt.retain, 0, 0, 0, true },
+	{ "mem_limit_soft", CONF_SIZE, &opt.mem_limit_soft, 0, 1LL << 50, 0,
+	  false },
+	{ "mem_limit_hard", CONF_SIZE, &opt.mem_limit_hard, 0, 1LL << 50, 0,
+	  false },
 };
 
 const char *conf_compiled_default(void) { return STRATA_CONF_DEFAULT; }

@@ -26,7 +26,11 @@ typedef struct conf {
 	long muzzy_decay_ms;
 	bool stats_print;       /* print statistics at exit */
 	char stats_print_opts[16];
-	bool junk_free;         /* fill freed blocks (debugging aid) */
+	bool background_thread; /* purge on a schedule while idle */
+	unsigned max_background_threads;
+	bool retain;            /* keep purged address space for reuse */
+	size_t mem_limit_soft;  /* bytes; 0: none */
+	size_t mem_limit_hard;
 } conf_t;
 
 extern HIDDEN conf_t opt;

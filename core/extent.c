@@ -7,9 +7,17 @@
 
 #include "base.h"
 #include "bitmap.h"
+#include "memlimit.h"
 #include "pages.h"
 
+atomic_size_t extents_charged_pages;
+
 size_t chunk_pages(void) { return CHUNK_BYTES >> lg_page; }
+
+static void charge(ptrdiff_t npages) {
+	atomic_fetch_add_explicit(&extents_charged_pages, (size_t)npages,
+	                          memory_order_relaxed);
+}
 
 void extents_init(extents_t *ex, const backend_placement_t *placement) {
 	memset(ex, 0, sizeof(*ex));
@@ -67,7 +75,19 @@ static size_t chunk_find_run(const chunk_t *c, size_t npages,
 	return c->npages;
 }
 
+/* Under mem_limit_hard, a new chunk first costs this arena its purgeable
+ * pages; if that is not enough, it is refused. */
+static bool chunk_admitted(extents_t *ex) {
+	if (!memlimit_would_exceed_hard(CHUNK_BYTES))
+		return true;
+	extents_purge(ex, ex->dirty_pages, false, true, true);
+	extents_purge(ex, ex->muzzy_pages, true, true, true);
+	return !memlimit_would_exceed_hard(CHUNK_BYTES);
+}
+
 static chunk_t *chunk_create(extents_t *ex) {
+	if (!chunk_admitted(ex))
+		return NULL;
 	chunk_t *c = ex->spare_descs;
 	if (c != NULL)
 		ex->spare_descs = c->next;
@@ -95,6 +115,8 @@ static void chunk_destroy(extents_t *ex, chunk_t *c) {
 	ex->nchunks--;
 	ex->dirty_pages -= c->ndirty_pages;
 	ex->muzzy_pages -= c->nmuzzy_pages;
+	charge(-(ptrdiff_t)(c->ndirty_pages + c->nmuzzy_pages +
+	                    (c->npages - c->nfree_pages)));
 	pages_unmap(c->addr, CHUNK_BYTES);
 	c->next = ex->spare_descs;
 	ex->spare_descs = c;
@@ -136,6 +158,7 @@ static void take_pages(extents_t *ex, chunk_t *c, size_t start,
 	c->nmuzzy_pages -= (uint32_t)muzzy;
 	ex->dirty_pages -= dirty;
 	ex->muzzy_pages -= muzzy;
+	charge((ptrdiff_t)(npages - dirty - muzzy));
 	c->nfree_pages -= (uint32_t)npages;
 	c->longest_free_pages = longest_free_run(c);
 	ex->active_pages += npages;
@@ -155,13 +178,6 @@ void *extents_alloc(extents_t *ex, size_t npages, size_t align_pages,
 	return c->addr + (start << lg_page);
 }
 
-static bool chunk_is_spare(const extents_t *ex, const chunk_t *self) {
-	for (const chunk_t *c = ex->chunks; c != NULL; c = c->next)
-		if (c != self && c->nfree_pages == c->npages)
-			return false;
-	return true;
-}
-
 void extents_free(extents_t *ex, chunk_t *c, void *addr, size_t npages) {
 	size_t start = (size_t)((char *)addr - c->addr) >> lg_page;
 	bitmap_assign_range(c->alloc_map, start, npages, false);
@@ -171,8 +187,6 @@ void extents_free(extents_t *ex, chunk_t *c, void *addr, size_t npages) {
 	c->nfree_pages += (uint32_t)npages;
 	c->longest_free_pages = longest_free_run(c);
 	ex->active_pages -= npages;
-	if (c->nfree_pages == c->npages && !chunk_is_spare(ex, c))
-		chunk_destroy(ex, c);
 }
 
 bool extents_grow(extents_t *ex, chunk_t *c, void *addr, size_t npages,
@@ -185,6 +199,102 @@ bool extents_grow(extents_t *ex, chunk_t *c, void *addr, size_t npages,
 	bool is_zeroed;
 	take_pages(ex, c, from, extra_pages, &is_zeroed);
 	return true;
+}
+
+/* Purge the pages of state map `from` in [start, start + n) of chunk c. */
+static void purge_range(extents_t *ex, chunk_t *c, size_t start, size_t n,
+                        bool from_muzzy) {
+	bool is_zeroed = false;
+	char *addr = c->addr + (start << lg_page);
+	backend_purge_t how = from_muzzy ? BACKEND_PURGE_EAGER
+	                                 : BACKEND_PURGE_LAZY;
+	if (pages_purge(addr, n << lg_page, how, &is_zeroed) != 0)
+		return;
+	if (from_muzzy) {
+		bitmap_assign_range(c->muzzy_map, start, n, false);
+		c->nmuzzy_pages -= (uint32_t)n;
+		ex->muzzy_pages -= n;
+		ex->purge.eager_calls++;
+		ex->purge.eager_pages += n;
+		charge(-(ptrdiff_t)n);
+	} else {
+		bitmap_assign_range(c->dirty_map, start, n, false);
+		c->ndirty_pages -= (uint32_t)n;
+		ex->dirty_pages -= n;
+		ex->purge.lazy_calls++;
+		ex->purge.lazy_pages += n;
+		if (is_zeroed) { /* the backend could only purge eagerly */
+			charge(-(ptrdiff_t)n);
+		} else {
+			bitmap_assign_range(c->muzzy_map, start, n, true);
+			c->nmuzzy_pages += (uint32_t)n;
+			ex->muzzy_pages += n;
+		}
+	}
+	if (is_zeroed)
+		bitmap_assign_range(c->unzeroed_map, start, n, false);
+}
+
+/* Purge up to budget pages of one chunk; returns pages purged. */
+static size_t purge_chunk(extents_t *ex, chunk_t *c, size_t budget,
+                          bool from_muzzy) {
+	uint64_t *map = from_muzzy ? c->muzzy_map : c->dirty_map;
+	size_t done = 0, i = 0;
+	while (done < budget && i < c->npages) {
+		size_t start = bitmap_find(map, c->npages, i, true);
+		if (start >= c->npages)
+			break;
+		size_t end = bitmap_find(map, c->npages, start, false);
+		size_t n = end - start < budget - done ? end - start
+		                                       : budget - done;
+		purge_range(ex, c, start, n, from_muzzy);
+		done += n;
+		i = start + n;
+	}
+	return done;
+}
+
+static bool chunk_is_clean_and_free(const chunk_t *c) {
+	return c->nfree_pages == c->npages && c->ndirty_pages == 0 &&
+	       c->nmuzzy_pages == 0;
+}
+
+size_t extents_purge(extents_t *ex, size_t npages, bool from_muzzy,
+                     bool split_hugepages, bool retain) {
+	size_t done = 0;
+	bool is_huge = ex->placement.wants_hugepage &&
+	               pages_has_cap(BACKEND_CAP_HUGEPAGE);
+	/* Pass 0: entirely free chunks, whole.  Pass 1: the others. */
+	for (int pass = 0; pass < 2 && done < npages; pass++) {
+		chunk_t *next;
+		for (chunk_t *c = ex->chunks; c != NULL && done < npages;
+		     c = next) {
+			next = c->next;
+			bool is_free = c->nfree_pages == c->npages;
+			if (is_free != (pass == 0))
+				continue;
+			/* A mostly live hugepage stays whole. */
+			if (!is_free && is_huge && !split_hugepages &&
+			    c->nfree_pages * 2 < c->npages)
+				continue;
+			size_t n = purge_chunk(ex, c, npages - done, from_muzzy);
+			if (n != 0 && !is_free && is_huge)
+				ex->purge.hugepages_split++;
+			done += n;
+			if (!retain && chunk_is_clean_and_free(c)) {
+				ex->purge.chunks_unmapped++;
+				chunk_destroy(ex, c);
+			}
+		}
+	}
+	return done;
+}
+
+size_t extents_retained_bytes(const extents_t *ex) {
+	size_t clean_free = 0;
+	for (const chunk_t *c = ex->chunks; c != NULL; c = c->next)
+		clean_free += c->nfree_pages - c->ndirty_pages - c->nmuzzy_pages;
+	return clean_free << lg_page;
 }
 
 void extents_release_all(extents_t *ex) {

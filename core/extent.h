@@ -19,6 +19,7 @@
 #ifndef STRATA_EXTENT_H
 #define STRATA_EXTENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +62,13 @@ typedef struct chunk {
 	uint64_t unzeroed_map[CHUNK_MAP_WORDS];
 } chunk_t;
 
+typedef struct purge_stats {
+	uint64_t lazy_calls, eager_calls;   /* backend purge operations */
+	uint64_t lazy_pages, eager_pages;   /* pages they covered */
+	uint64_t chunks_unmapped;
+	uint64_t hugepages_split;           /* partial purges of a hugepage */
+} purge_stats_t;
+
 typedef struct extents {
 	mutex_t lock;
 	backend_placement_t placement;
@@ -69,7 +77,13 @@ typedef struct extents {
 	size_t nchunks;
 	size_t active_pages; /* allocated pages */
 	size_t dirty_pages, muzzy_pages;
+	purge_stats_t purge;
 } extents_t;
+
+/* Pages counted against mem_limit_*: allocated, dirty and muzzy pages of
+ * every arena (muzzy pages may still be resident until the OS reclaims
+ * them). */
+extern HIDDEN atomic_size_t extents_charged_pages;
 
 HIDDEN void extents_init(extents_t *ex, const backend_placement_t *placement);
 
@@ -78,13 +92,21 @@ HIDDEN void extents_init(extents_t *ex, const backend_placement_t *placement);
  * whether every page reads as zero.  NULL when the backend has no memory. */
 HIDDEN void *extents_alloc(extents_t *ex, size_t npages, size_t align_pages,
                            chunk_t **chunk_out, bool *is_zeroed);
-/* Return a run; its pages become dirty.  A chunk left entirely free is
- * kept as the arena's one spare or given back to the OS. */
+/* Return a run; its pages become dirty (decay purges them later). */
 HIDDEN void extents_free(extents_t *ex, chunk_t *chunk, void *addr,
                          size_t npages);
 /* Try to grow a run in place by extra_pages; true on success. */
 HIDDEN bool extents_grow(extents_t *ex, chunk_t *chunk, void *addr,
                          size_t npages, size_t extra_pages);
+/* Purge up to npages pages: dirty ones lazily (they become muzzy) or,
+ * with from_muzzy, muzzy ones eagerly (they release RSS now).  Entirely
+ * free chunks go first, purged whole; a hugepage-backed chunk that is
+ * mostly live is left alone unless split_hugepages.  A chunk left free
+ * and clean is unmapped unless retain.  Returns the pages purged. */
+HIDDEN size_t extents_purge(extents_t *ex, size_t npages, bool from_muzzy,
+                            bool split_hugepages, bool retain);
+/* Bytes of free, purged address space kept for reuse. */
+HIDDEN size_t extents_retained_bytes(const extents_t *ex);
 /* Unmap every chunk (arena destroy). */
 HIDDEN void extents_release_all(extents_t *ex);
 

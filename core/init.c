@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "background.h"
 #include "base.h"
+#include "decay.h"
 #include "conf.h"
 #include "pages.h"
 #include "pagemap.h"
@@ -42,6 +44,7 @@ static int boot(void) {
 		return err;
 	}
 	sizeclass_boot();
+	decay_boot();
 	tcache_boot(opt.tcache ? opt.tcache_max : 0);
 	if ((err = tsd_boot()) != 0)
 		return err;
@@ -51,6 +54,7 @@ static int boot(void) {
 static void prefork(void) {
 	if (!atomic_load(&malloc_is_booted))
 		return;
+	background_prefork();
 	arenas_prefork();
 	tcache_prefork();
 	pagemap_prefork();
@@ -64,6 +68,7 @@ static void postfork_parent(void) {
 	pagemap_postfork_parent();
 	tcache_postfork_parent();
 	arenas_postfork_parent();
+	background_postfork_parent();
 }
 
 static void postfork_child(void) {
@@ -73,6 +78,7 @@ static void postfork_child(void) {
 	pagemap_postfork_child();
 	tcache_postfork_child(tsd_get()->tcache);
 	arenas_postfork_child();
+	background_postfork_child();
 }
 
 static void register_with_libc(void) {

@@ -63,6 +63,7 @@ static void slab_destroy(arena_t *a, bin_t *bin, run_t *run) {
 	mutex_unlock(&a->extents.lock);
 	bin->stats.curslabs--;
 	run_list_push(&bin->spare_descs, run);
+	arena_after_free(a);
 }
 
 /* A slab to take regions from: the current one, a non-full one, or new. */

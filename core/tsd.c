@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "background.h"
 #include "conf.h"
+#include "memlimit.h"
 
 __thread tsd_t tsd_tls __attribute__((tls_model("initial-exec"))) = {
 	.tcache = &tcache_disabled,
@@ -27,14 +29,17 @@ static void tsd_exit(void *arg) {
 	if (tsd->arena != NULL)
 		atomic_fetch_sub(&tsd->arena->nthreads, 1);
 	tsd->state = TSD_EXITING;
+	background_thread_left();
 }
 
 int tsd_boot(void) { return pthread_key_create(&tsd_key, tsd_exit); }
 
 void tsd_bind_arena(tsd_t *tsd, arena_t *a) {
-	if (tsd->arena != NULL)
-		atomic_fetch_sub(&tsd->arena->nthreads, 1);
-	atomic_fetch_add(&a->nthreads, 1);
+	if (tsd->state == TSD_ACTIVE) {
+		if (tsd->arena != NULL)
+			atomic_fetch_sub(&tsd->arena->nthreads, 1);
+		atomic_fetch_add(&a->nthreads, 1);
+	}
 	tsd->arena = a;
 	bool wants_cache = opt.tcache && !a->is_manual &&
 	                   tsd->state == TSD_ACTIVE;
@@ -62,6 +67,7 @@ int tsd_slow_init(tsd_t *tsd) {
 		return ENOMEM;
 	}
 	tsd->state = TSD_ACTIVE;
+	background_thread_arrived();
 	tsd_bind_arena(tsd, a);
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
 	pthread_setspecific(tsd_key, tsd);
@@ -73,4 +79,8 @@ void tsd_event(tsd_t *tsd) {
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
 	if (tsd->tcache != &tcache_disabled)
 		tcache_gc_step(tsd->tcache);
+	memlimit_check_soft();
+	background_maybe_start();
+	if (!background_is_running() && tsd->arena != NULL)
+		arena_decay(tsd->arena, false);
 }

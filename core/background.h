@@ -1,0 +1,36 @@
+/*
+ * background.h — the background purger.
+ *
+ * One thread that sleeps until the earliest decay deadline of any arena,
+ * purges what is due, and sleeps again, so that an idle process returns
+ * memory without any further malloc call.  On by default
+ * (background_thread:false turns it off).  It is started lazily, from the
+ * periodic thread event of an allocating thread holding no lock — never
+ * during init, so there is no dlsym recursion or init-order hazard.  It
+ * blocks every signal, allocates nothing, exits when no thread known to
+ * strata is left (so it never keeps a process alive), and after fork the
+ * child starts its own again on demand.
+ */
+#ifndef STRATA_BACKGROUND_H
+#define STRATA_BACKGROUND_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+/* Start the thread if it should run and does not; call with no lock held. */
+HIDDEN void background_maybe_start(void);
+/* New purgeable pages: wake the thread if it sleeps without a deadline. */
+HIDDEN void background_notify(void);
+/* A setting changed: recompute the deadline now. */
+HIDDEN void background_wake(void);
+HIDDEN bool background_is_running(void);
+/* Threads known to strata (they allocated at least once), for liveness. */
+HIDDEN void background_thread_arrived(void);
+HIDDEN void background_thread_left(void);
+
+HIDDEN void background_prefork(void);
+HIDDEN void background_postfork_parent(void);
+HIDDEN void background_postfork_child(void);
+
+#endif
