@@ -53,6 +53,17 @@ static arena_t *arena_new(unsigned index, const backend_placement_t *pl) {
 	return a;
 }
 
+/* Automatic arenas: a home node each when there are several, huge pages
+ * wherever the backend offers them (thp:never turns that off). */
+static backend_placement_t auto_placement(unsigned index) {
+	backend_placement_t pl = { .node = -1 };
+	if (pages_info.node_count > 1 && pages_has_cap(BACKEND_CAP_NUMA))
+		pl.node = (int)(index % pages_info.node_count);
+	pl.wants_hugepage = pages_has_cap(BACKEND_CAP_HUGEPAGE) &&
+	                    opt.thp != THP_NEVER;
+	return pl;
+}
+
 int arenas_boot(unsigned narenas) {
 	if (narenas == 0)
 		narenas = 1;
@@ -60,7 +71,7 @@ int arenas_boot(unsigned narenas) {
 		narenas = ARENAS_MAX / 2;
 	narenas_auto = narenas;
 	atomic_store(&narenas_total, narenas);
-	backend_placement_t placement = { .node = -1 };
+	backend_placement_t placement = auto_placement(0);
 	mutex_lock(&arenas_lock);
 	arena_t *a0 = arena_new(0, &placement);
 	mutex_unlock(&arenas_lock);
@@ -74,15 +85,21 @@ arena_t *arena_get(unsigned i) {
 	mutex_lock(&arenas_lock);
 	a = atomic_load_explicit(&arenas[i], memory_order_relaxed);
 	if (a == NULL) {
-		backend_placement_t placement = { .node = -1 };
+		backend_placement_t placement = auto_placement(i);
 		a = arena_new(i, &placement);
 	}
 	mutex_unlock(&arenas_lock);
 	return a;
 }
 
-arena_t *arena_choose_auto(void) {
-	unsigned i = atomic_fetch_add(&next_auto, 1) % narenas_auto;
+arena_t *arena_choose_auto(unsigned node) {
+	unsigned nodes = pages_info.node_count;
+	unsigned turn = atomic_fetch_add(&next_auto, 1);
+	unsigned i = turn % narenas_auto;
+	if (nodes > 1 && narenas_auto >= nodes) {
+		unsigned per_node = narenas_auto / nodes;
+		i = (turn % per_node) * nodes + node % nodes;
+	}
 	arena_t *a = arena_get(i);
 	return a != NULL ? a : arena_get(0);
 }

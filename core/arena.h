@@ -74,8 +74,9 @@ HIDDEN int arena_create_manual(const backend_placement_t *placement,
                                long dirty_decay_ms, long muzzy_decay_ms,
                                unsigned *index);
 HIDDEN int arena_destroy(unsigned index);
-/* Next automatic arena, round-robin. */
-HIDDEN arena_t *arena_choose_auto(void);
+/* Next automatic arena of a node, round-robin.  With several NUMA nodes,
+ * automatic arena i has home node i % node_count. */
+HIDDEN arena_t *arena_choose_auto(unsigned node);
 
 /* Up to n regions of class ind into out[]; returns how many (0: OOM). */
 HIDDEN unsigned arena_fill_small(arena_t *a, unsigned ind, void **out,

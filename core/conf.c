@@ -28,11 +28,14 @@ conf_t opt = {
 	.background_thread = true,
 	.max_background_threads = 1,
 	.retain = true,
+	.thp = THP_DEFAULT,
+	.metadata_thp = false,
 	.mem_limit_soft = 0,
 	.mem_limit_hard = 0,
 };
 
-enum conf_kind { CONF_BOOL, CONF_UNSIGNED, CONF_SIZE, CONF_LONG, CONF_STRING };
+enum conf_kind { CONF_BOOL, CONF_UNSIGNED, CONF_SIZE, CONF_LONG, CONF_STRING,
+	         CONF_ENUM };
 
 typedef struct conf_key {
 	const char *name;
@@ -40,31 +43,50 @@ typedef struct conf_key {
 	void *slot;
 	long long min, max;  /* numeric kinds */
 	size_t string_bytes; /* CONF_STRING */
+	const char *const *choices; /* CONF_ENUM: NULL-terminated, stored as
+	                             * the unsigned index */
 	bool is_jemalloc;    /* same meaning in MALLOC_CONF */
 } conf_key_t;
 
+static const char *const thp_choices[] = { "default", "always", "never",
+	                                   NULL };
+
+#define KEY_BOOL(name, field, is_jemalloc) \
+	{ name, CONF_BOOL, &opt.field, 0, 0, 0, NULL, is_jemalloc }
+#define KEY_NUM(name, kind, field, min, max, is_jemalloc) \
+	{ name, kind, &opt.field, min, max, 0, NULL, is_jemalloc }
+#define KEY_STRING(name, field, is_jemalloc) \
+	{ name, CONF_STRING, opt.field, 0, 0, sizeof(opt.field), NULL, \
+	  is_jemalloc }
+#define KEY_ENUM(name, field, choices, is_jemalloc) \
+	{ name, CONF_ENUM, &opt.field, 0, 0, 0, choices, is_jemalloc }
+#define DECAY_MS_MAX (1LL << 40)
+#define BYTES_MAX (1LL << 50)
+
+/* The last column: MALLOC_CONF may set the key (same meaning as in
+ * jemalloc).  docs/configuration.md lists every key. */
 static const conf_key_t conf_keys[] = {
-	{ "abort_conf", CONF_BOOL, &opt.abort_conf, 0, 0, 0, true },
-	{ "confirm_conf", CONF_BOOL, &opt.confirm_conf, 0, 0, 0, true },
-	{ "narenas", CONF_UNSIGNED, &opt.narenas, 1, 2048, 0, true },
-	{ "tcache", CONF_BOOL, &opt.tcache, 0, 0, 0, true },
-	{ "tcache_max", CONF_SIZE, &opt.tcache_max, 0, 2 << 20, 0, true },
-	{ "dirty_decay_ms", CONF_LONG, &opt.dirty_decay_ms, -1, 1LL << 40, 0,
-	  true },
-	{ "muzzy_decay_ms", CONF_LONG, &opt.muzzy_decay_ms, -1, 1LL << 40, 0,
-	  true },
-	{ "stats_print", CONF_BOOL, &opt.stats_print, 0, 0, 0, true },
-	{ "stats_print_opts", CONF_STRING, opt.stats_print_opts, 0, 0,
-	  sizeof(opt.stats_print_opts), true },
-	{ "background_thread", CONF_BOOL, &opt.background_thread, 0, 0, 0,
-	  true },
-	{ "max_background_threads", CONF_UNSIGNED, &opt.max_background_threads,
-	  1, 1, 0, true },
-	{ "retain", CONF_BOOL, &opt.retain, 0, 0, 0, true },
-	{ "mem_limit_soft", CONF_SIZE, &opt.mem_limit_soft, 0, 1LL << 50, 0,
-	  false },
-	{ "mem_limit_hard", CONF_SIZE, &opt.mem_limit_hard, 0, 1LL << 50, 0,
-	  false },
+	KEY_BOOL("abort_conf", abort_conf, true),
+	KEY_BOOL("confirm_conf", confirm_conf, true),
+	KEY_NUM("narenas", CONF_UNSIGNED, narenas, 1, 2048, true),
+	KEY_BOOL("tcache", tcache, true),
+	KEY_NUM("tcache_max", CONF_SIZE, tcache_max, 0, 2 << 20, true),
+	KEY_NUM("dirty_decay_ms", CONF_LONG, dirty_decay_ms, -1, DECAY_MS_MAX,
+	        true),
+	KEY_NUM("muzzy_decay_ms", CONF_LONG, muzzy_decay_ms, -1, DECAY_MS_MAX,
+	        true),
+	KEY_BOOL("background_thread", background_thread, true),
+	KEY_NUM("max_background_threads", CONF_UNSIGNED,
+	        max_background_threads, 1, 1, true),
+	KEY_BOOL("retain", retain, true),
+	KEY_ENUM("thp", thp, thp_choices, true),
+	KEY_BOOL("metadata_thp", metadata_thp, false),
+	KEY_NUM("mem_limit_soft", CONF_SIZE, mem_limit_soft, 0, BYTES_MAX,
+	        false),
+	KEY_NUM("mem_limit_hard", CONF_SIZE, mem_limit_hard, 0, BYTES_MAX,
+	        false),
+	KEY_BOOL("stats_print", stats_print, true),
+	KEY_STRING("stats_print_opts", stats_print_opts, true),
 };
 
 const char *conf_compiled_default(void) { return STRATA_CONF_DEFAULT; }
@@ -140,6 +162,13 @@ static bool conf_apply(const conf_key_t *k, span_t v) {
 			return false;
 		span_copy(v, k->slot, k->string_bytes);
 		return true;
+	case CONF_ENUM:
+		for (unsigned i = 0; k->choices[i] != NULL; i++)
+			if (span_eq(v, k->choices[i])) {
+				*(unsigned *)k->slot = i;
+				return true;
+			}
+		return false;
 	default:
 		break;
 	}
@@ -173,6 +202,11 @@ static void conf_value_text(const conf_key_t *k, char *buf, size_t cap) {
 	case CONF_STRING:
 		span_copy((span_t){ k->slot, strlen(k->slot) }, buf, cap);
 		return;
+	case CONF_ENUM: {
+		const char *c = k->choices[*(unsigned *)k->slot];
+		span_copy((span_t){ c, strlen(c) }, buf, cap);
+		return;
+	}
 	case CONF_UNSIGNED: n = *(unsigned *)k->slot; break;
 	case CONF_SIZE: n = (long long)*(size_t *)k->slot; break;
 	case CONF_LONG: n = *(long *)k->slot; break;

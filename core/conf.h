@@ -16,6 +16,8 @@
 
 #include "util.h"
 
+enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
+
 typedef struct conf {
 	bool abort_conf;
 	bool confirm_conf;
@@ -29,6 +31,8 @@ typedef struct conf {
 	bool background_thread; /* purge on a schedule while idle */
 	unsigned max_background_threads;
 	bool retain;            /* keep purged address space for reuse */
+	unsigned thp;           /* enum conf_thp: huge pages for arena chunks */
+	bool metadata_thp;      /* metadata on huge pages too */
 	size_t mem_limit_soft;  /* bytes; 0: none */
 	size_t mem_limit_hard;
 } conf_t;

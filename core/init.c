@@ -55,6 +55,7 @@ static void prefork(void) {
 	if (!atomic_load(&malloc_is_booted))
 		return;
 	background_prefork();
+	tsd_prefork();
 	arenas_prefork();
 	tcache_prefork();
 	pagemap_prefork();
@@ -68,6 +69,7 @@ static void postfork_parent(void) {
 	pagemap_postfork_parent();
 	tcache_postfork_parent();
 	arenas_postfork_parent();
+	tsd_postfork_parent();
 	background_postfork_parent();
 }
 
@@ -78,6 +80,7 @@ static void postfork_child(void) {
 	pagemap_postfork_child();
 	tcache_postfork_child(tsd_get()->tcache);
 	arenas_postfork_child();
+	tsd_postfork_child();
 	background_postfork_child();
 }
 

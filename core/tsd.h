@@ -33,6 +33,13 @@ typedef struct tsd {
 	arena_t *arena;
 	uint8_t state;              /* enum tsd_state */
 	bool is_reentrant;          /* inside tsd_slow_init */
+	bool is_auto_arena;         /* arena chosen by strata, not the user */
+	unsigned node;              /* NUMA node the arena choice was made on */
+	/* Registry of live threads (tsd_registry_lock), for statistics. */
+	struct tsd *next, *prev;
+	uint64_t thread_id;         /* OS thread id, for reports */
+	uint64_t rate_mark_bytes;   /* allocated_bytes at the last rate read */
+	uint64_t rate_mark_ns;
 } tsd_t;
 
 extern HIDDEN __thread tsd_t tsd_tls __attribute__((tls_model("initial-exec")));
@@ -46,5 +53,17 @@ HIDDEN int tsd_boot(void);
 HIDDEN void tsd_event(tsd_t *tsd);
 /* Point the thread at arena a (cache off for manual arenas). */
 HIDDEN void tsd_bind_arena(tsd_t *tsd, arena_t *a);
+
+/* Visit every live thread's state under the registry lock.  Counters of
+ * other threads are read with relaxed atomic loads (their owner writes
+ * them plainly; 64-bit loads do not tear on the supported targets). */
+HIDDEN void tsd_for_each(void (*fn)(tsd_t *tsd, void *arg), void *arg);
+static inline uint64_t tsd_read_u64(const uint64_t *counter) {
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+HIDDEN void tsd_prefork(void);
+HIDDEN void tsd_postfork_parent(void);
+HIDDEN void tsd_postfork_child(void);
 
 #endif
