@@ -53,7 +53,7 @@ static int fake_init(backend_info_t *info) {
 	info->node_count = nodes;
 	info->tier_mask = 1u;
 	info->caps = BACKEND_CAP_PURGE_LAZY | BACKEND_CAP_HUGEPAGE |
-	             (nodes > 1 ? BACKEND_CAP_NUMA : 0);
+	             BACKEND_CAP_NUMA;
 	return 0;
 }
 
@@ -74,7 +74,7 @@ static int fake_reserve(size_t size, size_t align,
 	check_range("reserve", NULL, size);
 	if (align < page || (align & (align - 1)) != 0)
 		contract_violation("reserve", NULL, size, "bad alignment");
-	if (pl != NULL && pl->node >= (int)nodes)
+	if (pl != NULL && (pl->node >= (int)nodes || pl->tier != 0))
 		return ENOTSUP;
 	if (!take_success()) {
 		atomic_fetch_add(&count.reserve_failures, 1);
@@ -150,8 +150,10 @@ static int fake_advise_hugepage(void *addr, size_t size, bool want) {
 	return 0;
 }
 
+/* The thread "runs" on node STRATA_FAKE_CPU_NODE (default 0). */
 static int fake_current_node(unsigned *node) {
-	*node = 0;
+	const char *n = getenv("STRATA_FAKE_CPU_NODE");
+	*node = n != NULL ? (unsigned)strtoul(n, NULL, 10) % nodes : 0;
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  * Configuration is read by init() from the environment, so that a test
  * binary can be run under several page sizes by meson:
  *   STRATA_FAKE_PAGE=16384   page size reported (default 4096)
- *   STRATA_FAKE_NODES=3      nodes reported, with BACKEND_CAP_NUMA
+ *   STRATA_FAKE_NODES=3      nodes reported (default 1, always with
+ *                            BACKEND_CAP_NUMA)
+ *   STRATA_FAKE_CPU_NODE=1   node current_node() reports
  * and may be changed by the test at any time through the functions below.
  */
 #ifndef STRATA_FAKE_BACKEND_H

@@ -1,0 +1,209 @@
+/*
+ * contract.c — the backend contract (core/backend.h), checked against the
+ * backend linked in: the fake, and each real backend the build has.
+ * States are checked by their effect: committed memory holds what was
+ * written, an eager purge that says "zeroed" reads as zero, unmapped or
+ * decommitted memory faults, errno is left alone.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "backend.h"
+
+static backend_info_t info;
+static const backend_placement_t any = { .tier = 0, .node = -1 };
+
+static void setup(void) {
+	cr_assert_eq(backend_default.init(&info), 0);
+}
+
+TestSuite(contract, .init = setup, .timeout = 60);
+
+static sigjmp_buf fault_jmp;
+static void on_fault(int sig) {
+	(void)sig;
+	siglongjmp(fault_jmp, 1);
+}
+
+/* True when reading *p faults. */
+static bool read_faults(volatile const char *p) {
+	struct sigaction sa = { .sa_handler = on_fault }, old_segv, old_bus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	bool faulted = true;
+	if (sigsetjmp(fault_jmp, 1) == 0) {
+		(void)*p;
+		faulted = false;
+	}
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return faulted;
+}
+
+Test(contract, declares_its_version_and_name) {
+	cr_assert_geq(backend_default.version, 1);
+	cr_assert_leq(backend_default.version, BACKEND_VERSION);
+	cr_assert_not_null(backend_default.name);
+}
+
+Test(contract, init_reports_a_sane_geometry) {
+	cr_assert_geq(info.page_bytes, 4096);
+	cr_assert_eq(info.page_bytes & (info.page_bytes - 1), 0);
+	if (info.hugepage_bytes != 0) {
+		cr_assert_eq(info.hugepage_bytes & (info.hugepage_bytes - 1), 0);
+		cr_assert_gt(info.hugepage_bytes, info.page_bytes);
+	}
+	cr_assert_geq(info.node_count, 1);
+	cr_assert(info.tier_mask & 1u, "the default tier is always on hand");
+}
+
+Test(contract, optional_operations_are_present_exactly_with_their_bit) {
+	cr_assert_eq(backend_default.advise_hugepage != NULL,
+	             (info.caps & BACKEND_CAP_HUGEPAGE) != 0);
+	cr_assert_eq(backend_default.current_node != NULL,
+	             (info.caps & BACKEND_CAP_NUMA) != 0);
+}
+
+Test(contract, reserve_gives_aligned_zeroed_writable_memory) {
+	size_t aligns[] = { info.page_bytes, 64 * 1024, 2u << 20, 16u << 20 };
+	for (unsigned i = 0; i < sizeof(aligns) / sizeof(aligns[0]); i++) {
+		size_t align = aligns[i] < info.page_bytes ? info.page_bytes
+		                                          : aligns[i];
+		size_t size = 3 * info.page_bytes;
+		void *p = NULL;
+		cr_assert_eq(backend_default.reserve(size, align, &any, &p), 0);
+		cr_assert_eq((uintptr_t)p % align, 0, "align %zu", align);
+		const unsigned char *c = p;
+		for (size_t b = 0; b < size; b += 512)
+			cr_assert_eq(c[b], 0);
+		memset(p, 0x7e, size);
+		cr_assert_eq(backend_default.unmap(p, size), 0);
+	}
+}
+
+Test(contract, unmapped_memory_faults) {
+	void *p = NULL;
+	size_t size = 2 * info.page_bytes;
+	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p), 0);
+	cr_assert_eq(backend_default.unmap(p, size), 0);
+	cr_assert(read_faults(p));
+}
+
+Test(contract, unmap_may_trim_either_end) {
+	void *p = NULL;
+	size_t pg = info.page_bytes;
+	cr_assert_eq(backend_default.reserve(4 * pg, pg, &any, &p), 0);
+	char *c = p;
+	cr_assert_eq(backend_default.unmap(c, pg), 0);
+	cr_assert_eq(backend_default.unmap(c + 3 * pg, pg), 0);
+	c[pg] = 1;
+	c[3 * pg - 1] = 2;
+	cr_assert(read_faults(c));
+	cr_assert(read_faults(c + 3 * pg));
+	cr_assert_eq(backend_default.unmap(c + pg, 2 * pg), 0);
+}
+
+Test(contract, decommit_makes_memory_inaccessible_and_commit_zeroes_it) {
+	void *p = NULL;
+	size_t size = 2 * info.page_bytes;
+	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p), 0);
+	memset(p, 0x55, size);
+	cr_assert_eq(backend_default.decommit(p, size), 0);
+	cr_assert(read_faults(p));
+	cr_assert_eq(backend_default.commit(p, size), 0);
+	for (size_t b = 0; b < size; b += 256)
+		cr_assert_eq(((unsigned char *)p)[b], 0);
+	cr_assert_eq(backend_default.unmap(p, size), 0);
+}
+
+Test(contract, eager_purge_that_reports_zeroed_reads_zero) {
+	void *p = NULL;
+	size_t size = 4 * info.page_bytes;
+	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p), 0);
+	memset(p, 0x33, size);
+	bool is_zeroed = false;
+	cr_assert_eq(backend_default.purge(p, size, BACKEND_PURGE_EAGER,
+	                                   &is_zeroed), 0);
+	const unsigned char *c = p;
+	if (is_zeroed)
+		for (size_t b = 0; b < size; b += 256)
+			cr_assert_eq(c[b], 0);
+	memset(p, 0x44, size); /* still committed: writable */
+	cr_assert_eq(c[size - 1], 0x44);
+	cr_assert_eq(backend_default.unmap(p, size), 0);
+}
+
+Test(contract, lazy_purge_keeps_memory_writable) {
+	void *p = NULL;
+	size_t size = 4 * info.page_bytes;
+	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p), 0);
+	memset(p, 0x21, size);
+	bool is_zeroed = true;
+	cr_assert_eq(backend_default.purge(p, size, BACKEND_PURGE_LAZY,
+	                                   &is_zeroed), 0);
+	memset(p, 0x22, size);
+	cr_assert_eq(((unsigned char *)p)[size / 2], 0x22);
+	cr_assert_eq(backend_default.unmap(p, size), 0);
+}
+
+Test(contract, operations_leave_errno_alone) {
+	void *p = NULL;
+	size_t size = 2 * info.page_bytes;
+	bool z;
+	errno = 4242;
+	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p), 0);
+	cr_assert_eq(backend_default.purge(p, size, BACKEND_PURGE_LAZY, &z), 0);
+	cr_assert_eq(backend_default.purge(p, size, BACKEND_PURGE_EAGER, &z), 0);
+	cr_assert_eq(backend_default.decommit(p, size), 0);
+	cr_assert_eq(backend_default.commit(p, size), 0);
+	cr_assert_eq(backend_default.unmap(p, size), 0);
+	void *q = NULL;
+	/* A failing reserve returns the error and still leaves errno. */
+	int rc = backend_default.reserve((size_t)1 << 62, info.page_bytes, &any,
+	                                 &q);
+	cr_assert_neq(rc, 0);
+	cr_assert_eq(errno, 4242);
+}
+
+Test(contract, unknown_tier_or_node_is_refused) {
+	void *p = NULL;
+	backend_placement_t bad_node = { .tier = 0, .node = 4095 };
+	if (!(info.caps & BACKEND_CAP_NUMA) || info.node_count <= 4095) {
+		int rc = backend_default.reserve(info.page_bytes, info.page_bytes,
+		                                 &bad_node, &p);
+		if (info.caps & BACKEND_CAP_NUMA)
+			cr_assert_eq(rc, ENOTSUP);
+		else if (rc == 0)
+			cr_assert_eq(backend_default.unmap(p, info.page_bytes), 0);
+	}
+	if (!(info.tier_mask & (1u << 2))) { /* no HBM tier */
+		backend_placement_t hbm = { .tier = 2, .node = -1 };
+		cr_assert_eq(backend_default.reserve(info.page_bytes,
+		                                     info.page_bytes, &hbm, &p),
+		             ENOTSUP);
+	}
+}
+
+Test(contract, advise_hugepage_when_offered_accepts_aligned_ranges) {
+	if (!(info.caps & BACKEND_CAP_HUGEPAGE))
+		return;
+	size_t huge = info.hugepage_bytes ? info.hugepage_bytes : (2u << 20);
+	void *p = NULL;
+	cr_assert_eq(backend_default.reserve(huge, huge, &any, &p), 0);
+	cr_assert_eq(backend_default.advise_hugepage(p, huge, true), 0);
+	cr_assert_eq(backend_default.advise_hugepage(p, huge, false), 0);
+	cr_assert_eq(backend_default.unmap(p, huge), 0);
+}
+
+Test(contract, current_node_when_offered_is_in_range) {
+	if (!(info.caps & BACKEND_CAP_NUMA))
+		return;
+	unsigned node = 9999;
+	cr_assert_eq(backend_default.current_node(&node), 0);
+	cr_assert_lt(node, info.node_count);
+}
