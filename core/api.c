@@ -70,14 +70,9 @@ static void *alloc_cached(tsd_t *tsd, unsigned ind) {
 	tcache_t *tc = tsd->tcache;
 	if (ind >= tcache_nbins)
 		return NULL;
-	tcache_bin_t *bin = &tc->bins[ind];
-	if (bin->ncached != 0) {
-		void *p = bin->stack[--bin->ncached];
-		if (bin->ncached < bin->low_water)
-			bin->low_water = bin->ncached;
-		return p;
-	}
-	return sc_is_small(ind) ? tcache_alloc_small_fill(tc, ind) : NULL;
+	if (sc_is_small(ind))
+		return tcache_alloc_small_fill(tc, ind);
+	return tcache_bin_pop(&tc->bins[ind]);
 }
 
 static tsd_t *tsd_ready(void) {
@@ -126,13 +121,10 @@ void *strata_malloc(size_t size) {
 	if (likely(size <= SC_SMALL_MAX)) {
 		unsigned ind = sc_small_index[(size + 7) >> 3];
 		tsd_t *tsd = tsd_get();
-		tcache_bin_t *bin = &tsd->tcache->bins[ind];
 		uint64_t allocated = tsd->allocated_bytes + sc_small_size[ind];
-		if (likely(bin->ncached != 0 &&
-		           allocated < tsd->next_event_bytes)) {
-			void *p = bin->stack[--bin->ncached];
-			if (bin->ncached < bin->low_water)
-				bin->low_water = bin->ncached;
+		void *p;
+		if (likely(allocated < tsd->next_event_bytes &&
+		           tcache_bin_pop_fast(&tsd->tcache->bins[ind], &p))) {
 			tsd->allocated_bytes = allocated;
 			return p;
 		}
@@ -235,12 +227,14 @@ static bool dalloc_cached(tsd_t *tsd, void *ptr, unsigned ind) {
 	if (ind >= tcache_nbins)
 		return false;
 	tcache_bin_t *bin = &tsd->tcache->bins[ind];
-	if (bin->stack[(int)bin->ncached - 1] == ptr)
+	if (*bin->head == ptr)
 		report_bad_pointer("double free of", ptr,
 		                   "block is already free");
-	if (bin->ncached == bin->ncached_max)
-		tcache_flush_bin(tsd->tcache, ind, bin->ncached_max / 2);
-	bin->stack[bin->ncached++] = ptr;
+	if (!tcache_bin_push_fast(bin, ptr)) {
+		tcache_flush_bin(tsd->tcache, ind,
+		                 tcache_bin_ncached_max(bin) / 2);
+		tcache_bin_push_fast(bin, ptr);
+	}
 	return true;
 }
 
@@ -265,13 +259,10 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 }
 
 static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
-	if (likely((e & (PM_SLAB | PM_NO_TCACHE)) == PM_SLAB)) {
+	if (likely(e & PM_FAST)) {
 		unsigned ind = pm_ind(e);
 		tsd_t *tsd = tsd_get();
-		tcache_bin_t *bin = &tsd->tcache->bins[ind];
-		if (likely(bin->ncached < bin->ncached_max &&
-		           bin->stack[(int)bin->ncached - 1] != ptr)) {
-			bin->stack[bin->ncached++] = ptr;
+		if (likely(tcache_bin_push_fast(&tsd->tcache->bins[ind], ptr))) {
 			tsd->deallocated_bytes += sc_small_size[ind];
 			return;
 		}

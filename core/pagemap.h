@@ -6,8 +6,10 @@
  * pages and is mapped on first use.  free() finds its metadata in two
  * dependent loads: root slot, then leaf entry.  An entry packs
  *   bits 0..47  the run descriptor's address (8-byte aligned),
- *   bit 0       PM_SLAB: the run is a slab of small regions,
- *   bit 1       PM_NO_TCACHE: the run belongs to a manual arena, whose
+ *   bit 0       PM_FAST: a slab of an automatic arena, so free may push
+ *               the block on the thread cache with no other test,
+ *   bit 1       PM_SLAB: the run is a slab of small regions,
+ *   bit 2       PM_NO_TCACHE: the run belongs to a manual arena, whose
  *               memory never sits in a thread cache,
  *   bits 48..63 the size class index.
  * Every page of a slab is registered (a pointer anywhere in it finds it);
@@ -30,8 +32,9 @@
 /* Enough root slots for the smallest page size (4 KiB). */
 #define PAGEMAP_ROOT_LEN ((size_t)1 << (PAGEMAP_ADDR_BITS - 12 - PAGEMAP_LEAF_BITS))
 
-#define PM_SLAB ((uint64_t)1)
-#define PM_NO_TCACHE ((uint64_t)2)
+#define PM_FAST ((uint64_t)1)
+#define PM_SLAB ((uint64_t)2)
+#define PM_NO_TCACHE ((uint64_t)4)
 #define PM_FLAG_MASK ((uint64_t)7)
 #define PM_IND_SHIFT 48u
 

@@ -34,7 +34,7 @@ static run_t *slab_create(arena_t *a, bin_t *bin, unsigned ind) {
 	bool is_zeroed;
 	mutex_lock(&a->extents.lock);
 	char *addr = extents_alloc(&a->extents, npages, 1, &chunk, &is_zeroed);
-	uint64_t flags = PM_SLAB | (a->is_manual ? PM_NO_TCACHE : 0);
+	uint64_t flags = PM_SLAB | (a->is_manual ? PM_NO_TCACHE : PM_FAST);
 	if (addr != NULL &&
 	    pagemap_set(addr_of(addr), npages, pm_make(run, ind, flags)) != 0) {
 		extents_free(&a->extents, chunk, addr, npages);

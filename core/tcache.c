@@ -13,6 +13,7 @@
 #define NCACHED_SMALL_MAX 200u
 #define NCACHED_LARGE 20u
 
+/* The sentinel every disabled bin points at: always empty and full. */
 static void *disabled_slots[1];
 tcache_t tcache_disabled;
 unsigned tcache_nbins;
@@ -22,9 +23,19 @@ static size_t stack_slots_total;
 static mutex_t tcaches_lock = MUTEX_INITIALIZER("tcaches");
 static tcache_t *tcaches_live, *tcaches_spare;
 
+/* Point a bin at its stack of n slots starting at slot (plus the sentinel
+ * slot after them); or, with n == 0, at the shared empty sentinel. */
+static void bin_init(tcache_bin_t *bin, void **slot, unsigned n) {
+	slot[n] = NULL;
+	bin->head = slot + n;
+	bin->empty = bin->low_water = tcache_pos(slot + n);
+	bin->full = tcache_pos(slot);
+	bin->nfill = (uint16_t)(n / 2);
+}
+
 void tcache_boot(size_t tcache_max_bytes) {
 	for (unsigned i = 0; i < TCACHE_NBINS_MAX; i++)
-		tcache_disabled.bins[i].stack = &disabled_slots[1];
+		bin_init(&tcache_disabled.bins[i], disabled_slots, 0);
 	tcache_nbins = tcache_max_bytes == 0 ? 0 : sc_index(tcache_max_bytes) + 1;
 	if (tcache_nbins > TCACHE_NBINS_MAX)
 		tcache_nbins = TCACHE_NBINS_MAX;
@@ -84,17 +95,12 @@ tcache_t *tcache_create(arena_t *a) {
 	if (tc == NULL)
 		return NULL;
 	void **slot = tc->stack_mem;
-	memset(tc->bins, 0, sizeof(tc->bins));
 	for (unsigned i = 0; i < TCACHE_NBINS_MAX; i++) {
-		tcache_bin_t *bin = &tc->bins[i];
 		if (i >= tcache_nbins) {
-			bin->stack = &disabled_slots[1];
+			bin_init(&tc->bins[i], disabled_slots, 0);
 			continue;
 		}
-		slot[0] = NULL; /* sentinel below the stack */
-		bin->stack = slot + 1;
-		bin->ncached_max = ncached_max[i];
-		bin->nfill = (uint16_t)(ncached_max[i] / 2);
+		bin_init(&tc->bins[i], slot, ncached_max[i]);
 		slot += ncached_max[i] + 1;
 	}
 	tc->arena = a;
@@ -102,20 +108,26 @@ tcache_t *tcache_create(arena_t *a) {
 	return tc;
 }
 
+static void **bin_empty_slot(const tcache_bin_t *bin) {
+	return bin->head + tcache_bin_ncached(bin);
+}
+
 void *tcache_alloc_small_fill(tcache_t *tc, unsigned ind) {
 	tcache_bin_t *bin = &tc->bins[ind];
-	unsigned n = arena_fill_small(tc->arena, ind, bin->stack, bin->nfill);
+	void *p = tcache_bin_pop(bin);
+	if (p != NULL)
+		return p;
+	/* Empty: blocks land below the sentinel, lowest address on top, so
+	 * pops follow address order. */
+	void **top = bin_empty_slot(bin);
+	unsigned n = arena_fill_small(tc->arena, ind, top - bin->nfill,
+	                              bin->nfill);
 	if (n == 0)
 		return NULL;
-	/* Pop order follows address order: reverse what the bin gave. */
-	for (unsigned i = 0, j = n - 1; i < j; i++, j--) {
-		void *t = bin->stack[i];
-		bin->stack[i] = bin->stack[j];
-		bin->stack[j] = t;
-	}
-	bin->ncached = (uint16_t)(n - 1);
-	bin->low_water = bin->ncached;
-	return bin->stack[n - 1];
+	if (n < bin->nfill)
+		memmove(top - n, top - bin->nfill, n * sizeof(void *));
+	bin->head = top - n + 1;
+	return top[-(int)n];
 }
 
 /* Return n small blocks of class ind, one bin lock per arena met. */
@@ -150,20 +162,23 @@ static void flush_large(void **ptrs, unsigned n) {
 		arena_dalloc_large(pm_desc(pagemap_lookup(addr_of(ptrs[i]))));
 }
 
+/* Flush all but the newest keep blocks: the oldest sit nearest the
+ * sentinel. */
 void tcache_flush_bin(tcache_t *tc, unsigned ind, unsigned keep) {
 	tcache_bin_t *bin = &tc->bins[ind];
-	if (bin->ncached <= keep)
+	unsigned ncached = tcache_bin_ncached(bin);
+	if (ncached <= keep)
 		return;
-	unsigned n = bin->ncached - keep;
-	/* The oldest blocks sit at the bottom of the stack. */
+	unsigned n = ncached - keep, low_water = tcache_bin_low_water(bin);
+	void **top = bin_empty_slot(bin);
 	if (sc_is_small(ind))
-		flush_small(ind, bin->stack, n);
+		flush_small(ind, top - n, n);
 	else
-		flush_large(bin->stack, n);
-	memmove(bin->stack, bin->stack + n, keep * sizeof(void *));
-	bin->ncached = (uint16_t)keep;
-	if (bin->low_water > keep)
-		bin->low_water = (uint16_t)keep;
+		flush_large(top - n, n);
+	memmove(top - keep, bin->head, keep * sizeof(void *));
+	bin->head = top - keep;
+	if (low_water > keep)
+		bin->low_water = tcache_pos(top - keep);
 }
 
 void tcache_flush_all(tcache_t *tc) {
@@ -177,17 +192,18 @@ void tcache_gc_step(tcache_t *tc) {
 	unsigned ind = tc->gc_next_bin;
 	tc->gc_next_bin = (ind + 1) % tcache_nbins;
 	tcache_bin_t *bin = &tc->bins[ind];
-	if (bin->low_water > 0) {
-		unsigned drop = bin->low_water - bin->low_water / 4;
-		tcache_flush_bin(tc, ind, bin->ncached - drop);
+	unsigned low_water = tcache_bin_low_water(bin);
+	unsigned half = tcache_bin_ncached_max(bin) / 2;
+	if (low_water > 0) {
+		unsigned drop = low_water - low_water / 4;
+		tcache_flush_bin(tc, ind, tcache_bin_ncached(bin) - drop);
 		if (bin->nfill > 1)
 			bin->nfill /= 2;
-	} else if (bin->nfill < bin->ncached_max / 2) {
-		bin->nfill *= 2;
-		if (bin->nfill > bin->ncached_max / 2)
-			bin->nfill = bin->ncached_max / 2;
+	} else if (bin->nfill < half) {
+		bin->nfill = (uint16_t)(bin->nfill * 2 > half ? half
+		                                              : bin->nfill * 2);
 	}
-	bin->low_water = bin->ncached;
+	bin->low_water = tcache_pos(bin->head);
 }
 
 void tcache_destroy(tcache_t *tc) {

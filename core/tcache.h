@@ -26,13 +26,65 @@
 /* Bins for classes up to 2 MiB (tcache_max can be set that high). */
 #define TCACHE_NBINS_MAX 65u
 
+/* One class's stack, laid out as in jemalloc's cache_bin: it grows down
+ * from a NULL sentinel slot, and positions are compared by the low 16 bits
+ * of their address (a stack spans far less than 64 KiB).  Folding the
+ * low-water mark into the pop test makes a hit one compare:
+ *   pop   fails (slow path) when head is at the low-water position, which
+ *         is also where it is when empty;
+ *   push  fails when head is at the full position, or when the block is
+ *         the one on top (an immediate double free). */
 typedef struct tcache_bin {
-	void **stack;        /* stack[-1] is a NULL sentinel */
-	uint16_t ncached;
-	uint16_t ncached_max;
-	uint16_t low_water;  /* least ncached since the last GC visit */
+	void **head;         /* the block popped next; *head is NULL if empty */
+	uint16_t low_water;  /* position of head at the low-water mark */
+	uint16_t empty;      /* position of head when empty (the sentinel) */
+	uint16_t full;       /* position of head when full */
 	uint16_t nfill;      /* blocks taken per fill, adapted by GC */
 } tcache_bin_t;
+
+static ALWAYS_INLINE uint16_t tcache_pos(void *const *slot) {
+	return (uint16_t)(uintptr_t)slot;
+}
+static inline unsigned tcache_bin_ncached(const tcache_bin_t *b) {
+	return (uint16_t)(b->empty - tcache_pos(b->head)) / sizeof(void *);
+}
+static inline unsigned tcache_bin_ncached_max(const tcache_bin_t *b) {
+	return (uint16_t)(b->empty - b->full) / sizeof(void *);
+}
+static inline unsigned tcache_bin_low_water(const tcache_bin_t *b) {
+	return (uint16_t)(b->empty - b->low_water) / sizeof(void *);
+}
+
+/* Hit path: false when the pop would go below the low-water mark. */
+static ALWAYS_INLINE bool tcache_bin_pop_fast(tcache_bin_t *b, void **out) {
+	void **head = b->head;
+	if (unlikely(tcache_pos(head) == b->low_water))
+		return false;
+	b->head = head + 1;
+	*out = *head;
+	return true;
+}
+
+/* Pop that lowers the low-water mark; NULL only when empty. */
+static inline void *tcache_bin_pop(tcache_bin_t *b) {
+	void **head = b->head;
+	if (tcache_pos(head) == b->empty)
+		return NULL;
+	if (tcache_pos(head) == b->low_water)
+		b->low_water = tcache_pos(head + 1);
+	b->head = head + 1;
+	return *head;
+}
+
+/* Hit path: false when full or when ptr is already on top. */
+static ALWAYS_INLINE bool tcache_bin_push_fast(tcache_bin_t *b, void *ptr) {
+	void **head = b->head;
+	if (unlikely(tcache_pos(head) == b->full || *head == ptr))
+		return false;
+	head[-1] = ptr;
+	b->head = head - 1;
+	return true;
+}
 
 typedef struct tcache {
 	tcache_bin_t bins[TCACHE_NBINS_MAX];
