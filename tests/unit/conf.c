@@ -1,0 +1,348 @@
+/*
+ * conf.c — the options parser: every key with valid values, each kind of
+ * bad input reported in one stderr line that names the key, the value
+ * given and the value kept, the MALLOC_CONF subset, empty pairs, size
+ * suffixes, and abort_conf.  conf_parse is called directly; each test is
+ * a process of its own, so opt starts from its defaults.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+TestSuite(conf, .timeout = 60);
+
+/* What one conf_parse call wrote to stderr. */
+typedef struct parsed {
+	unsigned errors;
+	char text[4096];
+} parsed_t;
+
+static parsed_t parse(const char *text, const char *source, bool is_jemalloc) {
+	parsed_t r = { 0 };
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	int saved = dup(STDERR_FILENO);
+	dup2(fds[1], STDERR_FILENO);
+	close(fds[1]);
+	r.errors = conf_parse(text, source, is_jemalloc);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ssize_t n = read(fds[0], r.text, sizeof(r.text) - 1);
+	r.text[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	return r;
+}
+
+static parsed_t parse_strata(const char *text) {
+	return parse(text, "STRATA_CONF", false);
+}
+
+static void assert_quiet(const parsed_t *r, const char *text) {
+	cr_assert_eq(r->errors, 0, "'%s': %s", text, r->text);
+	cr_assert_str_empty(r->text, "'%s'", text);
+}
+
+static unsigned count_lines(const char *s) {
+	unsigned n = 0;
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* ---- valid values ---- */
+
+Test(conf, every_bool_key_takes_true_false_1_and_0) {
+	struct { const char *key; bool *slot; } keys[] = {
+		{ "abort_conf", &opt.abort_conf },
+		{ "confirm_conf", &opt.confirm_conf },
+		{ "tcache", &opt.tcache },
+		{ "background_thread", &opt.background_thread },
+		{ "retain", &opt.retain },
+		{ "metadata_thp", &opt.metadata_thp },
+		{ "stats_print", &opt.stats_print },
+	};
+	const char *values[] = { "true", "false", "1", "0", "true", "0" };
+	bool want[] = { true, false, true, false, true, false };
+	for (size_t k = 0; k < ARRAY_LEN(keys); k++)
+		for (size_t v = 0; v < ARRAY_LEN(values); v++) {
+			char text[64];
+			snprintf(text, sizeof(text), "%s:%s", keys[k].key, values[v]);
+			parsed_t r = parse_strata(text);
+			assert_quiet(&r, text);
+			cr_assert_eq(*keys[k].slot, want[v], "%s", text);
+		}
+}
+
+Test(conf, every_numeric_key_takes_its_bounds_and_a_middle_value) {
+	parsed_t r;
+#define CHECK(text, expr)                          \
+	do {                                       \
+		r = parse_strata(text);            \
+		assert_quiet(&r, text);            \
+		cr_assert(expr, "%s", text);       \
+	} while (0)
+	CHECK("narenas:1", opt.narenas == 1);
+	CHECK("narenas:2048", opt.narenas == 2048);
+	CHECK("narenas:+17", opt.narenas == 17);
+	CHECK("tcache_max:0", opt.tcache_max == 0);
+	CHECK("tcache_max:2097152", opt.tcache_max == 2097152);
+	CHECK("tcache_max:65536", opt.tcache_max == 65536);
+	CHECK("dirty_decay_ms:-1", opt.dirty_decay_ms == -1);
+	CHECK("dirty_decay_ms:0", opt.dirty_decay_ms == 0);
+	CHECK("dirty_decay_ms:1099511627776",
+	      opt.dirty_decay_ms == 1099511627776L);
+	CHECK("muzzy_decay_ms:-1", opt.muzzy_decay_ms == -1);
+	CHECK("muzzy_decay_ms:250", opt.muzzy_decay_ms == 250);
+	CHECK("max_background_threads:1", opt.max_background_threads == 1);
+	CHECK("mem_limit_soft:0", opt.mem_limit_soft == 0);
+	CHECK("mem_limit_soft:123456789", opt.mem_limit_soft == 123456789);
+	CHECK("mem_limit_hard:1125899906842624",
+	      opt.mem_limit_hard == ((size_t)1 << 50));
+	CHECK("thp:always", opt.thp == THP_ALWAYS);
+	CHECK("thp:never", opt.thp == THP_NEVER);
+	CHECK("thp:default", opt.thp == THP_DEFAULT);
+	CHECK("stats_print_opts:J", strcmp(opt.stats_print_opts, "J") == 0);
+	CHECK("stats_print_opts:", strcmp(opt.stats_print_opts, "") == 0);
+	CHECK("stats_print_opts:abcdefghijklmno",
+	      strcmp(opt.stats_print_opts, "abcdefghijklmno") == 0);
+#undef CHECK
+}
+
+Test(conf, size_suffixes_scale_by_powers_of_1024) {
+	struct { const char *text; size_t want; } cases[] = {
+		{ "tcache_max:16k", 16384 }, { "tcache_max:16K", 16384 },
+		{ "tcache_max:2m", 2097152 }, { "tcache_max:64kb", 65536 },
+		{ "tcache_max:64KB", 65536 }, { "tcache_max:1M", 1048576 },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		parsed_t r = parse_strata(cases[i].text);
+		assert_quiet(&r, cases[i].text);
+		cr_assert_eq(opt.tcache_max, cases[i].want, "%s", cases[i].text);
+	}
+	parsed_t r = parse_strata("mem_limit_soft:3g,mem_limit_hard:5G");
+	assert_quiet(&r, "g");
+	cr_assert_eq(opt.mem_limit_soft, (size_t)3 << 30);
+	cr_assert_eq(opt.mem_limit_hard, (size_t)5 << 30);
+}
+
+Test(conf, several_pairs_and_empty_pairs_are_read_in_order) {
+	const char *text = ",,narenas:3,,tcache:false,,,narenas:5,";
+	parsed_t r = parse_strata(text);
+	assert_quiet(&r, text);
+	cr_assert_eq(opt.narenas, 5, "the later pair wins");
+	cr_assert_not(opt.tcache);
+	r = parse_strata("");
+	assert_quiet(&r, "");
+	r = parse_strata(",,,");
+	assert_quiet(&r, ",,,");
+	cr_assert_eq(conf_parse(NULL, "STRATA_CONF", false), 0);
+}
+
+Test(conf, malloc_conf_sets_the_keys_jemalloc_shares) {
+	const char *text = "narenas:7,tcache:false,dirty_decay_ms:0,"
+	                   "muzzy_decay_ms:5,retain:false,thp:never,"
+	                   "background_thread:false,tcache_max:4k";
+	parsed_t r = parse(text, "MALLOC_CONF", true);
+	assert_quiet(&r, text);
+	cr_assert_eq(opt.narenas, 7);
+	cr_assert_not(opt.tcache);
+	cr_assert_eq(opt.dirty_decay_ms, 0);
+	cr_assert_eq(opt.muzzy_decay_ms, 5);
+	cr_assert_not(opt.retain);
+	cr_assert_eq(opt.thp, THP_NEVER);
+	cr_assert_eq(opt.tcache_max, 4096);
+}
+
+/* ---- bad input ---- */
+
+/* One error, one line, naming the source, the pair given and (for a known
+ * key) the value kept. */
+static void assert_reported(const char *text, const char *line) {
+	parsed_t r = parse_strata(text);
+	cr_assert_eq(r.errors, 1, "'%s': %u errors", text, r.errors);
+	cr_assert_eq(count_lines(r.text), 1, "'%s': '%s'", text, r.text);
+	cr_assert_str_eq(r.text, line, "'%s'", text);
+}
+
+Test(conf, unknown_key_is_reported_and_ignored) {
+	assert_reported("bogus:1",
+	                "strata: STRATA_CONF: unknown option 'bogus'; ignored\n");
+	assert_reported("junk_free:true", "strata: STRATA_CONF: unknown option "
+	                                  "'junk_free'; ignored\n");
+	assert_reported("Narenas:4", "strata: STRATA_CONF: unknown option "
+	                             "'Narenas'; ignored\n");
+	cr_assert_eq(opt.narenas, 0);
+}
+
+Test(conf, missing_value_keeps_the_previous_value) {
+	assert_reported("narenas", "strata: STRATA_CONF: missing value in "
+	                           "'narenas:'; using narenas:0\n");
+	assert_reported("tcache", "strata: STRATA_CONF: missing value in "
+	                          "'tcache:'; using tcache:true\n");
+	cr_assert(opt.tcache);
+}
+
+Test(conf, bad_numbers_are_reported) {
+	const char *bad[] = { "abc", "", "-", "+", "1.5", " 3", "0x10", "3 " };
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char text[64], line[160];
+		snprintf(text, sizeof(text), "narenas:%s", bad[i]);
+		snprintf(line, sizeof(line),
+		         "strata: STRATA_CONF: invalid value in 'narenas:%s'; "
+		         "using narenas:0\n", bad[i]);
+		assert_reported(text, line);
+	}
+	cr_assert_eq(opt.narenas, 0);
+}
+
+Test(conf, values_out_of_range_are_reported_with_the_value_kept) {
+	assert_reported("narenas:0", "strata: STRATA_CONF: invalid value in "
+	                             "'narenas:0'; using narenas:0\n");
+	assert_reported("narenas:2049", "strata: STRATA_CONF: invalid value in "
+	                                "'narenas:2049'; using narenas:0\n");
+	assert_reported("dirty_decay_ms:-2",
+	                "strata: STRATA_CONF: invalid value in "
+	                "'dirty_decay_ms:-2'; using dirty_decay_ms:10000\n");
+	assert_reported("muzzy_decay_ms:1099511627777",
+	                "strata: STRATA_CONF: invalid value in "
+	                "'muzzy_decay_ms:1099511627777'; using "
+	                "muzzy_decay_ms:10000\n");
+	assert_reported("tcache_max:2097153",
+	                "strata: STRATA_CONF: invalid value in "
+	                "'tcache_max:2097153'; using tcache_max:32768\n");
+	assert_reported("tcache_max:3m", "strata: STRATA_CONF: invalid value in "
+	                                 "'tcache_max:3m'; using "
+	                                 "tcache_max:32768\n");
+	assert_reported("max_background_threads:2",
+	                "strata: STRATA_CONF: invalid value in "
+	                "'max_background_threads:2'; using "
+	                "max_background_threads:1\n");
+	assert_reported("mem_limit_soft:-1",
+	                "strata: STRATA_CONF: invalid value in "
+	                "'mem_limit_soft:-1'; using mem_limit_soft:0\n");
+	assert_reported("narenas:99999999999999999999999",
+	                "strata: STRATA_CONF: invalid value in "
+	                "'narenas:99999999999999999999999'; using narenas:0\n");
+}
+
+Test(conf, bad_bools_and_enums_are_reported) {
+	const char *bad[] = { "yes", "no", "TRUE", "2", "", "truex" };
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char text[64], line[160];
+		snprintf(text, sizeof(text), "retain:%s", bad[i]);
+		snprintf(line, sizeof(line),
+		         "strata: STRATA_CONF: invalid value in 'retain:%s'; "
+		         "using retain:true\n", bad[i]);
+		assert_reported(text, line);
+	}
+	assert_reported("thp:sometimes", "strata: STRATA_CONF: invalid value in "
+	                                 "'thp:sometimes'; using thp:default\n");
+	cr_assert(opt.retain);
+}
+
+Test(conf, trailing_garbage_is_reported) {
+	assert_reported("narenas:12x", "strata: STRATA_CONF: invalid value in "
+	                               "'narenas:12x'; using narenas:0\n");
+	assert_reported("dirty_decay_ms:5ms",
+	                "strata: STRATA_CONF: invalid value in "
+	                "'dirty_decay_ms:5ms'; using dirty_decay_ms:10000\n");
+	assert_reported("tcache_max:16kx", "strata: STRATA_CONF: invalid value "
+	                                   "in 'tcache_max:16kx'; using "
+	                                   "tcache_max:32768\n");
+	/* Suffixes belong to sizes only. */
+	assert_reported("narenas:2k", "strata: STRATA_CONF: invalid value in "
+	                              "'narenas:2k'; using narenas:0\n");
+	assert_reported("tcache:true:false",
+	                "strata: STRATA_CONF: invalid value in "
+	                "'tcache:true:false'; using tcache:true\n");
+}
+
+Test(conf, overlong_string_is_reported_not_truncated) {
+	parsed_t r = parse_strata("stats_print_opts:J");
+	assert_quiet(&r, "J");
+	assert_reported("stats_print_opts:abcdefghijklmnop",
+	                "strata: STRATA_CONF: invalid value in "
+	                "'stats_print_opts:abcdefghijklmnop'; using "
+	                "stats_print_opts:J\n");
+	cr_assert_str_eq(opt.stats_print_opts, "J");
+}
+
+/* The line names the value in force, which an earlier pair may have set. */
+Test(conf, report_names_the_value_in_force) {
+	parsed_t r = parse_strata("narenas:9,narenas:none");
+	cr_assert_eq(r.errors, 1);
+	cr_assert_str_eq(r.text, "strata: STRATA_CONF: invalid value in "
+	                         "'narenas:none'; using narenas:9\n");
+	cr_assert_eq(opt.narenas, 9);
+}
+
+Test(conf, good_pairs_around_a_bad_one_still_apply) {
+	parsed_t r = parse_strata("narenas:3,bogus,tcache:false,retain:maybe");
+	cr_assert_eq(r.errors, 2);
+	cr_assert_eq(count_lines(r.text), 2, "'%s'", r.text);
+	cr_assert_eq(opt.narenas, 3);
+	cr_assert_not(opt.tcache);
+	cr_assert(opt.retain);
+}
+
+Test(conf, malloc_conf_rejects_strata_only_keys) {
+	const char *keys[] = { "mem_limit_soft:1m", "mem_limit_hard:1m",
+		               "metadata_thp:true", "junk_free:true" };
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		parsed_t r = parse(keys[i], "MALLOC_CONF", true);
+		cr_assert_eq(r.errors, 1, "%s", keys[i]);
+		cr_assert_eq(count_lines(r.text), 1);
+		cr_assert_eq(strncmp(r.text, "strata: MALLOC_CONF: ", 21), 0, "'%s'",
+		             r.text);
+		char key[32];
+		snprintf(key, sizeof(key), "'%.*s'",
+		         (int)(strchr(keys[i], ':') - keys[i]), keys[i]);
+		cr_assert_not_null(strstr(r.text, key), "'%s' lacks %s", r.text,
+		                   key);
+	}
+	cr_assert_eq(opt.mem_limit_soft, 0);
+	cr_assert_eq(opt.mem_limit_hard, 0);
+	cr_assert_not(opt.metadata_thp);
+	/* The same keys are fine in STRATA_CONF. */
+	parsed_t r = parse_strata("mem_limit_soft:1m,metadata_thp:true");
+	assert_quiet(&r, "strata keys");
+	cr_assert_eq(opt.mem_limit_soft, (size_t)1 << 20);
+}
+
+Test(conf, abort_conf_makes_a_bad_option_fatal) {
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &no_core);
+		dup2(fds[1], STDERR_FILENO);
+		conf_parse("abort_conf:true,narenas:lots", "STRATA_CONF", false);
+		_exit(0);
+	}
+	close(fds[1]);
+	char text[512] = { 0 };
+	size_t len = 0;
+	ssize_t got;
+	while ((got = read(fds[0], text + len, sizeof(text) - 1 - len)) > 0)
+		len += (size_t)got;
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+	          "status %#x, said '%s'", status, text);
+	cr_assert_str_eq(text, "strata: STRATA_CONF: invalid value in "
+	                       "'narenas:lots'; using narenas:0\n"
+	                       "strata: abort_conf:true, aborting\n");
+}
+
+Test(conf, without_abort_conf_a_bad_option_is_not_fatal) {
+	parsed_t r = parse_strata("abort_conf:false,narenas:lots,narenas:4");
+	cr_assert_eq(r.errors, 1);
+	cr_assert_eq(opt.narenas, 4);
+}

@@ -1,0 +1,329 @@
+/*
+ * slab.c — bins and slabs, for every small class: a whole slab's regions
+ * are distinct, inside it and at multiples of the class size; an emptied
+ * slab that is not the bin's current one gives its pages back; a double
+ * free or a pointer inside a region is reported in one line naming it,
+ * then abort().  Each test works in a manual arena of its own, so no
+ * thread cache holds its regions.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "pagemap.h"
+#include "sizeclass.h"
+#include "strata.h"
+
+static void boot(void) { strata_free(strata_malloc(1)); }
+
+TestSuite(slab, .init = boot, .timeout = 60);
+
+static arena_t *new_arena(void) {
+	backend_placement_t placement = { .node = -1 };
+	unsigned index;
+	cr_assert_eq(arena_create_manual(&placement, -2, -2, &index), 0);
+	arena_t *a = arena_get(index);
+	cr_assert_not_null(a);
+	return a;
+}
+
+static void *regions[2 * SC_SLAB_MAXREGS];
+static run_t *runs[2 * SC_SLAB_MAXREGS];
+
+static run_t *run_of(const void *p) {
+	pm_entry_t e = pagemap_lookup(addr_of(p));
+	cr_assert_neq(e, 0, "%p not registered", p);
+	return pm_desc(e);
+}
+
+/* Fill n regions of class ind; every one must come. */
+static void fill(arena_t *a, unsigned ind, void **out, unsigned n) {
+	cr_assert_eq(arena_fill_small(a, ind, out, n), n, "class %u", ind);
+}
+
+static void free_batch(arena_t *a, unsigned ind, void **ptrs, unsigned n) {
+	for (unsigned i = 0; i < n; i++)
+		runs[i] = run_of(ptrs[i]);
+	arena_dalloc_small_batch(a, ind, ptrs, runs, n);
+}
+
+Test(slab, whole_slab_regions_are_distinct_inside_and_class_aligned) {
+	arena_t *a = new_arena();
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		const slab_geometry_t *g = &sc_slab[ind];
+		size_t size = sc_small_size[ind];
+		fill(a, ind, regions, g->nregs);
+		run_t *run = run_of(regions[0]);
+		cr_assert_eq(run->kind, RUN_SLAB);
+		cr_assert_eq(run->ind, ind);
+		cr_assert_eq(run->bytes, g->slab_bytes);
+		cr_assert_eq(addr_of(run->addr) % page_bytes, 0);
+		cr_assert_eq(run->nfree, 0, "class %u: slab not full", ind);
+		for (unsigned i = 0; i < g->nregs; i++) {
+			char *p = regions[i];
+			cr_assert_eq(run_of(p), run, "class %u region %u", ind, i);
+			cr_assert_geq(p, run->addr);
+			cr_assert_leq(p + size, run->addr + run->bytes,
+			              "class %u region %u past the slab", ind, i);
+			cr_assert_eq((size_t)(p - run->addr) % size, 0,
+			             "class %u region %u misaligned", ind, i);
+			/* Strictly ascending implies distinct. */
+			if (i > 0)
+				cr_assert_gt(p, (char *)regions[i - 1],
+				             "class %u region %u", ind, i);
+			memset(p, (int)i, size); /* writable end to end */
+		}
+		/* Every page of the slab leads to it. */
+		for (size_t off = 0; off < run->bytes; off += page_bytes)
+			cr_assert_eq(run_of(run->addr + off), run);
+		/* One more region comes from another slab. */
+		fill(a, ind, regions + g->nregs, 1);
+		cr_assert_neq(run_of(regions[g->nregs]), run, "class %u", ind);
+	}
+}
+
+/* A region's alignment is the largest power of two dividing its class
+ * size (slab starts are page-aligned), so 2^k-byte classes are 2^k-aligned. */
+Test(slab, regions_are_aligned_to_the_power_of_two_in_their_size) {
+	arena_t *a = new_arena();
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		size_t size = sc_small_size[ind];
+		size_t align = size & -size;
+		unsigned n = sc_slab[ind].nregs < 64 ? sc_slab[ind].nregs : 64;
+		fill(a, ind, regions, n);
+		for (unsigned i = 0; i < n; i++)
+			cr_assert_eq(addr_of(regions[i]) % align, 0,
+			             "class %u (%zu) region %u", ind, size, i);
+	}
+}
+
+Test(slab, freeing_last_region_of_a_non_current_slab_returns_its_pages) {
+	arena_t *a = new_arena();
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		const slab_geometry_t *g = &sc_slab[ind];
+		size_t npages = g->slab_bytes >> lg_page;
+		fill(a, ind, regions, g->nregs);
+		fill(a, ind, regions + g->nregs, g->nregs);
+		run_t *first = run_of(regions[0]);
+		run_t *second = run_of(regions[g->nregs]);
+		cr_assert_neq(first, second);
+		cr_assert_eq(a->bins[ind].cur, second);
+		size_t active = a->extents.active_pages;
+		size_t curslabs = a->bins[ind].stats.curslabs;
+		char *first_addr = first->addr;
+		/* All but one region: the slab stays. */
+		free_batch(a, ind, regions, g->nregs - 1);
+		cr_assert_eq(a->extents.active_pages, active, "class %u", ind);
+		cr_assert_neq(pagemap_lookup(addr_of(first_addr)), 0);
+		/* The last one: its pages go back and leave the pagemap. */
+		free_batch(a, ind, regions + g->nregs - 1, 1);
+		cr_assert_eq(a->extents.active_pages, active - npages,
+		             "class %u", ind);
+		cr_assert_eq(a->bins[ind].stats.curslabs, curslabs - 1);
+		for (size_t off = 0; off < g->slab_bytes; off += page_bytes)
+			cr_assert_eq(pagemap_lookup(addr_of(first_addr) + off), 0,
+			             "class %u page %zu", ind, off / page_bytes);
+		/* Emptying the current slab keeps it for the next fill. */
+		free_batch(a, ind, regions + g->nregs, g->nregs);
+		cr_assert_eq(a->extents.active_pages, active - npages);
+		cr_assert_eq(a->bins[ind].cur, second);
+		fill(a, ind, regions, 1);
+		cr_assert_eq(run_of(regions[0]), second);
+		free_batch(a, ind, regions, 1);
+	}
+}
+
+Test(slab, freed_region_is_handed_out_again_lowest_first) {
+	arena_t *a = new_arena();
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		unsigned n = sc_slab[ind].nregs < 8 ? sc_slab[ind].nregs : 8;
+		fill(a, ind, regions, n);
+		void *again[2];
+		free_batch(a, ind, &regions[n - 1], 1);
+		if (n > 1)
+			free_batch(a, ind, &regions[0], 1);
+		fill(a, ind, again, n > 1 ? 2 : 1);
+		cr_assert_eq(again[0], regions[0], "class %u", ind);
+		if (n > 1)
+			cr_assert_eq(again[1], regions[n - 1], "class %u", ind);
+	}
+}
+
+Test(slab, zeroed_small_allocation_reads_as_zero_after_reuse) {
+	arena_t *a = new_arena();
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		size_t size = sc_small_size[ind];
+		char *p = arena_malloc_small(a, ind, false);
+		cr_assert_not_null(p);
+		memset(p, 0xee, size);
+		arena_dalloc_small(run_of(p), p);
+		char *q = arena_malloc_small(a, ind, true);
+		cr_assert_eq(q, p, "class %u: the freed region comes back", ind);
+		for (size_t i = 0; i < size; i++)
+			cr_assert_eq(q[i], 0, "class %u byte %zu", ind, i);
+	}
+}
+
+Test(slab, bin_stats_count_regions_and_slabs) {
+	arena_t *a = new_arena();
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		unsigned nregs = sc_slab[ind].nregs;
+		fill(a, ind, regions, nregs + 1);
+		bin_stats_t s = a->bins[ind].stats;
+		cr_assert_eq(s.curregs, nregs + 1, "class %u", ind);
+		cr_assert_eq(s.nmalloc, nregs + 1);
+		cr_assert_eq(s.curslabs, 2);
+		cr_assert_eq(s.nslabs_created, 2);
+		free_batch(a, ind, regions, nregs + 1);
+		s = a->bins[ind].stats;
+		cr_assert_eq(s.curregs, 0);
+		cr_assert_eq(s.ndalloc, nregs + 1);
+		cr_assert_eq(s.curslabs, 1, "class %u: the current slab stays", ind);
+	}
+}
+
+/* ---- reports: run in a child, whose stderr is a pipe ---- */
+
+typedef struct report {
+	int signal;     /* that ended the child, 0 if it exited */
+	char text[512]; /* what it wrote to stderr */
+} report_t;
+
+typedef enum misuse { DOUBLE_FREE_CURRENT, DOUBLE_FREE_NONFULL, INTERIOR }
+misuse_t;
+
+/* In the child: get regions of class ind from a fresh arena, then misuse
+ * one as told. */
+static void misuse_region(arena_t *a, unsigned ind, misuse_t how) {
+	const slab_geometry_t *g = &sc_slab[ind];
+	void *p[2];
+	switch (how) {
+	case DOUBLE_FREE_CURRENT:
+		fill(a, ind, p, 1);
+		arena_dalloc_small(run_of(p[0]), p[0]);
+		arena_dalloc_small(run_of(p[0]), p[0]);
+		break;
+	case DOUBLE_FREE_NONFULL:
+		/* A full slab, then a second: the first is no longer current. */
+		fill(a, ind, regions, g->nregs + 1);
+		if (g->nregs > 1) {
+			free_batch(a, ind, regions, 1);
+			free_batch(a, ind, regions, 1);
+		} else { /* one region per slab: free the second twice */
+			free_batch(a, ind, regions + 1, 1);
+			free_batch(a, ind, regions + 1, 1);
+		}
+		break;
+	case INTERIOR:
+		fill(a, ind, p, 1);
+		arena_dalloc_small(run_of(p[0]), (char *)p[0] + 1);
+		break;
+	}
+}
+
+static report_t run_child(unsigned ind, misuse_t how) {
+	report_t r = { 0 };
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &no_core);
+		close(fds[0]);
+		dup2(fds[1], STDERR_FILENO);
+		misuse_region(new_arena(), ind, how);
+		_exit(0);
+	}
+	close(fds[1]);
+	size_t len = 0;
+	ssize_t got;
+	while ((got = read(fds[0], r.text + len, sizeof(r.text) - 1 - len)) > 0)
+		len += (size_t)got;
+	r.text[len] = '\0';
+	close(fds[0]);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	return r;
+}
+
+/* The report is exactly one line, "strata: <what> 0x<hex>: <why>", and
+ * the pointer it names is a region (or inside one) of class ind. */
+static void assert_one_line_naming(const report_t *r, const char *what,
+                                   unsigned ind) {
+	cr_assert_eq(r->signal, SIGABRT, "class %u: child ended by %d, said '%s'",
+	             ind, r->signal, r->text);
+	size_t len = strlen(r->text);
+	cr_assert_gt(len, 0);
+	cr_assert_eq(r->text[len - 1], '\n', "'%s'", r->text);
+	cr_assert_null(memchr(r->text, '\n', len - 1), "more than one line: '%s'",
+	               r->text);
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "strata: %s 0x", what);
+	cr_assert_eq(strncmp(r->text, prefix, strlen(prefix)), 0,
+	             "class %u: '%s'", ind, r->text);
+	unsigned long long v = strtoull(r->text + strlen(prefix) - 2, NULL, 16);
+	cr_assert_neq(v, 0, "no pointer in '%s'", r->text);
+}
+
+Test(slab, double_free_of_a_region_is_reported_for_every_class) {
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		report_t r = run_child(ind, DOUBLE_FREE_CURRENT);
+		assert_one_line_naming(&r, "double free of", ind);
+		cr_assert_not_null(strstr(r.text, "already free"), "'%s'", r.text);
+	}
+}
+
+Test(slab, double_free_in_a_slab_that_is_not_current_is_reported) {
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		report_t r = run_child(ind, DOUBLE_FREE_NONFULL);
+		assert_one_line_naming(&r, "double free of", ind);
+	}
+}
+
+Test(slab, free_of_an_interior_pointer_is_reported_for_every_class) {
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		report_t r = run_child(ind, INTERIOR);
+		assert_one_line_naming(&r, "free of", ind);
+		cr_assert_not_null(strstr(r.text, "not the start"), "'%s'", r.text);
+	}
+}
+
+/* The pointer named is the one freed, to the digit. */
+Test(slab, report_names_the_exact_pointer) {
+	arena_t *a = new_arena();
+	void *p;
+	fill(a, 7, &p, 1);
+	arena_dalloc_small(run_of(p), p);
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &no_core);
+		dup2(fds[1], STDERR_FILENO);
+		arena_dalloc_small(run_of(p), p); /* the second free */
+		_exit(0);
+	}
+	close(fds[1]);
+	char text[256] = { 0 };
+	size_t len = 0;
+	ssize_t got;
+	while ((got = read(fds[0], text + len, sizeof(text) - 1 - len)) > 0)
+		len += (size_t)got;
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	char want[128];
+	snprintf(want, sizeof(want), "strata: double free of %p: ", p);
+	cr_assert_eq(strncmp(text, want, strlen(want)), 0, "'%s' vs '%s'", text,
+	             want);
+}
