@@ -35,6 +35,8 @@
 static int class_for(size_t size, size_t align) {
 	if (size > SC_SIZE_MAX || align > SC_SIZE_MAX / 2)
 		return -1;
+	if (size == 0)
+		size = 1; /* a zero-byte block still has an address to align */
 	if (align > 8)
 		size = align_up(size, align);
 	if (size > SC_SIZE_MAX)

@@ -16,8 +16,10 @@
 _Atomic(arena_t *) arenas[ARENAS_MAX];
 unsigned narenas_auto;
 atomic_uint narenas_total;
-static mutex_t arenas_lock = MUTEX_INITIALIZER("arenas");
+MUTEX_GLOBAL(arenas_lock, "arenas");
 static atomic_uint next_auto;
+#define NODES_MAX 64u
+static atomic_uint next_auto_of_node[NODES_MAX];
 /* Destroyed manual arenas, kept for reuse by the next create. */
 static arena_t *spare_arenas[ARENAS_MAX];
 static unsigned nspare_arenas;
@@ -31,6 +33,7 @@ static void arena_init(arena_t *a, unsigned index,
 	uint64_t now = decay_now_ns();
 	decay_init(&a->decay_dirty, a->dirty_decay_ms, now);
 	decay_init(&a->decay_muzzy, a->muzzy_decay_ms, now);
+	atomic_store(&a->decay_due_ns, DECAY_NEVER);
 	extents_init(&a->extents, placement);
 	for (unsigned i = 0; i < SC_NSMALL; i++)
 		mutex_init(&a->bins[i].lock, "bin");
@@ -53,14 +56,18 @@ static arena_t *arena_new(unsigned index, const backend_placement_t *pl) {
 	return a;
 }
 
-/* Automatic arenas: a home node each when there are several, huge pages
- * wherever the backend offers them (thp:never turns that off). */
+/* Huge pages wherever the backend offers them (thp:never turns that off),
+ * for automatic and manual arenas alike. */
+static bool arena_wants_hugepage(void) {
+	return pages_has_cap(BACKEND_CAP_HUGEPAGE) && opt.thp != THP_NEVER;
+}
+
+/* Automatic arenas: a home node each when there are several. */
 static backend_placement_t auto_placement(unsigned index) {
 	backend_placement_t pl = { .node = -1 };
 	if (pages_info.node_count > 1 && pages_has_cap(BACKEND_CAP_NUMA))
 		pl.node = (int)(index % pages_info.node_count);
-	pl.wants_hugepage = pages_has_cap(BACKEND_CAP_HUGEPAGE) &&
-	                    opt.thp != THP_NEVER;
+	pl.wants_hugepage = arena_wants_hugepage();
 	return pl;
 }
 
@@ -94,11 +101,15 @@ arena_t *arena_get(unsigned i) {
 
 arena_t *arena_choose_auto(unsigned node) {
 	unsigned nodes = pages_info.node_count;
-	unsigned turn = atomic_fetch_add(&next_auto, 1);
-	unsigned i = turn % narenas_auto;
+	unsigned i;
 	if (nodes > 1 && narenas_auto >= nodes) {
+		/* A turn counter per node, so every arena of a node serves. */
+		node %= nodes;
 		unsigned per_node = narenas_auto / nodes;
-		i = (turn % per_node) * nodes + node % nodes;
+		unsigned turn = atomic_fetch_add(&next_auto_of_node[node % NODES_MAX], 1);
+		i = (turn % per_node) * nodes + node;
+	} else {
+		i = atomic_fetch_add(&next_auto, 1) % narenas_auto;
 	}
 	arena_t *a = arena_get(i);
 	return a != NULL ? a : arena_get(0);
@@ -125,12 +136,15 @@ int arena_create_manual(const backend_placement_t *placement,
 	int err = placement_check(placement);
 	if (err != 0)
 		return err;
+	/* Manual arenas follow thp like automatic ones. */
+	backend_placement_t pl = *placement;
+	pl.wants_hugepage = arena_wants_hugepage();
 	mutex_lock(&arenas_lock);
 	unsigned i = narenas_auto;
 	while (i < ARENAS_MAX &&
 	       atomic_load_explicit(&arenas[i], memory_order_relaxed) != NULL)
 		i++;
-	arena_t *a = i < ARENAS_MAX ? arena_new(i, placement) : NULL;
+	arena_t *a = i < ARENAS_MAX ? arena_new(i, &pl) : NULL;
 	if (a != NULL) {
 		a->is_manual = true;
 		if (dirty_decay_ms != -2)
@@ -144,6 +158,8 @@ int arena_create_manual(const backend_placement_t *placement,
 	mutex_unlock(&arenas_lock);
 	return a != NULL ? 0 : i >= ARENAS_MAX ? EAGAIN : ENOMEM;
 }
+
+static size_t huge_cache_purge(arena_t *a, size_t npages);
 
 /* Give every slab descriptor of a bin back to its spare list. */
 static void bin_discard(bin_t *bin) {
@@ -181,11 +197,13 @@ int arena_destroy(unsigned index) {
 	}
 	while (a->huge_runs != NULL) {
 		run_t *run = run_list_pop(&a->huge_runs);
+		a->huge_live_bytes -= run->bytes;
 		pagemap_set(addr_of(run->addr), 1, 0);
 		pages_unmap(run->addr, run->bytes);
 		atomic_fetch_sub(&memlimit_huge_bytes, run->bytes);
 		run_list_push(&a->spare_run_descs, run);
 	}
+	huge_cache_purge(a, SIZE_MAX);
 	extents_release_all(&a->extents);
 	spare_arenas[nspare_arenas++] = a;
 	mutex_unlock(&arenas_lock);
@@ -203,10 +221,79 @@ static uint64_t run_flags(const arena_t *a) {
 	return a->is_manual ? PM_NO_TCACHE : 0;
 }
 
+/* Freed huge mappings wait in the arena's cache as dirty memory (decay
+ * unmaps them, oldest first) so that a program cycling through big
+ * buffers does not pay mmap, page faults and munmap each time.  A cached
+ * mapping serves a request of its size down to half of it. */
+static run_t *huge_cache_take(arena_t *a, size_t usize, size_t align) {
+	run_t *best = NULL;
+	for (run_t *r = a->huge_cache; r != NULL; r = r->next) {
+		if (r->bytes < usize || r->bytes / 2 > usize ||
+		    (addr_of(r->addr) & (align - 1)) != 0)
+			continue;
+		if (best == NULL || r->bytes < best->bytes)
+			best = r;
+	}
+	if (best != NULL) {
+		run_list_remove(&a->huge_cache, best);
+		a->huge_cached_bytes -= best->bytes;
+	}
+	return best;
+}
+
+/* Unmap cached huge mappings, oldest first, until npages are gone or the
+ * cache is empty; returns the pages unmapped.  Caller holds the lock. */
+static size_t huge_cache_purge(arena_t *a, size_t npages) {
+	size_t done = 0;
+	while (done < npages && a->huge_cache != NULL) {
+		run_t *oldest = a->huge_cache;
+		while (oldest->next != NULL)
+			oldest = oldest->next;
+		run_list_remove(&a->huge_cache, oldest);
+		a->huge_cached_bytes -= oldest->bytes;
+		done += oldest->bytes >> lg_page;
+		pages_unmap(oldest->addr, oldest->bytes);
+		atomic_fetch_sub(&memlimit_huge_bytes, oldest->bytes);
+		run_list_push(&a->spare_run_descs, oldest);
+	}
+	return done;
+}
+
+static void huge_register(arena_t *a, run_t *run, unsigned ind,
+                          size_t usize) {
+	run->ind = ind;
+	a->huge_live_bytes += run->bytes;
+	run_list_push(&a->huge_runs, run);
+	a->large.huge_nmalloc++;
+	a->large.huge_allocated_bytes += usize;
+}
+
+static void *arena_malloc_huge_cached(arena_t *a, unsigned ind, size_t usize,
+                                      size_t align) {
+	mutex_lock(&a->extents.lock);
+	run_t *run = huge_cache_take(a, usize, align);
+	if (run != NULL &&
+	    pagemap_set(addr_of(run->addr), 1, pm_make(run, ind, run_flags(a))) != 0) {
+		run_list_push(&a->huge_cache, run);
+		a->huge_cached_bytes += run->bytes;
+		run = NULL;
+	}
+	if (run != NULL)
+		huge_register(a, run, ind, usize);
+	mutex_unlock(&a->extents.lock);
+	return run != NULL ? run->addr : NULL;
+}
+
 static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
-                               size_t align) {
+                               size_t align, bool zero) {
 	if (align < CHUNK_BYTES)
 		align = CHUNK_BYTES;
+	/* Fresh mappings read as zero; a cached one would need clearing. */
+	if (!zero) {
+		void *p = arena_malloc_huge_cached(a, ind, usize, align);
+		if (p != NULL)
+			return p;
+	}
 	if (memlimit_would_exceed_hard(usize)) {
 		arena_decay(a, true);
 		if (memlimit_would_exceed_hard(usize))
@@ -227,10 +314,8 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
 	}
 	*run = (run_t){ .addr = addr, .bytes = usize, .arena = a, .ind = ind,
 		        .kind = RUN_HUGE };
-	run_list_push(&a->huge_runs, run);
 	atomic_fetch_add(&memlimit_huge_bytes, usize);
-	a->large.huge_nmalloc++;
-	a->large.huge_allocated_bytes += usize;
+	huge_register(a, run, ind, usize);
 	mutex_unlock(&a->extents.lock);
 	return addr; /* a fresh reservation reads as zero */
 }
@@ -238,7 +323,7 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
 void *arena_malloc_large(arena_t *a, unsigned ind, size_t align, bool zero) {
 	size_t usize = sc_usable_size(ind);
 	if (usize > CHUNK_BYTES || align > CHUNK_BYTES)
-		return arena_malloc_huge(a, ind, usize, align);
+		return arena_malloc_huge(a, ind, usize, align, zero);
 	size_t npages = usize >> lg_page;
 	size_t align_pages = align > page_bytes ? align >> lg_page : 1;
 	chunk_t *chunk;
@@ -277,7 +362,13 @@ void arena_dalloc_large(run_t *run) {
 	if (run->kind == RUN_HUGE) {
 		run_list_remove(&a->huge_runs, run);
 		a->large.huge_ndalloc++;
-		a->large.huge_allocated_bytes -= run->bytes;
+		a->large.huge_allocated_bytes -= sc_usable_size(run->ind);
+		a->huge_live_bytes -= run->bytes;
+		run_list_push(&a->huge_cache, run);
+		a->huge_cached_bytes += run->bytes;
+		mutex_unlock(&a->extents.lock);
+		arena_after_free(a);
+		return;
 	} else {
 		run_list_remove(&a->large_runs, run);
 		extents_free(&a->extents, run->chunk, run->addr,
@@ -285,17 +376,9 @@ void arena_dalloc_large(run_t *run) {
 		a->large.ndalloc++;
 		a->large.allocated_bytes -= run->bytes;
 	}
-	char *addr = run->addr;
-	size_t bytes = run->bytes;
-	bool is_huge = run->kind == RUN_HUGE;
 	run_list_push(&a->spare_run_descs, run);
 	mutex_unlock(&a->extents.lock);
-	if (is_huge) {
-		pages_unmap(addr, bytes);
-		atomic_fetch_sub(&memlimit_huge_bytes, bytes);
-	} else {
-		arena_after_free(a);
-	}
+	arena_after_free(a);
 }
 
 bool arena_resize_large_in_place(run_t *run, unsigned ind) {
@@ -327,31 +410,57 @@ bool arena_resize_large_in_place(run_t *run, unsigned ind) {
 
 /* ---- decay ---- */
 
+static uint64_t decay_deadline_locked(arena_t *a);
+
+/* Dirty pages in chunks and in cached huge mappings. */
+size_t arena_dirty_pages(const arena_t *a) {
+	return a->extents.dirty_pages + (a->huge_cached_bytes >> lg_page);
+}
+
 void arena_decay(arena_t *a, bool force_all) {
 	extents_t *ex = &a->extents;
 	mutex_lock(&ex->lock);
 	uint64_t now = decay_now_ns();
-	size_t keep = force_all ? 0
-	                        : decay_limit(&a->decay_dirty, now, ex->dirty_pages);
-	if (ex->dirty_pages > keep && (force_all || a->dirty_decay_ms >= 0))
-		extents_purge(ex, ex->dirty_pages - keep, false, force_all,
-		              opt.retain);
-	decay_purged(&a->decay_dirty, ex->dirty_pages);
+	size_t dirty = arena_dirty_pages(a);
+	size_t keep = force_all ? 0 : decay_limit(&a->decay_dirty, now, dirty);
+	if (dirty > keep && (force_all || a->dirty_decay_ms >= 0)) {
+		size_t n = huge_cache_purge(a, dirty - keep);
+		if (dirty - keep > n)
+			extents_purge(ex, dirty - keep - n, false, force_all,
+			              opt.retain);
+	}
+	decay_purged(&a->decay_dirty, arena_dirty_pages(a));
 	keep = force_all ? 0
 	                 : decay_limit(&a->decay_muzzy, now, ex->muzzy_pages);
 	if (ex->muzzy_pages > keep && (force_all || a->muzzy_decay_ms >= 0))
 		extents_purge(ex, ex->muzzy_pages - keep, true, force_all,
 		              opt.retain);
 	decay_purged(&a->decay_muzzy, ex->muzzy_pages);
+	decay_deadline_locked(a);
 	mutex_unlock(&ex->lock);
+}
+
+/* Caller holds the extents lock. */
+static uint64_t decay_deadline_locked(arena_t *a) {
+	uint64_t d = decay_deadline_ns(&a->decay_dirty, arena_dirty_pages(a));
+	uint64_t m = decay_deadline_ns(&a->decay_muzzy, a->extents.muzzy_pages);
+	uint64_t due = d < m ? d : m;
+	atomic_store_explicit(&a->decay_due_ns, due, memory_order_relaxed);
+	return due;
 }
 
 uint64_t arena_decay_deadline(arena_t *a) {
 	mutex_lock(&a->extents.lock);
-	uint64_t d = decay_deadline_ns(&a->decay_dirty, a->extents.dirty_pages);
-	uint64_t m = decay_deadline_ns(&a->decay_muzzy, a->extents.muzzy_pages);
+	uint64_t due = decay_deadline_locked(a);
 	mutex_unlock(&a->extents.lock);
-	return d < m ? d : m;
+	return due;
+}
+
+void arena_decay_if_due(arena_t *a) {
+	uint64_t due = atomic_load_explicit(&a->decay_due_ns,
+	                                    memory_order_relaxed);
+	if (due != DECAY_NEVER && decay_now_ns() >= due)
+		arena_decay(a, false);
 }
 
 int arena_set_decay_ms(arena_t *a, bool is_muzzy, long ms) {
@@ -365,16 +474,22 @@ int arena_set_decay_ms(arena_t *a, bool is_muzzy, long ms) {
 		a->dirty_decay_ms = ms;
 		decay_init(&a->decay_dirty, ms, decay_now_ns());
 	}
+	decay_deadline_locked(a);
 	mutex_unlock(&a->extents.lock);
 	background_wake();
 	return 0;
 }
 
 void arena_after_free(arena_t *a) {
-	if (a->dirty_decay_ms == 0 || a->muzzy_decay_ms == 0)
+	if (a->dirty_decay_ms == 0 || a->muzzy_decay_ms == 0) {
 		arena_decay(a, false);
-	else
-		background_notify();
+		return;
+	}
+	/* Pages are waiting now: the deadline is at most one epoch away. */
+	if (atomic_load_explicit(&a->decay_due_ns, memory_order_relaxed) ==
+	    DECAY_NEVER)
+		arena_decay_deadline(a);
+	background_notify();
 }
 
 void arenas_purge_all(void) {

@@ -54,8 +54,14 @@ typedef struct arena {
 	long dirty_decay_ms, muzzy_decay_ms;
 	extents_t extents;  /* lock also covers huge list, large stats, decay */
 	decay_t decay_dirty, decay_muzzy;
+	/* Earliest time decay could purge something (DECAY_NEVER: nothing
+	 * waits); read without the lock to skip needless decay passes. */
+	_Atomic uint64_t decay_due_ns;
 	run_t *large_runs;  /* live large runs */
 	run_t *huge_runs;   /* live huge runs */
+	run_t *huge_cache;  /* freed huge mappings kept for reuse (dirty) */
+	size_t huge_cached_bytes;
+	size_t huge_live_bytes; /* mapped bytes of live huge runs */
 	run_t *spare_run_descs;
 	large_stats_t large;
 	atomic_uint nthreads;
@@ -99,10 +105,15 @@ HIDDEN bool arena_resize_large_in_place(run_t *run, unsigned ind);
 HIDDEN void arena_decay(arena_t *a, bool force_all);
 /* Earliest time arena_decay could purge something; DECAY_NEVER if none. */
 HIDDEN uint64_t arena_decay_deadline(arena_t *a);
+/* arena_decay(a, false) if its deadline has passed: one atomic load and a
+ * clock read otherwise. */
+HIDDEN void arena_decay_if_due(arena_t *a);
 /* 0 or EINVAL; -1 disables, 0 purges at once. */
 HIDDEN int arena_set_decay_ms(arena_t *a, bool is_muzzy, long ms);
 /* Purge every arena down to nothing eligible (mem_limit_soft, ctl). */
 HIDDEN void arenas_purge_all(void);
+/* Dirty pages in chunks plus cached huge mappings (extents lock held). */
+HIDDEN size_t arena_dirty_pages(const arena_t *a);
 /* After pages became dirty: purge now (decay 0) or tell the purger. */
 HIDDEN void arena_after_free(arena_t *a);
 

@@ -3,12 +3,13 @@
  */
 #include "base.h"
 
+#include "conf.h"
 #include "pages.h"
 #include "sync.h"
 
 #define BASE_REGION_BYTES ((size_t)2 << 20)
 
-static mutex_t base_lock = MUTEX_INITIALIZER("base");
+MUTEX_GLOBAL(base_lock, "base");
 static char *base_cursor, *base_end;
 static size_t base_mapped, base_allocated;
 
@@ -16,7 +17,11 @@ static int base_grow(size_t need) {
 	size_t bytes = align_up(need > BASE_REGION_BYTES ? need
 	                                                   : BASE_REGION_BYTES,
 	                        page_bytes);
-	backend_placement_t placement = { .node = -1 };
+	backend_placement_t placement = {
+		.node = -1,
+		.wants_hugepage = opt.metadata_thp &&
+		                  pages_has_cap(BACKEND_CAP_HUGEPAGE),
+	};
 	char *region = pages_reserve(bytes, page_bytes, &placement);
 	if (region == NULL)
 		return -1;

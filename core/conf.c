@@ -32,6 +32,7 @@ conf_t opt = {
 	.metadata_thp = false,
 	.mem_limit_soft = 0,
 	.mem_limit_hard = 0,
+	.percpu_arena = 0,
 };
 
 enum conf_kind { CONF_BOOL, CONF_UNSIGNED, CONF_SIZE, CONF_LONG, CONF_STRING,
@@ -50,6 +51,9 @@ typedef struct conf_key {
 
 static const char *const thp_choices[] = { "default", "always", "never",
 	                                   NULL };
+/* Threads are spread over arenas round-robin, never by CPU: jemalloc's
+ * "disabled" is accepted so that its configurations carry over. */
+static const char *const percpu_arena_choices[] = { "disabled", NULL };
 
 #define KEY_BOOL(name, field, is_jemalloc) \
 	{ name, CONF_BOOL, &opt.field, 0, 0, 0, NULL, is_jemalloc }
@@ -87,6 +91,7 @@ static const conf_key_t conf_keys[] = {
 	        false),
 	KEY_BOOL("stats_print", stats_print, true),
 	KEY_STRING("stats_print_opts", stats_print_opts, true),
+	KEY_ENUM("percpu_arena", percpu_arena, percpu_arena_choices, true),
 };
 
 const char *conf_compiled_default(void) { return STRATA_CONF_DEFAULT; }

@@ -35,6 +35,7 @@ typedef struct conf {
 	bool metadata_thp;      /* metadata on huge pages too */
 	size_t mem_limit_soft;  /* bytes; 0: none */
 	size_t mem_limit_hard;
+	unsigned percpu_arena;  /* only "disabled" (0): see configuration.md */
 } conf_t;
 
 extern HIDDEN conf_t opt;

@@ -43,6 +43,46 @@ static void list_remove(chunk_t **head, chunk_t *c) {
 	c->next = c->prev = NULL;
 }
 
+static unsigned bucket_of(size_t longest_pages) {
+	return longest_pages == 0 ? 0 : lg_floor(longest_pages) + 1;
+}
+
+static void bucket_link(extents_t *ex, chunk_t *c) {
+	c->bucket = bucket_of(c->longest_free_pages);
+	chunk_t **head = &ex->buckets[c->bucket];
+	c->bprev = NULL;
+	c->bnext = *head;
+	if (*head != NULL)
+		(*head)->bprev = c;
+	*head = c;
+}
+
+static void bucket_unlink(extents_t *ex, chunk_t *c) {
+	if (c->bprev != NULL)
+		c->bprev->bnext = c->bnext;
+	else
+		ex->buckets[c->bucket] = c->bnext;
+	if (c->bnext != NULL)
+		c->bnext->bprev = c->bprev;
+	c->bnext = c->bprev = NULL;
+}
+
+static uint32_t longest_free_run(const chunk_t *c);
+
+static void chunk_set_longest(extents_t *ex, chunk_t *c, size_t longest) {
+	c->longest_free_pages = (uint32_t)longest;
+	if (bucket_of(longest) != c->bucket) {
+		bucket_unlink(ex, c);
+		bucket_link(ex, c);
+	}
+}
+
+/* The free run [*lo, *hi) around page i (alloc bits read as they are). */
+static void free_run_around(const chunk_t *c, size_t i, size_t *lo,
+                            size_t *hi) {
+	*lo = bitmap_clear_run_start(c->alloc_map, i);
+	*hi = bitmap_find(c->alloc_map, c->npages, i, true);
+}
 static uint32_t longest_free_run(const chunk_t *c) {
 	size_t best = 0, i = 0;
 	while (i < c->npages) {
@@ -106,12 +146,14 @@ static chunk_t *chunk_create(extents_t *ex) {
 	if (ex->placement.wants_hugepage)
 		pages_advise_hugepage(addr, CHUNK_BYTES, true);
 	list_push(&ex->chunks, c);
+	bucket_link(ex, c);
 	ex->nchunks++;
 	return c;
 }
 
 static void chunk_destroy(extents_t *ex, chunk_t *c) {
 	list_remove(&ex->chunks, c);
+	bucket_unlink(ex, c);
 	ex->nchunks--;
 	ex->dirty_pages -= c->ndirty_pages;
 	ex->muzzy_pages -= c->nmuzzy_pages;
@@ -122,34 +164,46 @@ static void chunk_destroy(extents_t *ex, chunk_t *c) {
 	ex->spare_descs = c;
 }
 
-/* The chunk with the fewest free pages whose longest run could fit. */
+/* Chunks of a bucket compared for fullness before taking the best seen. */
+#define BEST_FIT_PROBES 8
+
+/* The lowest bucket that has a chunk able to hold the run; in it, the
+ * fullest of the first BEST_FIT_PROBES chunks that can. */
 static chunk_t *best_chunk(extents_t *ex, size_t npages, size_t align_pages,
                            size_t *start_out) {
-	chunk_t *best = NULL;
-	size_t best_start = 0;
-	for (chunk_t *c = ex->chunks; c != NULL; c = c->next) {
-		if (c->longest_free_pages < npages)
-			continue;
-		if (best != NULL && c->nfree_pages >= best->nfree_pages)
-			continue;
-		size_t start = chunk_find_run(c, npages, align_pages);
-		if (start < c->npages) {
-			best = c;
-			best_start = start;
+	for (unsigned b = bucket_of(npages); b < EXTENT_NBUCKETS; b++) {
+		chunk_t *best = NULL;
+		size_t best_start = 0;
+		unsigned probes = 0;
+		for (chunk_t *c = ex->buckets[b];
+		     c != NULL && probes < BEST_FIT_PROBES; c = c->bnext) {
+			if (c->longest_free_pages < npages ||
+			    (best != NULL && c->nfree_pages >= best->nfree_pages))
+				continue;
+			size_t start = chunk_find_run(c, npages, align_pages);
+			if (start < c->npages) {
+				best = c;
+				best_start = start;
+				probes++;
+			}
+		}
+		if (best != NULL) {
+			*start_out = best_start;
+			return best;
 		}
 	}
-	*start_out = best_start;
-	return best;
+	return NULL;
 }
 
+/* Only carving from a run as long as the longest can shorten it. */
 static void take_pages(extents_t *ex, chunk_t *c, size_t start,
                        size_t npages, bool *is_zeroed) {
+	size_t run_lo, run_hi;
+	free_run_around(c, start, &run_lo, &run_hi);
+	bool was_longest = run_hi - run_lo >= c->longest_free_pages;
 	*is_zeroed = !bitmap_any_in_range(c->unzeroed_map, start, npages);
-	size_t dirty = 0, muzzy = 0;
-	for (size_t i = start; i < start + npages; i++) {
-		dirty += bitmap_get(c->dirty_map, i);
-		muzzy += bitmap_get(c->muzzy_map, i);
-	}
+	size_t dirty = bitmap_count_range(c->dirty_map, start, npages);
+	size_t muzzy = bitmap_count_range(c->muzzy_map, start, npages);
 	bitmap_assign_range(c->alloc_map, start, npages, true);
 	bitmap_assign_range(c->dirty_map, start, npages, false);
 	bitmap_assign_range(c->muzzy_map, start, npages, false);
@@ -160,7 +214,8 @@ static void take_pages(extents_t *ex, chunk_t *c, size_t start,
 	ex->muzzy_pages -= muzzy;
 	charge((ptrdiff_t)(npages - dirty - muzzy));
 	c->nfree_pages -= (uint32_t)npages;
-	c->longest_free_pages = longest_free_run(c);
+	if (was_longest)
+		chunk_set_longest(ex, c, longest_free_run(c));
 	ex->active_pages += npages;
 }
 
@@ -185,7 +240,10 @@ void extents_free(extents_t *ex, chunk_t *c, void *addr, size_t npages) {
 	c->ndirty_pages += (uint32_t)npages;
 	ex->dirty_pages += npages;
 	c->nfree_pages += (uint32_t)npages;
-	c->longest_free_pages = longest_free_run(c);
+	size_t run_lo, run_hi;
+	free_run_around(c, start, &run_lo, &run_hi);
+	if (run_hi - run_lo > c->longest_free_pages)
+		chunk_set_longest(ex, c, run_hi - run_lo);
 	ex->active_pages -= npages;
 }
 

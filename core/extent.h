@@ -12,9 +12,11 @@
  * allocation, or a huge allocation with its own mapping (chunk == NULL).
  *
  * An extents_t is one arena's set of chunks.  All functions taking one
- * expect its lock held, except where said.  Runs are placed in the chunk
- * with the fewest free pages that fits them, so that nearly empty chunks
- * drain and can be returned whole (and hugepages stay dense).
+ * expect its lock held, except where said.  Chunks are bucketed by their
+ * longest free run (powers of two); a run goes into the chunk with the
+ * fewest free pages among the lowest bucket that can hold it, so nearly
+ * empty chunks drain and can be returned whole (and hugepages stay
+ * dense), without scanning every chunk.
  */
 #ifndef STRATA_EXTENT_H
 #define STRATA_EXTENT_H
@@ -53,7 +55,9 @@ typedef struct run {
 
 typedef struct chunk {
 	char *addr;
-	struct chunk *next, *prev;
+	struct chunk *next, *prev;   /* all chunks of the arena */
+	struct chunk *bnext, *bprev; /* chunks of the same fit bucket */
+	unsigned bucket;             /* fit bucket of longest_free_pages */
 	uint32_t npages, nfree_pages, longest_free_pages;
 	uint32_t ndirty_pages, nmuzzy_pages;
 	uint64_t alloc_map[CHUNK_MAP_WORDS];
@@ -69,10 +73,15 @@ typedef struct purge_stats {
 	uint64_t hugepages_split;           /* partial purges of a hugepage */
 } purge_stats_t;
 
+/* Fit buckets: chunks whose longest free run is 0, 1, 2-3, 4-7, ... pages;
+ * enough for the most pages a chunk can have (512 at 4 KiB pages). */
+#define EXTENT_NBUCKETS 11u
+
 typedef struct extents {
 	mutex_t lock;
 	backend_placement_t placement;
 	chunk_t *chunks;      /* every chunk of the arena */
+	chunk_t *buckets[EXTENT_NBUCKETS]; /* by longest free run */
 	chunk_t *spare_descs; /* recycled chunk descriptors */
 	size_t nchunks;
 	size_t active_pages; /* allocated pages */

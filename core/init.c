@@ -2,7 +2,10 @@
  * init.c — boot sequence and fork handlers.
  *
  * Boot runs under init_lock on the first call of any entry point: options,
- * backend probe, size classes, arena 0.  Registration with libc that may
+ * backend probe, size classes, arena 0.  fork() takes every lock in the
+ * order the allocator nests them (thread registry, arenas' bins then
+ * extents, caches, pagemap, base, purger), so a thread holding some of
+ * them cannot deadlock the fork.  Registration with libc that may
  * itself call malloc (pthread_atfork, atexit) happens after the allocator
  * is marked ready, so such a nested call is served normally.
  */
@@ -54,40 +57,40 @@ static int boot(void) {
 static void prefork(void) {
 	if (!atomic_load(&malloc_is_booted))
 		return;
-	background_prefork();
 	tsd_prefork();
 	arenas_prefork();
 	tcache_prefork();
 	pagemap_prefork();
 	base_prefork();
+	background_prefork(); /* taken under bin locks by arena_after_free */
 }
 
 static void postfork_parent(void) {
 	if (!atomic_load(&malloc_is_booted))
 		return;
+	background_postfork_parent();
 	base_postfork_parent();
 	pagemap_postfork_parent();
 	tcache_postfork_parent();
 	arenas_postfork_parent();
 	tsd_postfork_parent();
-	background_postfork_parent();
 }
 
 static void postfork_child(void) {
 	if (!atomic_load(&malloc_is_booted))
 		return;
+	background_postfork_child();
 	base_postfork_child();
 	pagemap_postfork_child();
 	tcache_postfork_child(tsd_get()->tcache);
 	arenas_postfork_child();
 	tsd_postfork_child();
-	background_postfork_child();
 }
 
 static void register_with_libc(void) {
 	pthread_atfork(prefork, postfork_parent, postfork_child);
 	if (opt.stats_print)
-		atexit(stats_print_at_exit);
+		stats_print_register_at_exit();
 }
 
 int malloc_init_slow(void) {

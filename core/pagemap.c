@@ -8,7 +8,7 @@
 #include "sync.h"
 
 _Atomic(pm_entry_t *) pagemap_root[PAGEMAP_ROOT_LEN];
-static mutex_t leaf_lock = MUTEX_INITIALIZER("pagemap");
+MUTEX_GLOBAL(leaf_lock, "pagemap");
 
 #define LEAF_LEN ((size_t)1 << PAGEMAP_LEAF_BITS)
 

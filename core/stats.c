@@ -9,12 +9,32 @@
 #include "init.h"
 #include "pages.h"
 
+void stats_mutex_merge(mutex_stats_t *sum, const mutex_stats_t *in) {
+	sum->ops += in->ops;
+	sum->contended_ops += in->contended_ops;
+	sum->wait_ns += in->wait_ns;
+	if (in->max_wait_ns > sum->max_wait_ns)
+		sum->max_wait_ns = in->max_wait_ns;
+	sum->owner_switches += in->owner_switches;
+}
+
+static void purge_merge(purge_stats_t *sum, const purge_stats_t *in) {
+	sum->lazy_calls += in->lazy_calls;
+	sum->eager_calls += in->eager_calls;
+	sum->lazy_pages += in->lazy_pages;
+	sum->eager_pages += in->eager_pages;
+	sum->chunks_unmapped += in->chunks_unmapped;
+	sum->hugepages_split += in->hugepages_split;
+}
+
 void stats_arena_read(arena_t *a, stats_arena_t *out) {
 	for (unsigned i = 0; i < SC_NSMALL; i++) {
 		bin_t *bin = &a->bins[i];
 		mutex_lock(&bin->lock);
 		bin_stats_t b = bin->stats;
+		mutex_stats_t m = bin->lock.stats;
 		mutex_unlock(&bin->lock);
+		stats_mutex_merge(&out->bins_mutex[i], &m);
 		out->bins[i].nmalloc += b.nmalloc;
 		out->bins[i].ndalloc += b.ndalloc;
 		out->bins[i].nfills += b.nfills;
@@ -32,12 +52,16 @@ void stats_arena_read(arena_t *a, stats_arena_t *out) {
 	out->large_nmalloc += a->large.nmalloc + a->large.huge_nmalloc;
 	out->large_ndalloc += a->large.ndalloc + a->large.huge_ndalloc;
 	out->active_bytes += (a->extents.active_pages << lg_page) +
-	                     a->large.huge_allocated_bytes;
-	out->dirty_bytes += a->extents.dirty_pages << lg_page;
+	                     a->huge_live_bytes;
+	out->dirty_bytes += arena_dirty_pages(a) << lg_page;
 	out->muzzy_bytes += a->extents.muzzy_pages << lg_page;
 	out->mapped_bytes += a->extents.nchunks * CHUNK_BYTES +
-	                     a->large.huge_allocated_bytes;
+	                     a->huge_live_bytes + a->huge_cached_bytes;
+	out->retained_bytes += extents_retained_bytes(&a->extents);
+	purge_merge(&out->purge, &a->extents.purge);
+	mutex_stats_t m = a->extents.lock.stats;
 	mutex_unlock(&a->extents.lock);
+	stats_mutex_merge(&out->extents_mutex, &m);
 	out->nthreads += atomic_load(&a->nthreads);
 }
 
@@ -60,8 +84,18 @@ void stats_totals_read(stats_totals_t *out) {
 	out->active_bytes = sum.active_bytes;
 	out->dirty_bytes = sum.dirty_bytes;
 	out->muzzy_bytes = sum.muzzy_bytes;
+	out->retained_bytes = sum.retained_bytes;
 	out->metadata_bytes = base_mapped_bytes();
 	out->resident_bytes = sum.active_bytes + sum.dirty_bytes +
 	                      out->metadata_bytes;
 	out->mapped_bytes = atomic_load(&pages_mapped_bytes);
+}
+
+unsigned stats_nlextents(void) {
+	unsigned n = 0;
+	/* Classes above SC_SIZE_MAX cannot be asked for. */
+	while (sc_class_size(SC_NSMALL + n) <= SC_SIZE_MAX &&
+	       sc_class_size(SC_NSMALL + n) > sc_class_size(SC_NSMALL + n - 1))
+		n++;
+	return n;
 }

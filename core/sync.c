@@ -45,3 +45,16 @@ void mutex_stats_read(mutex_t *m, mutex_stats_t *out) {
 	*out = m->stats;
 	mutex_unlock(m);
 }
+
+/* Bounds of the strata_mutexes section, provided by the linker; weak so a
+ * program with no global mutex still links. */
+extern mutex_t *const __start_strata_mutexes[] __attribute__((weak, visibility("hidden")));
+extern mutex_t *const __stop_strata_mutexes[] __attribute__((weak, visibility("hidden")));
+
+unsigned mutex_global_count(void) {
+	if (__start_strata_mutexes == NULL)
+		return 0;
+	return (unsigned)(__stop_strata_mutexes - __start_strata_mutexes);
+}
+
+mutex_t *mutex_global(unsigned i) { return __start_strata_mutexes[i]; }

@@ -33,6 +33,15 @@ typedef struct mutex {
 #define MUTEX_INITIALIZER(nm) \
 	{ PTHREAD_MUTEX_INITIALIZER, { 0, 0, 0, 0, 0 }, NULL, nm }
 
+/* A process-wide mutex (one per module, defined at file scope) that the
+ * statistics list by name: the definition also places a pointer to it in
+ * the linker section strata_mutexes, so the set is known without any
+ * registration call at run time.  name must be unique among them. */
+#define MUTEX_GLOBAL(var, nm)                                              \
+	static mutex_t var = MUTEX_INITIALIZER(nm);                        \
+	static mutex_t *const var##_registered                             \
+	    __attribute__((used, section("strata_mutexes"))) = &var
+
 HIDDEN void mutex_init(mutex_t *m, const char *name);
 HIDDEN void mutex_lock_slow(mutex_t *m);
 /* Identity of the calling thread, cheap: the address of a thread-local. */
@@ -70,5 +79,9 @@ static inline void mutex_postfork_child(mutex_t *m) {
 
 /* Copy of the counters, taken under the lock. */
 HIDDEN void mutex_stats_read(mutex_t *m, mutex_stats_t *out);
+
+/* The process-wide mutexes (MUTEX_GLOBAL), in link order; i < count. */
+HIDDEN unsigned mutex_global_count(void);
+HIDDEN mutex_t *mutex_global(unsigned i);
 
 #endif /* STRATA_SYNC_H */

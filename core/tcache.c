@@ -7,6 +7,7 @@
 
 #include "base.h"
 #include "pagemap.h"
+#include "report.h"
 #include "sizeclass.h"
 
 #define NCACHED_SMALL_MIN 20u
@@ -20,7 +21,7 @@ unsigned tcache_nbins;
 static uint16_t ncached_max[TCACHE_NBINS_MAX];
 static size_t stack_slots_total;
 
-static mutex_t tcaches_lock = MUTEX_INITIALIZER("tcaches");
+MUTEX_GLOBAL(tcaches_lock, "tcaches");
 static tcache_t *tcaches_live, *tcaches_spare;
 
 /* Point a bin at its stack of n slots starting at slot (plus the sentinel
@@ -131,10 +132,20 @@ void *tcache_alloc_small_fill(tcache_t *tc, unsigned ind) {
 }
 
 /* Return n small blocks of class ind, one bin lock per arena met. */
+/* The run of a cached block.  A block freed twice may meet its run gone
+ * by the time the second copy is flushed: that is reported here. */
+static run_t *cached_block_run(void *ptr) {
+	pm_entry_t e = pagemap_lookup(addr_of(ptr));
+	if (e == 0)
+		report_bad_pointer("double free of", ptr,
+		                   "block was freed twice into the thread cache");
+	return pm_desc(e);
+}
+
 static void flush_small(unsigned ind, void **ptrs, unsigned n) {
 	run_t *runs[NCACHED_SMALL_MAX];
 	for (unsigned i = 0; i < n; i++)
-		runs[i] = pm_desc(pagemap_lookup(addr_of(ptrs[i])));
+		runs[i] = cached_block_run(ptrs[i]);
 	unsigned done = 0;
 	while (done < n) {
 		arena_t *a = runs[done]->arena;
@@ -159,7 +170,7 @@ static void flush_small(unsigned ind, void **ptrs, unsigned n) {
 
 static void flush_large(void **ptrs, unsigned n) {
 	for (unsigned i = 0; i < n; i++)
-		arena_dalloc_large(pm_desc(pagemap_lookup(addr_of(ptrs[i]))));
+		arena_dalloc_large(cached_block_run(ptrs[i]));
 }
 
 /* Flush all but the newest keep blocks: the oldest sit nearest the

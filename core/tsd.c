@@ -18,7 +18,7 @@ __thread tsd_t tsd_tls __attribute__((tls_model("initial-exec"))) = {
 	.tcache = &tcache_disabled,
 };
 static pthread_key_t tsd_key;
-static mutex_t registry_lock = MUTEX_INITIALIZER("threads");
+MUTEX_GLOBAL(registry_lock, "threads");
 static tsd_t *registry;
 
 static void registry_add(tsd_t *tsd) {
@@ -121,6 +121,7 @@ int tsd_slow_init(tsd_t *tsd) {
 	tsd->is_auto_arena = true;
 	tsd->thread_id = (uint64_t)syscall(SYS_gettid);
 	tsd->rate_mark_ns = decay_now_ns();
+	tsd->stats_mark_ns = tsd->rate_mark_ns;
 	registry_add(tsd);
 	background_thread_arrived();
 	tsd_bind_arena(tsd, a);
@@ -152,5 +153,5 @@ void tsd_event(tsd_t *tsd) {
 	memlimit_check_soft();
 	background_maybe_start();
 	if (!background_is_running() && tsd->arena != NULL)
-		arena_decay(tsd->arena, false);
+		arena_decay_if_due(tsd->arena);
 }

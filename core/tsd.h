@@ -39,7 +39,9 @@ typedef struct tsd {
 	struct tsd *next, *prev;
 	uint64_t thread_id;         /* OS thread id, for reports */
 	uint64_t rate_mark_bytes;   /* allocated_bytes at the last rate read */
-	uint64_t rate_mark_ns;
+	uint64_t rate_mark_ns;      /* (thread.allocation_rate, own thread) */
+	uint64_t stats_mark_bytes;  /* the same for strata_stats_print, */
+	uint64_t stats_mark_ns;     /* written under the registry lock */
 } tsd_t;
 
 extern HIDDEN __thread tsd_t tsd_tls __attribute__((tls_model("initial-exec")));

@@ -125,6 +125,18 @@ STRATA_EXPORT int strata_thread_arena_get(unsigned *arena_index);
  * value, EPERM read-only, EFAULT internal failure. */
 STRATA_EXPORT int strata_ctl(const char *name, void *oldp, size_t *oldlenp,
                              void *newp, size_t newlen);
+/* Translate a name once into a MIB (*miblenp: capacity in, length out);
+ * index components (arena.<i>, arenas.bin.<j>, stats.arenas.<i> ...)
+ * appear as the index itself, so a caller may patch them and call
+ * strata_ctl_bymib, which skips the string work.  Same errors as
+ * strata_ctl (ENOENT also when *miblenp is too small). */
+STRATA_EXPORT int strata_ctl_nametomib(const char *name, size_t *mibp,
+                                       size_t *miblenp);
+STRATA_EXPORT int strata_ctl_bymib(const size_t *mib, size_t miblen,
+                                   void *oldp, size_t *oldlenp, void *newp,
+                                   size_t newlen);
+/* The arena index meaning "every arena" in arena.<i>.purge / .decay. */
+#define STRATA_ARENAS_ALL 4096u
 
 typedef void strata_write_cb(void *opaque, const char *text);
 /* opts: NULL or "" for text, "J" for JSON, "P" for Prometheus. */

@@ -13,6 +13,7 @@ if [ "$run_only" = 0 ]; then
 	packages+=(
 		g++ clang libcriterion-dev python3 git coreutils gawk gzip tar
 		binutils valgrind libnuma-dev
+		prometheus jq
 	)
 fi
 
