@@ -10,7 +10,7 @@ cd "$top"
 tools/bootstrap.sh
 
 backends=("$@")
-[ "${#backends[@]}" = 0 ] && backends=(posix)
+[ "${#backends[@]}" = 0 ] && backends=(posix numa)
 
 total_pass=0
 total_fail=0

@@ -1,0 +1,196 @@
+/*
+ * numa.c — placement of reservations: hugepage alignment and advice, and
+ * the memory policy (mbind) that pins a range to a node, a tier's nodes, or
+ * spreads it over them.
+ *
+ * The policy is set once, on a fresh reservation that has no pages yet, so
+ * every page faulted in later follows it; commit and decommit keep it.
+ * System calls are made directly (no libnuma): nothing here allocates.
+ *
+ * Policies (include/strata.h strata_policy) map to the kernel's:
+ *   strict     MPOL_BIND over the allowed nodes (no fallback; the kernel
+ *              reclaims or, at worst, the fault fails, never moves);
+ *   preferred  MPOL_PREFERRED for one node, MPOL_PREFERRED_MANY for a
+ *              tier of several (falls back to MPOL_PREFERRED on kernels
+ *              before 5.15); with neither node nor tier: local allocation;
+ *   interleave MPOL_INTERLEAVE over the allowed nodes.
+ * Allowed nodes: the placement's node if any (it must belong to the asked
+ * tier), else the tier's nodes, else every node with memory.
+ */
+#define _GNU_SOURCE
+#include "numa.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "posix.h"
+#include "topology.h"
+
+#ifndef MPOL_PREFERRED
+#define MPOL_PREFERRED 1
+#define MPOL_BIND 2
+#define MPOL_INTERLEAVE 3
+#endif
+#define MPOL_PREFERRED_MANY_ 5
+
+enum { POLICY_PREFERRED = 0, POLICY_STRICT = 1, POLICY_INTERLEAVE = 2 };
+
+static topology_t topo;
+
+int numa_backend_init(backend_info_t *info) {
+	int saved_errno = errno;
+	posix_init(info);
+	topo_probe(&topo);
+	info->hugepage_bytes = topo.hugepage_bytes;
+	info->node_count = topo.node_count;
+	info->tier_mask = topo.tier_mask;
+	info->caps |= BACKEND_CAP_NUMA;
+	if (topo.hugepage_bytes > info->page_bytes)
+		info->caps |= BACKEND_CAP_HUGEPAGE;
+	else
+		info->hugepage_bytes = 0;
+	if (topo.tier_mask & ~(1u << TOPO_TIER_DEFAULT))
+		info->caps |= BACKEND_CAP_TIERS;
+	errno = saved_errno;
+	return 0;
+}
+
+/* The nodes a placement may use; ENOTSUP when it names what is not here.
+ * *is_default: no policy needs setting at all. */
+static int allowed_nodes(const backend_placement_t *pl, nodemask_t *m,
+                         bool *is_default) {
+	if (pl->is_tagged || pl->tier < 0 || pl->tier >= TOPO_TIERS ||
+	    !(topo.tier_mask & (1u << pl->tier)))
+		return ENOTSUP;
+	const nodemask_t *tier = &topo.tier_nodes[pl->tier];
+	*is_default = false;
+	if (pl->node >= 0) {
+		/* A memoryless node (CPUs only) is no place to prefer; its
+		 * threads take memory from wherever the kernel finds it. */
+		if (pl->tier == TOPO_TIER_DEFAULT &&
+		    pl->policy == POLICY_PREFERRED &&
+		    (unsigned)pl->node < topo.node_count &&
+		    !nodemask_has(tier, (unsigned)pl->node)) {
+			*is_default = true;
+			return 0;
+		}
+		if (!nodemask_has(tier, (unsigned)pl->node))
+			return ENOTSUP;
+		*m = (nodemask_t){ 0 };
+		nodemask_set(m, (unsigned)pl->node);
+		return 0;
+	}
+	if (pl->node != -1)
+		return ENOTSUP;
+	*m = *tier;
+	*is_default = pl->tier == TOPO_TIER_DEFAULT &&
+	              pl->policy != POLICY_INTERLEAVE;
+	return 0;
+}
+
+static int set_policy(void *addr, size_t size, int mode,
+                      const nodemask_t *m) {
+	return syscall(SYS_mbind, addr, size, mode, m->bits,
+	               (unsigned long)TOPO_NODES_MAX, 0u) == 0 ? 0 : errno;
+}
+
+static bool has_one_node(const nodemask_t *m) {
+	unsigned n = 0;
+	for (unsigned w = 0; w < TOPO_MASK_WORDS; w++)
+		n += (unsigned)__builtin_popcountll(m->bits[w]);
+	return n == 1;
+}
+
+static int place(void *addr, size_t size, int policy, const nodemask_t *m) {
+	if (policy == POLICY_STRICT)
+		return set_policy(addr, size, MPOL_BIND, m);
+	if (policy == POLICY_INTERLEAVE)
+		return set_policy(addr, size, MPOL_INTERLEAVE, m);
+	if (has_one_node(m))
+		return set_policy(addr, size, MPOL_PREFERRED, m);
+	int err = set_policy(addr, size, MPOL_PREFERRED_MANY_, m);
+	if (err != EINVAL)
+		return err;
+	/* Before Linux 5.15: prefer the tier's first node. */
+	nodemask_t first = { 0 };
+	for (unsigned n = 0; n < TOPO_NODES_MAX; n++)
+		if (nodemask_has(m, n)) {
+			nodemask_set(&first, n);
+			break;
+		}
+	return set_policy(addr, size, MPOL_PREFERRED, &first);
+}
+
+static int reserve(size_t size, size_t align, const backend_placement_t *pl,
+                   void **addr) {
+	nodemask_t nodes;
+	bool is_default;
+	int err = allowed_nodes(pl, &nodes, &is_default);
+	if (err != 0)
+		return err;
+	bool is_huge = pl->wants_hugepage && topo.hugepage_bytes != 0;
+	if (is_huge && align < topo.hugepage_bytes)
+		align = topo.hugepage_bytes;
+	void *p;
+	if ((err = posix_reserve_prot(size, align, 0, &p)) != 0)
+		return err;
+	if (is_huge)
+		madvise(p, size, MADV_HUGEPAGE); /* advice: failure is harmless */
+	if (!is_default && (err = place(p, size, pl->policy, &nodes)) != 0) {
+		posix_unmap(p, size);
+		return err == EINVAL ? ENOTSUP : err;
+	}
+	*addr = p;
+	return 0;
+}
+
+int numa_backend_reserve(size_t size, size_t align,
+                         const backend_placement_t *placement, void **addr) {
+	static const backend_placement_t any = { .node = -1 };
+	int saved_errno = errno;
+	int err = reserve(size, align, placement != NULL ? placement : &any, addr);
+	errno = saved_errno;
+	return err;
+}
+
+int numa_backend_commit(void *addr, size_t size) {
+	int saved_errno = errno;
+	int err = mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : errno;
+	errno = saved_errno;
+	return err;
+}
+
+int numa_backend_decommit(void *addr, size_t size) {
+	int saved_errno = errno;
+	/* Drop the pages first: the range reads as zero when committed again. */
+	int err = madvise(addr, size, MADV_DONTNEED) == 0 &&
+	                  mprotect(addr, size, PROT_NONE) == 0
+	              ? 0
+	              : errno;
+	errno = saved_errno;
+	return err;
+}
+
+int numa_backend_advise_hugepage(void *addr, size_t size, bool want) {
+	int saved_errno = errno;
+	int err = madvise(addr, size, want ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) == 0
+	              ? 0
+	              : errno;
+	errno = saved_errno;
+	return err;
+}
+
+int numa_backend_current_node(unsigned *node) {
+	int saved_errno = errno;
+	unsigned cpu, n;
+	/* getcpu is a vDSO call on x86-64 and arm64: no system call. */
+	int err = getcpu(&cpu, &n) == 0 ? 0 : errno;
+	errno = saved_errno;
+	if (err == 0)
+		*node = n < topo.node_count ? n : 0;
+	return err;
+}
