@@ -20,8 +20,11 @@
  * that may), and leaves the caller's errno unchanged.
  *
  * The struct is versioned and append-only: a new operation goes at the end
- * and raises BACKEND_VERSION; an optional operation is NULL exactly when its
- * capability bit is clear, and the core checks the bit once at init.
+ * and raises BACKEND_VERSION.  An optional operation the backend can never
+ * offer is NULL and its capability bit clear; a backend whose probe finds
+ * the feature missing on this machine clears the bit although the
+ * operation exists.  The core tests the bit, never the pointer, and never
+ * calls an operation whose bit is clear.
  */
 #ifndef STRATA_BACKEND_H
 #define STRATA_BACKEND_H

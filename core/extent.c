@@ -7,6 +7,7 @@
 
 #include "base.h"
 #include "bitmap.h"
+#include "conf.h"
 #include "memlimit.h"
 #include "pages.h"
 
@@ -145,6 +146,8 @@ static chunk_t *chunk_create(extents_t *ex) {
 	c->nfree_pages = c->longest_free_pages = c->npages;
 	if (ex->placement.wants_hugepage)
 		pages_advise_hugepage(addr, CHUNK_BYTES, true);
+	else if (opt.thp == THP_NEVER)
+		pages_advise_hugepage(addr, CHUNK_BYTES, false); /* THP "always" */
 	list_push(&ex->chunks, c);
 	bucket_link(ex, c);
 	ex->nchunks++;
