@@ -256,7 +256,7 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		else
 			arena_dalloc_large(run);
 	}
-	if (tsd != NULL)
+	if (STRATA_STATS && tsd != NULL)
 		tsd->deallocated_bytes += sc_usable_size(ind);
 }
 
@@ -265,7 +265,8 @@ static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
 		unsigned ind = pm_ind(e);
 		tsd_t *tsd = tsd_get();
 		if (likely(tcache_bin_push_fast(&tsd->tcache->bins[ind], ptr))) {
-			tsd->deallocated_bytes += sc_small_size[ind];
+			if (STRATA_STATS)
+				tsd->deallocated_bytes += sc_small_size[ind];
 			return;
 		}
 	}
@@ -370,7 +371,8 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 		size_t usize = sc_usable_size((unsigned)ind);
 		tsd_t *tsd = tsd_get();
 		tsd->allocated_bytes += usize;
-		tsd->deallocated_bytes += old_usize;
+		if (STRATA_STATS)
+			tsd->deallocated_bytes += old_usize;
 		if (flags & FLAG_ZERO && usize > old_usize)
 			memset((char *)ptr + old_usize, 0, usize - old_usize);
 		return ptr;

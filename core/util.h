@@ -18,6 +18,13 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Statistics that cost on the fast paths (the per-thread deallocated
+ * counter, mutex wait timing): meson -Dstats=false compiles them out.
+ * The allocated counter stays: it is also the periodic-event clock. */
+#ifndef STRATA_STATS
+#define STRATA_STATS 1
+#endif
+
 /* Round x up / down to a multiple of align (a power of two). */
 static inline size_t align_up(size_t x, size_t align) {
 	return (x + align - 1) & ~(align - 1);

@@ -8,7 +8,7 @@ set -euo pipefail
 run_only=0
 [ "${1:-}" = "--run" ] && run_only=1
 
-packages=(meson ninja-build pkg-config gcc libc6-dev time)
+packages=(meson ninja-build pkg-config gcc libc6-dev time bc)
 if [ "$run_only" = 0 ]; then
 	packages+=(
 		g++ clang libcriterion-dev python3 git coreutils gawk gzip tar
