@@ -247,7 +247,16 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		report_not_ours(ptr);
 	run_t *run = run_of_start(ptr, e);
 	unsigned ind = pm_ind(e);
-	tsd_t *tsd = tsd_ready();
+	tsd_t *tsd = tsd_get();
+	/* A thread's first frees, before it ever allocates, go back to the
+	 * blocks' owners: caching another thread's block here and reusing it
+	 * would share its cache line with the owner (passive false sharing).
+	 * A thread that keeps freeing gets its cache after a few. */
+	if (tsd->state == TSD_UNINIT &&
+	    ++tsd->frees_before_init < TSD_FREES_BEFORE_CACHE)
+		tsd = NULL;
+	else
+		tsd = tsd_ready();
 	bool cacheable = tsd != NULL && !(e & PM_NO_TCACHE) &&
 	                 uses_tcache(tsd, flags & FLAG_TCACHE_NONE);
 	if (!cacheable || !dalloc_cached(tsd, ptr, ind)) {

@@ -159,7 +159,7 @@ int arena_create_manual(const backend_placement_t *placement,
 	return a != NULL ? 0 : i >= ARENAS_MAX ? EAGAIN : ENOMEM;
 }
 
-static size_t huge_cache_purge(arena_t *a, size_t npages);
+static void huge_cache_evict(arena_t *a, run_t *run);
 
 /* Give every slab descriptor of a bin back to its spare list. */
 static void bin_discard(bin_t *bin) {
@@ -203,7 +203,8 @@ int arena_destroy(unsigned index) {
 		atomic_fetch_sub(&memlimit_huge_bytes, run->bytes);
 		run_list_push(&a->spare_run_descs, run);
 	}
-	huge_cache_purge(a, SIZE_MAX);
+	while (a->huge_cache != NULL)
+		huge_cache_evict(a, a->huge_cache);
 	extents_release_all(&a->extents);
 	spare_arenas[nspare_arenas++] = a;
 	mutex_unlock(&arenas_lock);
@@ -221,40 +222,78 @@ static uint64_t run_flags(const arena_t *a) {
 	return a->is_manual ? PM_NO_TCACHE : 0;
 }
 
-/* Freed huge mappings wait in the arena's cache as dirty memory (decay
- * unmaps them, oldest first) so that a program cycling through big
- * buffers does not pay mmap, page faults and munmap each time.  A cached
- * mapping serves a request of its size down to half of it. */
-static run_t *huge_cache_take(arena_t *a, size_t usize, size_t align) {
+/* Freed huge mappings wait in the arena's cache (at most HUGE_CACHE_MAX)
+ * so that a program cycling through big buffers does not pay mmap, page
+ * faults and munmap each time.  Those of oversize_threshold bytes or more
+ * are purged eagerly when freed (as jemalloc does for oversize
+ * allocations): they keep their address space but no RSS.  The others
+ * stay dirty until decay unmaps them, oldest first.  A cached mapping
+ * serves a request of its size down to half of it. */
+#define HUGE_CACHE_MAX 16u
+
+static void huge_cache_unlink(arena_t *a, run_t *run) {
+	run_list_remove(&a->huge_cache, run);
+	a->huge_cached_bytes -= run->bytes;
+	a->huge_cached_count--;
+	if (!run->is_zeroed)
+		a->huge_cached_dirty_bytes -= run->bytes;
+}
+
+static void huge_cache_evict(arena_t *a, run_t *run) {
+	huge_cache_unlink(a, run);
+	pages_unmap(run->addr, run->bytes);
+	if (!run->is_zeroed)
+		atomic_fetch_sub(&memlimit_huge_bytes, run->bytes);
+	run_list_push(&a->spare_run_descs, run);
+}
+
+static run_t *huge_cache_oldest(arena_t *a, bool dirty_only) {
+	run_t *oldest = NULL;
+	for (run_t *r = a->huge_cache; r != NULL; r = r->next)
+		if (!dirty_only || !r->is_zeroed)
+			oldest = r;
+	return oldest;
+}
+
+static void huge_cache_put(arena_t *a, run_t *run) {
+	run_list_push(&a->huge_cache, run);
+	a->huge_cached_bytes += run->bytes;
+	a->huge_cached_count++;
+	if (run->is_zeroed)
+		atomic_fetch_sub(&memlimit_huge_bytes, run->bytes); /* no RSS */
+	else
+		a->huge_cached_dirty_bytes += run->bytes;
+	if (a->huge_cached_count > HUGE_CACHE_MAX)
+		huge_cache_evict(a, huge_cache_oldest(a, false));
+}
+
+static run_t *huge_cache_take(arena_t *a, size_t usize, size_t align,
+                              bool zero) {
 	run_t *best = NULL;
 	for (run_t *r = a->huge_cache; r != NULL; r = r->next) {
 		if (r->bytes < usize || r->bytes / 2 > usize ||
-		    (addr_of(r->addr) & (align - 1)) != 0)
+		    (addr_of(r->addr) & (align - 1)) != 0 ||
+		    (zero && !r->is_zeroed))
 			continue;
 		if (best == NULL || r->bytes < best->bytes)
 			best = r;
 	}
 	if (best != NULL) {
-		run_list_remove(&a->huge_cache, best);
-		a->huge_cached_bytes -= best->bytes;
+		huge_cache_unlink(a, best);
+		if (best->is_zeroed)
+			atomic_fetch_add(&memlimit_huge_bytes, best->bytes);
 	}
 	return best;
 }
 
-/* Unmap cached huge mappings, oldest first, until npages are gone or the
- * cache is empty; returns the pages unmapped.  Caller holds the lock. */
+/* Unmap dirty cached mappings, oldest first, until npages are gone;
+ * returns the pages unmapped.  Caller holds the lock. */
 static size_t huge_cache_purge(arena_t *a, size_t npages) {
 	size_t done = 0;
-	while (done < npages && a->huge_cache != NULL) {
-		run_t *oldest = a->huge_cache;
-		while (oldest->next != NULL)
-			oldest = oldest->next;
-		run_list_remove(&a->huge_cache, oldest);
-		a->huge_cached_bytes -= oldest->bytes;
+	run_t *oldest;
+	while (done < npages && (oldest = huge_cache_oldest(a, true)) != NULL) {
 		done += oldest->bytes >> lg_page;
-		pages_unmap(oldest->addr, oldest->bytes);
-		atomic_fetch_sub(&memlimit_huge_bytes, oldest->bytes);
-		run_list_push(&a->spare_run_descs, oldest);
+		huge_cache_evict(a, oldest);
 	}
 	return done;
 }
@@ -269,13 +308,12 @@ static void huge_register(arena_t *a, run_t *run, unsigned ind,
 }
 
 static void *arena_malloc_huge_cached(arena_t *a, unsigned ind, size_t usize,
-                                      size_t align) {
+                                      size_t align, bool zero) {
 	mutex_lock(&a->extents.lock);
-	run_t *run = huge_cache_take(a, usize, align);
+	run_t *run = huge_cache_take(a, usize, align, zero);
 	if (run != NULL &&
 	    pagemap_set(addr_of(run->addr), 1, pm_make(run, ind, run_flags(a))) != 0) {
-		run_list_push(&a->huge_cache, run);
-		a->huge_cached_bytes += run->bytes;
+		huge_cache_put(a, run);
 		run = NULL;
 	}
 	if (run != NULL)
@@ -288,12 +326,9 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
                                size_t align, bool zero) {
 	if (align < CHUNK_BYTES)
 		align = CHUNK_BYTES;
-	/* Fresh mappings read as zero; a cached one would need clearing. */
-	if (!zero) {
-		void *p = arena_malloc_huge_cached(a, ind, usize, align);
-		if (p != NULL)
-			return p;
-	}
+	void *p = arena_malloc_huge_cached(a, ind, usize, align, zero);
+	if (p != NULL)
+		return p;
 	if (memlimit_would_exceed_hard(usize)) {
 		arena_decay(a, true);
 		if (memlimit_would_exceed_hard(usize))
@@ -355,21 +390,34 @@ void *arena_malloc_large(arena_t *a, unsigned ind, size_t align, bool zero) {
 	return addr;
 }
 
-void arena_dalloc_large(run_t *run) {
+static void arena_dalloc_huge(run_t *run) {
 	arena_t *a = run->arena;
+	bool is_zeroed = false;
+	if (run->bytes >= opt.oversize_threshold &&
+	    pages_purge(run->addr, run->bytes, BACKEND_PURGE_EAGER,
+	                &is_zeroed) != 0)
+		is_zeroed = false;
 	mutex_lock(&a->extents.lock);
 	pagemap_set(addr_of(run->addr), 1, 0);
+	run_list_remove(&a->huge_runs, run);
+	a->large.huge_ndalloc++;
+	a->large.huge_allocated_bytes -= sc_usable_size(run->ind);
+	a->huge_live_bytes -= run->bytes;
+	run->is_zeroed = is_zeroed;
+	huge_cache_put(a, run);
+	mutex_unlock(&a->extents.lock);
+	arena_after_free(a);
+}
+
+void arena_dalloc_large(run_t *run) {
+	arena_t *a = run->arena;
 	if (run->kind == RUN_HUGE) {
-		run_list_remove(&a->huge_runs, run);
-		a->large.huge_ndalloc++;
-		a->large.huge_allocated_bytes -= sc_usable_size(run->ind);
-		a->huge_live_bytes -= run->bytes;
-		run_list_push(&a->huge_cache, run);
-		a->huge_cached_bytes += run->bytes;
-		mutex_unlock(&a->extents.lock);
-		arena_after_free(a);
+		arena_dalloc_huge(run);
 		return;
-	} else {
+	}
+	mutex_lock(&a->extents.lock);
+	pagemap_set(addr_of(run->addr), 1, 0);
+	{
 		run_list_remove(&a->large_runs, run);
 		extents_free(&a->extents, run->chunk, run->addr,
 		             run->bytes >> lg_page);
@@ -414,7 +462,7 @@ static uint64_t decay_deadline_locked(arena_t *a);
 
 /* Dirty pages in chunks and in cached huge mappings. */
 size_t arena_dirty_pages(const arena_t *a) {
-	return a->extents.dirty_pages + (a->huge_cached_bytes >> lg_page);
+	return a->extents.dirty_pages + (a->huge_cached_dirty_bytes >> lg_page);
 }
 
 void arena_decay(arena_t *a, bool force_all) {

@@ -59,8 +59,9 @@ typedef struct arena {
 	_Atomic uint64_t decay_due_ns;
 	run_t *large_runs;  /* live large runs */
 	run_t *huge_runs;   /* live huge runs */
-	run_t *huge_cache;  /* freed huge mappings kept for reuse (dirty) */
-	size_t huge_cached_bytes;
+	run_t *huge_cache;  /* freed huge mappings kept for reuse */
+	size_t huge_cached_bytes, huge_cached_dirty_bytes;
+	unsigned huge_cached_count;
 	size_t huge_live_bytes; /* mapped bytes of live huge runs */
 	run_t *spare_run_descs;
 	large_stats_t large;

@@ -33,6 +33,7 @@ typedef struct conf {
 	bool retain;            /* keep purged address space for reuse */
 	unsigned thp;           /* enum conf_thp: huge pages for arena chunks */
 	bool metadata_thp;      /* metadata on huge pages too */
+	size_t oversize_threshold; /* freed huge mappings this big: purged */
 	size_t mem_limit_soft;  /* bytes; 0: none */
 	size_t mem_limit_hard;
 	unsigned percpu_arena;  /* only "disabled" (0): see configuration.md */

@@ -49,6 +49,7 @@ typedef struct run {
 	uint32_t ind; /* size class */
 	uint8_t kind; /* enum run_kind */
 	bool is_listed; /* slab: on its bin's non-full list */
+	bool is_zeroed; /* cached huge mapping: purged, reads as zero */
 	uint16_t nfree, nregs; /* slab only */
 	uint64_t bitmap[]; /* slab only: 1 = region free */
 } run_t;

@@ -57,6 +57,7 @@ void stats_arena_read(arena_t *a, stats_arena_t *out) {
 	out->muzzy_bytes += a->extents.muzzy_pages << lg_page;
 	out->mapped_bytes += a->extents.nchunks * CHUNK_BYTES +
 	                     a->huge_live_bytes + a->huge_cached_bytes;
+	out->retained_bytes += a->huge_cached_bytes - a->huge_cached_dirty_bytes;
 	out->retained_bytes += extents_retained_bytes(&a->extents);
 	purge_merge(&out->purge, &a->extents.purge);
 	mutex_stats_t m = a->extents.lock.stats;

@@ -21,6 +21,10 @@ enum tsd_state {
 	TSD_EXITING,      /* key destructor ran: no cache from now on */
 };
 
+/* Frees a thread makes before its first allocation that bypass the
+ * cache (see free_slow). */
+#define TSD_FREES_BEFORE_CACHE 32
+
 /* Every TSD_EVENT_BYTES allocated, the thread does its periodic work
  * (tcache aging); one compare on the fast path covers it. */
 #define TSD_EVENT_BYTES ((uint64_t)64 << 10)
@@ -34,6 +38,7 @@ typedef struct tsd {
 	uint8_t state;              /* enum tsd_state */
 	bool is_reentrant;          /* inside tsd_slow_init */
 	bool is_auto_arena;         /* arena chosen by strata, not the user */
+	uint8_t frees_before_init;  /* frees seen while TSD_UNINIT */
 	unsigned node;              /* NUMA node the arena choice was made on */
 	/* Registry of live threads (tsd_registry_lock), for statistics. */
 	struct tsd *next, *prev;

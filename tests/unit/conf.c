@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "expect_abort.h"
 
 TestSuite(conf, .timeout = 60);
 
@@ -315,30 +316,18 @@ Test(conf, malloc_conf_rejects_strata_only_keys) {
 	cr_assert_eq(opt.mem_limit_soft, (size_t)1 << 20);
 }
 
+static void parse_fatal(void *arg) {
+	(void)arg;
+	conf_parse("abort_conf:true,narenas:lots", "STRATA_CONF", false);
+}
+
 Test(conf, abort_conf_makes_a_bad_option_fatal) {
-	int fds[2];
-	cr_assert_eq(pipe(fds), 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct rlimit no_core = { 0, 0 };
-		setrlimit(RLIMIT_CORE, &no_core);
-		dup2(fds[1], STDERR_FILENO);
-		conf_parse("abort_conf:true,narenas:lots", "STRATA_CONF", false);
-		_exit(0);
-	}
-	close(fds[1]);
-	char text[512] = { 0 };
-	size_t len = 0;
-	ssize_t got;
-	while ((got = read(fds[0], text + len, sizeof(text) - 1 - len)) > 0)
-		len += (size_t)got;
-	int status;
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
-	          "status %#x, said '%s'", status, text);
-	cr_assert_str_eq(text, "strata: STRATA_CONF: invalid value in "
-	                       "'narenas:lots'; using narenas:0\n"
-	                       "strata: abort_conf:true, aborting\n");
+	child_outcome_t out = run_in_child(parse_fatal, NULL);
+	cr_assert(WIFSIGNALED(out.status) && WTERMSIG(out.status) == SIGABRT,
+	          "status %#x, said '%s'", out.status, out.text);
+	cr_assert_str_eq(out.text, "strata: STRATA_CONF: invalid value in "
+	                           "'narenas:lots'; using narenas:0\n"
+	                           "strata: abort_conf:true, aborting\n");
 }
 
 Test(conf, without_abort_conf_a_bad_option_is_not_fatal) {

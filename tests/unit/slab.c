@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "expect_abort.h"
 #include "pagemap.h"
 #include "sizeclass.h"
 #include "strata.h"
@@ -193,18 +194,26 @@ Test(slab, bin_stats_count_regions_and_slabs) {
 
 typedef struct report {
 	int signal;     /* that ended the child, 0 if it exited */
-	char text[512]; /* what it wrote to stderr */
+	char text[2048]; /* what it wrote to stderr */
 } report_t;
 
 typedef enum misuse { DOUBLE_FREE_CURRENT, DOUBLE_FREE_NONFULL, INTERIOR }
 misuse_t;
 
+typedef struct misuse_args {
+	unsigned ind;
+	misuse_t how;
+} misuse_args_t;
+
 /* In the child: get regions of class ind from a fresh arena, then misuse
  * one as told. */
-static void misuse_region(arena_t *a, unsigned ind, misuse_t how) {
+static void misuse_region(void *arg) {
+	const misuse_args_t *m = arg;
+	arena_t *a = new_arena();
+	unsigned ind = m->ind;
 	const slab_geometry_t *g = &sc_slab[ind];
 	void *p[2];
-	switch (how) {
+	switch (m->how) {
 	case DOUBLE_FREE_CURRENT:
 		fill(a, ind, p, 1);
 		arena_dalloc_small(run_of(p[0]), p[0]);
@@ -229,29 +238,11 @@ static void misuse_region(arena_t *a, unsigned ind, misuse_t how) {
 }
 
 static report_t run_child(unsigned ind, misuse_t how) {
+	misuse_args_t m = { ind, how };
+	child_outcome_t out = run_in_child(misuse_region, &m);
 	report_t r = { 0 };
-	int fds[2];
-	cr_assert_eq(pipe(fds), 0);
-	pid_t pid = fork();
-	cr_assert_neq(pid, -1);
-	if (pid == 0) {
-		struct rlimit no_core = { 0, 0 };
-		setrlimit(RLIMIT_CORE, &no_core);
-		close(fds[0]);
-		dup2(fds[1], STDERR_FILENO);
-		misuse_region(new_arena(), ind, how);
-		_exit(0);
-	}
-	close(fds[1]);
-	size_t len = 0;
-	ssize_t got;
-	while ((got = read(fds[0], r.text + len, sizeof(r.text) - 1 - len)) > 0)
-		len += (size_t)got;
-	r.text[len] = '\0';
-	close(fds[0]);
-	int status;
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	r.signal = WIFSIGNALED(out.status) ? WTERMSIG(out.status) : 0;
+	memcpy(r.text, out.text, out.len + 1);
 	return r;
 }
 
@@ -297,33 +288,18 @@ Test(slab, free_of_an_interior_pointer_is_reported_for_every_class) {
 	}
 }
 
+static void free_again(void *p) { arena_dalloc_small(run_of(p), p); }
+
 /* The pointer named is the one freed, to the digit. */
 Test(slab, report_names_the_exact_pointer) {
 	arena_t *a = new_arena();
 	void *p;
 	fill(a, 7, &p, 1);
 	arena_dalloc_small(run_of(p), p);
-	int fds[2];
-	cr_assert_eq(pipe(fds), 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct rlimit no_core = { 0, 0 };
-		setrlimit(RLIMIT_CORE, &no_core);
-		dup2(fds[1], STDERR_FILENO);
-		arena_dalloc_small(run_of(p), p); /* the second free */
-		_exit(0);
-	}
-	close(fds[1]);
-	char text[256] = { 0 };
-	size_t len = 0;
-	ssize_t got;
-	while ((got = read(fds[0], text + len, sizeof(text) - 1 - len)) > 0)
-		len += (size_t)got;
-	int status;
-	waitpid(pid, &status, 0);
-	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	child_outcome_t out = run_in_child(free_again, p);
+	cr_assert(WIFSIGNALED(out.status) && WTERMSIG(out.status) == SIGABRT);
 	char want[128];
 	snprintf(want, sizeof(want), "strata: double free of %p: ", p);
-	cr_assert_eq(strncmp(text, want, strlen(want)), 0, "'%s' vs '%s'", text,
-	             want);
+	cr_assert_eq(strncmp(out.text, want, strlen(want)), 0, "'%s' vs '%s'",
+	             out.text, want);
 }

@@ -1,6 +1,6 @@
 /*
- * expect_abort.h — run a misuse of the allocator in a child process and
- * check how the allocator reacted: killed by SIGABRT after writing exactly
+ * expect_abort.h — (shared by the suites) run a misuse of the allocator in
+ * a child process and check how the allocator reacted: killed by SIGABRT after writing exactly
  * one line on stderr that starts "strata: " and names the pointer as %p
  * prints it.  The child's stderr is a pipe the parent drains before it
  * waits, so a report of any length cannot block the child.
@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +33,8 @@ static inline child_outcome_t run_in_child(void (*misuse)(void *), void *arg) {
 	pid_t pid = fork();
 	cr_assert_neq(pid, -1, "fork failed");
 	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &no_core); /* the abort is expected */
 		close(fds[0]);
 		dup2(fds[1], STDERR_FILENO);
 		close(fds[1]);
