@@ -354,31 +354,50 @@ static void walk_threads(emitter_t *em, uint64_t now_ns) {
 
 /* ---- the walk ---- */
 
-static void stats_walk(emitter_t *em, uint64_t now_ns) {
+/* Sections opts may leave out, with jemalloc's letters where it has
+ * one: g general (options, geometry), a per arena, x mutexes, and t the
+ * thread list. */
+typedef struct sections {
+	bool general, arenas, mutexes, threads;
+} sections_t;
+
+static void stats_walk(emitter_t *em, const sections_t *want,
+                       uint64_t now_ns) {
 	static const emitter_desc_t
 	    d_version = { "version", "", "", G, 0 },
 	    d_backend = { "backend", "", "", G, 0 };
 	emitter_begin(em);
 	emitter_str(em, &d_version, STRATA_VERSION);
 	emitter_str(em, &d_backend, pages_backend_name());
-	walk_opt(em);
-	walk_geometry(em);
+	if (want->general) {
+		walk_opt(em);
+		walk_geometry(em);
+	}
 	emitter_obj_begin(em, "stats", NULL);
 	walk_totals(em);
-	walk_global_mutexes(em);
-	walk_arenas(em);
-	walk_threads(em, now_ns);
+	if (want->mutexes)
+		walk_global_mutexes(em);
+	if (want->arenas)
+		walk_arenas(em);
+	if (want->threads)
+		walk_threads(em, now_ns);
 	emitter_obj_end(em);
 	emitter_end(em);
 }
 
-static enum emitter_format format_of(const char *opts) {
+static enum emitter_format format_of(const char *opts, sections_t *want) {
 	enum emitter_format f = EMITTER_TEXT;
+	*want = (sections_t){ true, true, true, true };
 	for (; opts != NULL && *opts != '\0'; opts++) {
-		if (*opts == 'J')
-			f = EMITTER_JSON;
-		else if (*opts == 'P')
-			f = EMITTER_PROMETHEUS;
+		switch (*opts) {
+		case 'J': f = EMITTER_JSON; break;
+		case 'P': f = EMITTER_PROMETHEUS; break;
+		case 'g': want->general = false; break;
+		case 'a': want->arenas = false; break;
+		case 'x': want->mutexes = false; break;
+		case 't': want->threads = false; break;
+		default: break;
+		}
 	}
 	return f;
 }
@@ -393,11 +412,12 @@ void strata_stats_print(strata_write_cb *write_cb, void *opaque,
 	if (tsd->state == TSD_UNINIT)
 		tsd_slow_init(tsd);
 	emitter_t em;
-	emitter_init(&em, format_of(opts),
+	sections_t want;
+	emitter_init(&em, format_of(opts, &want),
 	             write_cb != NULL ? write_cb : write_stderr, opaque);
 	uint64_t now_ns = decay_now_ns();
 	do
-		stats_walk(&em, now_ns);
+		stats_walk(&em, &want, now_ns);
 	while (emitter_next_pass(&em));
 	uint64_t end_ns = decay_now_ns();
 	tsd_for_each(mark_one_thread, &end_ns);

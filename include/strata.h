@@ -139,7 +139,9 @@ STRATA_EXPORT int strata_ctl_bymib(const size_t *mib, size_t miblen,
 #define STRATA_ARENAS_ALL 4096u
 
 typedef void strata_write_cb(void *opaque, const char *text);
-/* opts: NULL or "" for text, "J" for JSON, "P" for Prometheus. */
+/* opts: NULL or "" for text, "J" for JSON, "P" for Prometheus; any of
+ * "g" (options and geometry), "a" (per-arena detail), "x" (mutexes) and
+ * "t" (the thread list) leave that section out. */
 STRATA_EXPORT void strata_stats_print(strata_write_cb *write_cb, void *opaque,
                                       const char *opts);
 

@@ -20,8 +20,9 @@ if [ "$#" = 0 ]; then
 	set -- "$dir/strata-demo"
 fi
 
-conf="stats_print:true"
-[ -n "${STRATA_CONF:-}" ] && conf="$STRATA_CONF,$conf"
+# A short summary: the totals, without options, arenas, mutexes, threads.
+conf="stats_print:true,stats_print_opts:gaxt"
+[ -n "${STRATA_CONF:-}" ] && conf="$conf,$STRATA_CONF"
 timing=$(mktemp)
 trap 'rm -f "$timing"' EXIT
 status=0

@@ -98,6 +98,27 @@ Test(stats_output, text_is_the_default_and_names_the_totals) {
 	free_load(p, n);
 }
 
+/* jemalloc's omit letters: g, a, x (and t for the thread list) leave a
+ * section out and keep the totals. */
+Test(stats_output, omit_letters_leave_sections_out) {
+	size_t n;
+	void **p = make_load(&n);
+	print_stats("");
+	cr_assert_not_null(strstr(out, "opt:"));
+	cr_assert_not_null(strstr(out, "mutex extents:"));
+	size_t full_len = out_len;
+	print_stats("gaxt");
+	cr_assert_not_null(strstr(out, "allocated: "));
+	cr_assert_null(strstr(out, "opt:"), "general section printed");
+	cr_assert_null(strstr(out, "bin 3 (48 B):"), "arena section printed");
+	cr_assert_null(strstr(out, "mutex extents:"), "mutexes printed");
+	cr_assert_null(strstr(out, "threads:"), "thread list printed");
+	cr_assert_lt(out_len * 4, full_len, "summary not much shorter");
+	print_stats("Jgaxt");
+	cr_assert_eq(out[0], '{');
+	free_load(p, n);
+}
+
 Test(stats_output, json_is_one_document_python_and_jq_accept) {
 	size_t n;
 	void **p = make_load(&n);
