@@ -81,18 +81,18 @@ static int run_burst(const bench_t *b) {
 		bytes += sz;
 		n++;
 	}
-	long peak = proc_status_kb("VmRSS:");
+	long peak = proc_status_kb("VmRSS");
 	for (size_t i = 0; i < n; i++) /* 90 % at random */
 		if (rng_below(&r, 10) != 0) {
 			sum = mix64(sum, blk[i][0]);
 			free(blk[i]);
 			blk[i] = NULL;
 		}
-	long after90 = proc_status_kb("VmRSS:");
+	long after90 = proc_status_kb("VmRSS");
 	for (size_t i = 0; i < n; i++)
 		free(blk[i]);
 	free(blk);
-	long after_all = proc_status_kb("VmRSS:");
+	long after_all = proc_status_kb("VmRSS");
 	printf("burst: checksum=0x%016" PRIx64 " mode=burst peak_kib=%ld "
 	       "after_90pct_free_kib=%ld after_all_free_kib=%ld", sum, peak,
 	       after90, after_all);
@@ -103,7 +103,7 @@ static int run_burst(const bench_t *b) {
 			break;
 		sleep((unsigned)(marks[m] - slept));
 		slept = marks[m];
-		printf(" idle%lds_kib=%ld", marks[m], proc_status_kb("VmRSS:"));
+		printf(" idle%lds_kib=%ld", marks[m], proc_status_kb("VmRSS"));
 	}
 	printf("\n");
 	return 0;

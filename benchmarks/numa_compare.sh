@@ -28,7 +28,7 @@ for backend in posix numa; do
 	ninja -C "$dir" >/dev/null
 done
 cc -O2 -o "$out/tlb" "$top/benchmarks/tlb.c"
-jemalloc=$(ldconfig -p | awk '/libjemalloc\.so\.2 / { print $NF; exit }')
+jemalloc=$(ldconfig -p | awk '/libjemalloc\.so\.2 / && !found { print $NF; found = 1 }')
 
 names=(glibc jemalloc-thp strata-posix strata-numa)
 run_one() {
