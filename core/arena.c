@@ -163,12 +163,12 @@ static void huge_cache_evict(arena_t *a, run_t *run);
 
 /* Give every slab descriptor of a bin back to its spare list. */
 static void bin_discard(bin_t *bin) {
-	run_t *lists[] = { bin->cur, bin->nonfull, bin->full };
-	bin->cur = bin->nonfull = bin->full = NULL;
+	run_t *lists[] = { bin->cur, bin->empty, bin->nonfull, bin->full };
+	bin->cur = bin->empty = bin->nonfull = bin->full = NULL;
 	for (unsigned l = 0; l < ARRAY_LEN(lists); l++) {
 		run_t *run = lists[l];
 		while (run != NULL) {
-			run_t *next = l == 0 ? NULL : run->next;
+			run_t *next = l < 2 ? NULL : run->next;
 			pagemap_set(addr_of(run->addr), run->bytes >> lg_page, 0);
 			run_list_push(&bin->spare_descs, run);
 			run = next;
@@ -467,6 +467,8 @@ size_t arena_dirty_pages(const arena_t *a) {
 
 void arena_decay(arena_t *a, bool force_all) {
 	extents_t *ex = &a->extents;
+	if (force_all)
+		arena_drop_empty_slabs(a);
 	mutex_lock(&ex->lock);
 	uint64_t now = decay_now_ns();
 	size_t dirty = arena_dirty_pages(a);

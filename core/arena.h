@@ -37,6 +37,7 @@ typedef struct bin {
 	run_t *cur;      /* slab regions are taken from first */
 	run_t *nonfull;  /* other slabs with a free region */
 	run_t *full;     /* slabs with none (kept for arena destroy) */
+	run_t *empty;    /* one emptied slab kept to spare a create */
 	run_t *spare_descs;
 	bin_stats_t stats;
 } CACHE_ALIGNED bin_t;
@@ -111,6 +112,8 @@ HIDDEN uint64_t arena_decay_deadline(arena_t *a);
 HIDDEN void arena_decay_if_due(arena_t *a);
 /* 0 or EINVAL; -1 disables, 0 purges at once. */
 HIDDEN int arena_set_decay_ms(arena_t *a, bool is_muzzy, long ms);
+/* Give back each bin's spare empty slab (before a forced purge). */
+HIDDEN void arena_drop_empty_slabs(arena_t *a);
 /* Purge every arena down to nothing eligible (mem_limit_soft, ctl). */
 HIDDEN void arenas_purge_all(void);
 /* Dirty pages in chunks plus cached huge mappings (extents lock held). */

@@ -4,7 +4,9 @@
  * Each bin keeps its current slab (no list), the other slabs that have a
  * free region (nonfull) and those that have none (full).  A slab emptied
  * by a free is returned to its arena's chunks at once, unless it is the
- * current one, so a burst of frees gives back whole pages.
+ * current one or the bin has no spare yet (one emptied slab is kept, so
+ * a bin that empties and refills does not create and destroy a slab each
+ * time); so a burst of frees gives back whole pages.
  */
 #include <string.h>
 
@@ -73,6 +75,10 @@ static run_t *bin_current_slab(arena_t *a, bin_t *bin, unsigned ind) {
 	if (bin->cur != NULL)
 		run_list_push(&bin->full, bin->cur);
 	bin->cur = run_list_pop(&bin->nonfull);
+	if (bin->cur == NULL && bin->empty != NULL) {
+		bin->cur = bin->empty;
+		bin->empty = NULL;
+	}
 	if (bin->cur == NULL)
 		bin->cur = slab_create(a, bin, ind);
 	return bin->cur;
@@ -143,7 +149,12 @@ static void bin_return(arena_t *a, bin_t *bin, run_t *run, void *ptr) {
 	}
 	if (run->nfree == run->nregs) {
 		run_list_remove(&bin->nonfull, run);
-		slab_destroy(a, bin, run);
+		/* One empty slab stays, so a bin that empties and refills a
+		 * slab repeatedly does not create and destroy it each time. */
+		if (bin->empty == NULL)
+			bin->empty = run;
+		else
+			slab_destroy(a, bin, run);
 	}
 }
 
@@ -161,4 +172,18 @@ void arena_dalloc_small_batch(arena_t *a, unsigned ind, void *const *ptrs,
 
 void arena_dalloc_small(run_t *run, void *ptr) {
 	arena_dalloc_small_batch(run->arena, run->ind, &ptr, &run, 1);
+}
+
+void arena_drop_empty_slabs(arena_t *a) {
+	for (unsigned i = 0; i < SC_NSMALL; i++) {
+		bin_t *bin = &a->bins[i];
+		if (bin->empty == NULL) /* racy peek; checked again locked */
+			continue;
+		mutex_lock(&bin->lock);
+		run_t *run = bin->empty;
+		bin->empty = NULL;
+		if (run != NULL)
+			slab_destroy(a, bin, run);
+		mutex_unlock(&bin->lock);
+	}
 }

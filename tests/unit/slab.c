@@ -105,39 +105,51 @@ Test(slab, regions_are_aligned_to_the_power_of_two_in_their_size) {
 	}
 }
 
-Test(slab, freeing_last_region_of_a_non_current_slab_returns_its_pages) {
+/* The first slab emptied while not current stays as the bin's spare (the
+ * next slab the bin needs); a second one emptied gives its pages back and
+ * leaves the pagemap. */
+Test(slab, an_emptied_slab_is_kept_as_spare_and_the_next_returns_its_pages) {
 	arena_t *a = new_arena();
 	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
 		const slab_geometry_t *g = &sc_slab[ind];
 		size_t npages = g->slab_bytes >> lg_page;
-		fill(a, ind, regions, g->nregs);
-		fill(a, ind, regions + g->nregs, g->nregs);
+		unsigned n = g->nregs;
+		fill(a, ind, regions, 3 * n);
 		run_t *first = run_of(regions[0]);
-		run_t *second = run_of(regions[g->nregs]);
-		cr_assert_neq(first, second);
-		cr_assert_eq(a->bins[ind].cur, second);
+		run_t *second = run_of(regions[n]);
+		run_t *third = run_of(regions[2 * n]);
+		cr_assert(first != second && second != third && first != third);
+		cr_assert_eq(a->bins[ind].cur, third);
 		size_t active = a->extents.active_pages;
 		size_t curslabs = a->bins[ind].stats.curslabs;
-		char *first_addr = first->addr;
-		/* All but one region: the slab stays. */
-		free_batch(a, ind, regions, g->nregs - 1);
+		char *second_addr = second->addr;
+		/* All but one region: the slab stays where it is. */
+		free_batch(a, ind, regions, n - 1);
 		cr_assert_eq(a->extents.active_pages, active, "class %u", ind);
-		cr_assert_neq(pagemap_lookup(addr_of(first_addr)), 0);
-		/* The last one: its pages go back and leave the pagemap. */
-		free_batch(a, ind, regions + g->nregs - 1, 1);
+		/* Its last region: it becomes the spare, pages and all. */
+		free_batch(a, ind, regions + n - 1, 1);
+		cr_assert_eq(a->bins[ind].empty, first, "class %u", ind);
+		cr_assert_eq(a->extents.active_pages, active);
+		cr_assert_neq(pagemap_lookup(addr_of(first->addr)), 0);
+		/* A second emptied slab: its pages go back. */
+		free_batch(a, ind, regions + n, n);
 		cr_assert_eq(a->extents.active_pages, active - npages,
 		             "class %u", ind);
 		cr_assert_eq(a->bins[ind].stats.curslabs, curslabs - 1);
 		for (size_t off = 0; off < g->slab_bytes; off += page_bytes)
-			cr_assert_eq(pagemap_lookup(addr_of(first_addr) + off), 0,
+			cr_assert_eq(pagemap_lookup(addr_of(second_addr) + off), 0,
 			             "class %u page %zu", ind, off / page_bytes);
-		/* Emptying the current slab keeps it for the next fill. */
-		free_batch(a, ind, regions + g->nregs, g->nregs);
-		cr_assert_eq(a->extents.active_pages, active - npages);
-		cr_assert_eq(a->bins[ind].cur, second);
-		fill(a, ind, regions, 1);
-		cr_assert_eq(run_of(regions[0]), second);
-		free_batch(a, ind, regions, 1);
+		/* Emptying the current slab keeps it current; the spare serves
+		 * once it is full again. */
+		free_batch(a, ind, regions + 2 * n, n);
+		cr_assert_eq(a->bins[ind].cur, third);
+		fill(a, ind, regions, n + 1);
+		cr_assert_eq(run_of(regions[0]), third);
+		cr_assert_eq(run_of(regions[n]), first, "class %u", ind);
+		cr_assert_null(a->bins[ind].empty);
+		free_batch(a, ind, regions, n + 1);
+		arena_drop_empty_slabs(a);
+		cr_assert_null(a->bins[ind].empty);
 	}
 }
 
@@ -186,7 +198,8 @@ Test(slab, bin_stats_count_regions_and_slabs) {
 		s = a->bins[ind].stats;
 		cr_assert_eq(s.curregs, 0);
 		cr_assert_eq(s.ndalloc, nregs + 1);
-		cr_assert_eq(s.curslabs, 1, "class %u: the current slab stays", ind);
+		cr_assert_eq(s.curslabs, 2,
+		             "class %u: the current slab and the spare stay", ind);
 	}
 }
 
