@@ -116,6 +116,8 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	tsd->allocated_bytes += sc_usable_size((unsigned)ind);
 	if (tsd->allocated_bytes >= tsd->next_event_bytes)
 		tsd_event(tsd);
+	else
+		tsd_publish(tsd); /* slow path anyway: keep the record exact */
 	return p;
 }
 
@@ -265,8 +267,10 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		else
 			arena_dalloc_large(run);
 	}
-	if (STRATA_STATS && tsd != NULL)
+	if (STRATA_STATS && tsd != NULL) {
 		tsd->deallocated_bytes += sc_usable_size(ind);
+		tsd_publish(tsd);
+	}
 }
 
 static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {

@@ -54,13 +54,13 @@ int strata_thread_arena_set(unsigned arena_index) {
 		return ENOMEM;
 	if (arena_index >= ARENAS_MAX)
 		return EINVAL;
-	arena_t *a = arena_get(arena_index);
-	if (a == NULL)
-		return EINVAL;
 	tsd_t *tsd = tsd_get();
 	if (tsd->state == TSD_UNINIT && tsd_slow_init(tsd) != 0)
 		return ENOMEM;
-	tsd_bind_arena(tsd, a);
+	arena_t *a = arena_get_counted(arena_index);
+	if (a == NULL)
+		return EINVAL;
+	tsd_bind_arena(tsd, a, true);
 	return 0;
 }
 

@@ -24,34 +24,63 @@ static atomic_uint next_auto_of_node[NODES_MAX];
 static arena_t *spare_arenas[ARENAS_MAX];
 static unsigned nspare_arenas;
 
-static void arena_init(arena_t *a, unsigned index,
-                       const backend_placement_t *placement) {
-	memset(a, 0, sizeof(*a));
+/* Settings and state of a fresh arena; locks and the recycled
+ * descriptor lists are left as they are. */
+static void arena_reset(arena_t *a, unsigned index,
+                        const backend_placement_t *placement) {
 	a->index = index;
+	a->is_manual = false;
 	a->dirty_decay_ms = opt.dirty_decay_ms;
 	a->muzzy_decay_ms = opt.muzzy_decay_ms;
 	uint64_t now = decay_now_ns();
 	decay_init(&a->decay_dirty, a->dirty_decay_ms, now);
 	decay_init(&a->decay_muzzy, a->muzzy_decay_ms, now);
 	atomic_store(&a->decay_due_ns, DECAY_NEVER);
-	extents_init(&a->extents, placement);
+	a->extents.placement = *placement;
+	a->extents.active_pages = 0;
+	a->extents.dirty_pages = a->extents.muzzy_pages = 0;
+	a->extents.purge = (purge_stats_t){ 0 };
+	a->large = (large_stats_t){ 0 };
+	a->huge_cached_bytes = a->huge_cached_dirty_bytes = 0;
+	a->huge_cached_count = 0;
+	a->huge_live_bytes = 0;
+	atomic_store(&a->nthreads, 0);
 	for (unsigned i = 0; i < SC_NSMALL; i++)
-		mutex_init(&a->bins[i].lock, "bin");
+		a->bins[i].stats = (bin_stats_t){ 0 };
 }
 
-/* Caller holds arenas_lock. */
+static void arena_lock_all(arena_t *a) {
+	for (unsigned i = 0; i < SC_NSMALL; i++)
+		mutex_lock(&a->bins[i].lock);
+	mutex_lock(&a->extents.lock);
+}
+
+static void arena_unlock_all(arena_t *a) {
+	mutex_unlock(&a->extents.lock);
+	for (unsigned i = 0; i < SC_NSMALL; i++)
+		mutex_unlock(&a->bins[i].lock);
+}
+
+/* Caller holds arenas_lock.  A destroyed arena is recycled in place,
+ * under its own locks: a purger or statistics reader that picked up the
+ * pointer before the destroy may still be about to lock it, and then
+ * finds a consistent (empty or new) arena. */
 static arena_t *arena_new(unsigned index, const backend_placement_t *pl) {
-	arena_t *a = nspare_arenas != 0 ? spare_arenas[--nspare_arenas]
-	                                : base_alloc(sizeof(*a), CACHELINE_BYTES);
-	if (a == NULL)
-		return NULL;
-	/* A recycled arena keeps its bins' spare descriptors. */
-	run_t *spares[SC_NSMALL];
-	for (unsigned i = 0; i < SC_NSMALL; i++)
-		spares[i] = a->bins[i].spare_descs;
-	arena_init(a, index, pl);
-	for (unsigned i = 0; i < SC_NSMALL; i++)
-		a->bins[i].spare_descs = spares[i];
+	arena_t *a;
+	if (nspare_arenas != 0) {
+		a = spare_arenas[--nspare_arenas];
+		arena_lock_all(a);
+		arena_reset(a, index, pl);
+		arena_unlock_all(a);
+	} else {
+		a = base_alloc(sizeof(*a), CACHELINE_BYTES); /* zeroed */
+		if (a == NULL)
+			return NULL;
+		extents_init(&a->extents, pl);
+		for (unsigned i = 0; i < SC_NSMALL; i++)
+			mutex_init(&a->bins[i].lock, "bin");
+		arena_reset(a, index, pl);
+	}
 	atomic_store_explicit(&arenas[index], a, memory_order_release);
 	return a;
 }
@@ -99,6 +128,21 @@ arena_t *arena_get(unsigned i) {
 	return a;
 }
 
+arena_t *arena_get_counted(unsigned i) {
+	if (i >= ARENAS_MAX)
+		return NULL;
+	mutex_lock(&arenas_lock);
+	arena_t *a = atomic_load_explicit(&arenas[i], memory_order_relaxed);
+	if (a == NULL && i < narenas_auto) {
+		backend_placement_t placement = auto_placement(i);
+		a = arena_new(i, &placement);
+	}
+	if (a != NULL)
+		atomic_fetch_add(&a->nthreads, 1);
+	mutex_unlock(&arenas_lock);
+	return a;
+}
+
 arena_t *arena_choose_auto(unsigned node) {
 	unsigned nodes = pages_info.node_count;
 	unsigned i;
@@ -140,11 +184,13 @@ int arena_create_manual(const backend_placement_t *placement,
 	backend_placement_t pl = *placement;
 	pl.wants_hugepage = arena_wants_hugepage();
 	mutex_lock(&arenas_lock);
+	/* Indices stop at MANUAL_ARENA_MAX so that STRATA_MALLOCX_ARENA(i)
+	 * still fits the int flags (4095 would wrap to "no arena"). */
 	unsigned i = narenas_auto;
-	while (i < ARENAS_MAX &&
+	while (i <= MANUAL_ARENA_MAX &&
 	       atomic_load_explicit(&arenas[i], memory_order_relaxed) != NULL)
 		i++;
-	arena_t *a = i < ARENAS_MAX ? arena_new(i, &pl) : NULL;
+	arena_t *a = i <= MANUAL_ARENA_MAX ? arena_new(i, &pl) : NULL;
 	if (a != NULL) {
 		a->is_manual = true;
 		if (dirty_decay_ms != -2)
@@ -156,7 +202,7 @@ int arena_create_manual(const backend_placement_t *placement,
 		*index = i;
 	}
 	mutex_unlock(&arenas_lock);
-	return a != NULL ? 0 : i >= ARENAS_MAX ? EAGAIN : ENOMEM;
+	return a != NULL ? 0 : i > MANUAL_ARENA_MAX ? EAGAIN : ENOMEM;
 }
 
 static void huge_cache_evict(arena_t *a, run_t *run);
@@ -188,6 +234,9 @@ int arena_destroy(unsigned index) {
 		return a != NULL && a->is_manual ? EBUSY : EINVAL;
 	}
 	atomic_store_explicit(&arenas[index], NULL, memory_order_release);
+	/* Under every lock of the arena: a purger or statistics reader that
+	 * loaded the pointer before it was cleared waits, then finds it empty. */
+	arena_lock_all(a);
 	for (unsigned i = 0; i < SC_NSMALL; i++)
 		bin_discard(&a->bins[i]);
 	while (a->large_runs != NULL) {
@@ -206,6 +255,7 @@ int arena_destroy(unsigned index) {
 	while (a->huge_cache != NULL)
 		huge_cache_evict(a, a->huge_cache);
 	extents_release_all(&a->extents);
+	arena_unlock_all(a);
 	spare_arenas[nspare_arenas++] = a;
 	mutex_unlock(&arenas_lock);
 	return 0;
@@ -453,6 +503,8 @@ bool arena_resize_large_in_place(run_t *run, unsigned ind) {
 		            pm_make(run, ind, run_flags(a)));
 	}
 	mutex_unlock(&a->extents.lock);
+	if (new_pages < old_pages)
+		arena_after_free(a); /* the tail is dirty now */
 	return ok;
 }
 

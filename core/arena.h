@@ -24,6 +24,9 @@
 #include "util.h"
 
 #define ARENAS_MAX 4096u
+/* Highest index STRATA_MALLOCX_ARENA can name: ((4094 + 1) << 20) is the
+ * largest that fits an int. */
+#define MANUAL_ARENA_MAX 4094u
 
 typedef struct bin_stats {
 	uint64_t nmalloc, ndalloc; /* regions handed out / taken back */
@@ -82,6 +85,10 @@ HIDDEN int arena_create_manual(const backend_placement_t *placement,
                                long dirty_decay_ms, long muzzy_decay_ms,
                                unsigned *index);
 HIDDEN int arena_destroy(unsigned index);
+/* Arena i with one more thread counted on it, under the table lock, so a
+ * concurrent destroy either sees the thread (EBUSY) or comes first (NULL
+ * here).  Automatic arenas are created if missing. */
+HIDDEN arena_t *arena_get_counted(unsigned i);
 /* Next automatic arena of a node, round-robin.  With several NUMA nodes,
  * automatic arena i has home node i % node_count. */
 HIDDEN arena_t *arena_choose_auto(unsigned node);

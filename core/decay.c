@@ -78,9 +78,10 @@ size_t decay_limit(decay_t *d, uint64_t now_ns, size_t npages) {
 void decay_purged(decay_t *d, size_t npages) { d->npages_last = npages; }
 
 uint64_t decay_deadline_ns(const decay_t *d, size_t npages) {
-	if (d->decay_ms < 0 || npages == 0)
+	/* With 0 ms, frees purge inline (arena_after_free); what stays was
+	 * left on purpose (a mostly live hugepage) and waits for more frees,
+	 * so the purger must not spin on it. */
+	if (d->decay_ms <= 0 || npages == 0)
 		return DECAY_NEVER;
-	if (d->decay_ms == 0)
-		return 0;
 	return d->epoch_start_ns + d->epoch_ns;
 }

@@ -40,7 +40,7 @@ HIDDEN size_t decay_limit(decay_t *d, uint64_t now_ns, size_t npages);
 /* Record that npages remain eligible after a purge. */
 HIDDEN void decay_purged(decay_t *d, size_t npages);
 /* When decay_limit could next allow less: DECAY_NEVER when nothing is
- * eligible or decay is disabled. */
+ * eligible, decay is disabled, or it is 0 ms (frees purge inline). */
 HIDDEN uint64_t decay_deadline_ns(const decay_t *d, size_t npages);
 
 HIDDEN uint64_t decay_now_ns(void);

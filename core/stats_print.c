@@ -5,12 +5,15 @@
  * writes text, JSON or Prometheus (see emitter.h).  Printing allocates
  * nothing, so it may run at exit or from a signal-free monitoring thread.
  *
- * Per-thread allocation rates: every live thread carries a stats mark
- * (stats_mark_bytes/ns in tsd_t, written only here, under the registry
- * lock).  A print reports, for each thread, the bytes it allocated per
- * second since the previous print (since the thread started, the first
- * time) and then moves the marks.  thread.allocation_rate in ctl has its
- * own mark, so the two readers do not disturb each other.
+ * Per-thread allocation rates: every live thread has a record in the
+ * registry (thread_record_t in tsd.h) holding the counters it last
+ * published (at every slow-path call and every 64 KiB it allocates, so at
+ * most that much behind; the printing thread's own are exact) and a stats
+ * mark written only here, under the registry lock.  A print reports, for
+ * each thread, the bytes it allocated per second since the previous print
+ * (since the thread started, the first time) and then moves the marks.
+ * thread.allocation_rate in ctl has its own mark in the thread's state,
+ * so the two readers do not disturb each other.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -319,7 +322,7 @@ static uint64_t rate_per_second(uint64_t bytes, uint64_t ns) {
 	return (uint64_t)((long double)bytes * 1e9L / (long double)ns);
 }
 
-static void walk_one_thread(tsd_t *tsd, void *arg) {
+static void walk_one_thread(thread_record_t *rec, void *arg) {
 	static const emitter_desc_t
 	    d_alloc = { "allocated", "allocated_bytes",
 		        "Bytes allocated by the thread", C, 0 },
@@ -329,20 +332,24 @@ static void walk_one_thread(tsd_t *tsd, void *arg) {
 		       "Bytes allocated per second since the previous print",
 		       G, 0 };
 	thread_walk_t *w = arg;
-	uint64_t allocated = tsd_read_u64(&tsd->allocated_bytes);
-	uint64_t since = w->now_ns > tsd->stats_mark_ns
-	                     ? w->now_ns - tsd->stats_mark_ns : 0;
-	emitter_obj_begin_index(w->em, "thread", tsd->thread_id, 0, true);
+	uint64_t allocated = atomic_load_explicit(&rec->allocated_bytes,
+	                                          memory_order_relaxed);
+	uint64_t deallocated = atomic_load_explicit(&rec->deallocated_bytes,
+	                                            memory_order_relaxed);
+	uint64_t since = w->now_ns > rec->stats_mark_ns
+	                     ? w->now_ns - rec->stats_mark_ns : 0;
+	emitter_obj_begin_index(w->em, "thread", rec->thread_id, 0, true);
 	emitter_u64(w->em, &d_alloc, allocated);
-	emitter_u64(w->em, &d_dealloc, tsd_read_u64(&tsd->deallocated_bytes));
+	emitter_u64(w->em, &d_dealloc, deallocated);
 	emitter_u64(w->em, &d_rate,
-	            rate_per_second(allocated - tsd->stats_mark_bytes, since));
+	            rate_per_second(allocated - rec->stats_mark_bytes, since));
 	emitter_obj_end(w->em);
 }
 
-static void mark_one_thread(tsd_t *tsd, void *arg) {
-	tsd->stats_mark_bytes = tsd_read_u64(&tsd->allocated_bytes);
-	tsd->stats_mark_ns = *(const uint64_t *)arg;
+static void mark_one_thread(thread_record_t *rec, void *arg) {
+	rec->stats_mark_bytes = atomic_load_explicit(&rec->allocated_bytes,
+	                                             memory_order_relaxed);
+	rec->stats_mark_ns = *(const uint64_t *)arg;
 }
 
 static void walk_threads(emitter_t *em, uint64_t now_ns) {
@@ -411,6 +418,7 @@ void strata_stats_print(strata_write_cb *write_cb, void *opaque,
 	tsd_t *tsd = tsd_get();
 	if (tsd->state == TSD_UNINIT)
 		tsd_slow_init(tsd);
+	tsd_publish(tsd); /* the caller's own figures are exact */
 	emitter_t em;
 	sections_t want;
 	emitter_init(&em, format_of(opts, &want),

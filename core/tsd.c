@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "background.h"
+#include "base.h"
 #include "conf.h"
 #include "decay.h"
 #include "pages.h"
@@ -19,35 +20,62 @@ __thread tsd_t tsd_tls __attribute__((tls_model("initial-exec"))) = {
 };
 static pthread_key_t tsd_key;
 MUTEX_GLOBAL(registry_lock, "threads");
-static tsd_t *registry;
+static thread_record_t *registry, *spare_records;
 
-static void registry_add(tsd_t *tsd) {
+/* A record for a new thread; NULL when metadata is exhausted (the thread
+ * then runs unlisted). */
+static thread_record_t *registry_add(uint64_t thread_id, uint64_t now_ns) {
 	mutex_lock(&registry_lock);
-	tsd->prev = NULL;
-	tsd->next = registry;
-	if (registry != NULL)
-		registry->prev = tsd;
-	registry = tsd;
-	mutex_unlock(&registry_lock);
-}
-
-static void registry_remove(tsd_t *tsd) {
-	mutex_lock(&registry_lock);
-	if (tsd->prev != NULL)
-		tsd->prev->next = tsd->next;
+	thread_record_t *rec = spare_records;
+	if (rec != NULL)
+		spare_records = rec->next;
 	else
-		registry = tsd->next;
-	if (tsd->next != NULL)
-		tsd->next->prev = tsd->prev;
-	tsd->next = tsd->prev = NULL;
+		rec = base_alloc(sizeof(*rec), CACHELINE_BYTES);
+	if (rec != NULL) {
+		rec->thread_id = thread_id;
+		atomic_store_explicit(&rec->allocated_bytes, 0,
+		                      memory_order_relaxed);
+		atomic_store_explicit(&rec->deallocated_bytes, 0,
+		                      memory_order_relaxed);
+		rec->stats_mark_bytes = 0;
+		rec->stats_mark_ns = now_ns;
+		rec->prev = NULL;
+		rec->next = registry;
+		if (registry != NULL)
+			registry->prev = rec;
+		registry = rec;
+	}
+	mutex_unlock(&registry_lock);
+	return rec;
+}
+
+static void registry_unlink(thread_record_t *rec) {
+	if (rec->prev != NULL)
+		rec->prev->next = rec->next;
+	else
+		registry = rec->next;
+	if (rec->next != NULL)
+		rec->next->prev = rec->prev;
+	rec->prev = NULL;
+	rec->next = spare_records;
+	spare_records = rec;
+}
+
+void tsd_for_each(void (*fn)(thread_record_t *rec, void *arg), void *arg) {
+	mutex_lock(&registry_lock);
+	for (thread_record_t *r = registry; r != NULL; r = r->next)
+		fn(r, arg);
 	mutex_unlock(&registry_lock);
 }
 
-void tsd_for_each(void (*fn)(tsd_t *tsd, void *arg), void *arg) {
-	mutex_lock(&registry_lock);
-	for (tsd_t *t = registry; t != NULL; t = t->next)
-		fn(t, arg);
-	mutex_unlock(&registry_lock);
+void tsd_publish(tsd_t *tsd) {
+	thread_record_t *rec = tsd->record;
+	if (rec == NULL)
+		return;
+	atomic_store_explicit(&rec->allocated_bytes, tsd->allocated_bytes,
+	                      memory_order_relaxed);
+	atomic_store_explicit(&rec->deallocated_bytes, tsd->deallocated_bytes,
+	                      memory_order_relaxed);
 }
 
 void tsd_prefork(void) { mutex_prefork(&registry_lock); }
@@ -56,9 +84,16 @@ void tsd_postfork_parent(void) { mutex_postfork_parent(&registry_lock); }
 /* Only the forking thread lives on in the child. */
 void tsd_postfork_child(void) {
 	mutex_postfork_child(&registry_lock);
-	tsd_t *self = tsd_get();
-	registry = NULL;
-	if (self->state == TSD_ACTIVE) {
+	thread_record_t *self = tsd_get()->record;
+	while (registry != NULL) {
+		thread_record_t *r = registry;
+		registry_unlink(r);
+	}
+	if (self != NULL) { /* back from the spare list */
+		thread_record_t **link = &spare_records;
+		while (*link != self)
+			link = &(*link)->next;
+		*link = self->next;
 		self->next = self->prev = NULL;
 		registry = self;
 	}
@@ -78,17 +113,25 @@ static void tsd_exit(void *arg) {
 	if (tsd->arena != NULL)
 		atomic_fetch_sub(&tsd->arena->nthreads, 1);
 	tsd->state = TSD_EXITING;
-	registry_remove(tsd);
+	if (tsd->record != NULL) {
+		mutex_lock(&registry_lock);
+		registry_unlink(tsd->record);
+		mutex_unlock(&registry_lock);
+		tsd->record = NULL;
+	}
 	background_thread_left();
 }
 
 int tsd_boot(void) { return pthread_key_create(&tsd_key, tsd_exit); }
 
-void tsd_bind_arena(tsd_t *tsd, arena_t *a) {
+void tsd_bind_arena(tsd_t *tsd, arena_t *a, bool is_counted) {
 	if (tsd->state == TSD_ACTIVE) {
 		if (tsd->arena != NULL)
 			atomic_fetch_sub(&tsd->arena->nthreads, 1);
-		atomic_fetch_add(&a->nthreads, 1);
+		if (!is_counted)
+			atomic_fetch_add(&a->nthreads, 1);
+	} else if (is_counted) {
+		atomic_fetch_sub(&a->nthreads, 1);
 	}
 	tsd->arena = a;
 	bool wants_cache = opt.tcache && !a->is_manual &&
@@ -119,12 +162,12 @@ int tsd_slow_init(tsd_t *tsd) {
 	}
 	tsd->state = TSD_ACTIVE;
 	tsd->is_auto_arena = true;
-	tsd->thread_id = (uint64_t)syscall(SYS_gettid);
 	tsd->rate_mark_ns = decay_now_ns();
-	tsd->stats_mark_ns = tsd->rate_mark_ns;
-	registry_add(tsd);
+	tsd->record = registry_add((uint64_t)syscall(SYS_gettid),
+	                           tsd->rate_mark_ns);
+	tsd_publish(tsd);
 	background_thread_arrived();
-	tsd_bind_arena(tsd, a);
+	tsd_bind_arena(tsd, a, false);
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
 	pthread_setspecific(tsd_key, tsd);
 	tsd->is_reentrant = false;
@@ -141,11 +184,12 @@ static void tsd_check_node(tsd_t *tsd) {
 	tsd->node = node;
 	arena_t *a = arena_choose_auto(node);
 	if (a != NULL)
-		tsd_bind_arena(tsd, a);
+		tsd_bind_arena(tsd, a, false);
 }
 
 void tsd_event(tsd_t *tsd) {
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
+	tsd_publish(tsd);
 	if (tsd->state == TSD_ACTIVE)
 		tsd_check_node(tsd);
 	if (tsd->tcache != &tcache_disabled)

@@ -40,14 +40,25 @@ typedef struct tsd {
 	bool is_auto_arena;         /* arena chosen by strata, not the user */
 	uint8_t frees_before_init;  /* frees seen while TSD_UNINIT */
 	unsigned node;              /* NUMA node the arena choice was made on */
-	/* Registry of live threads (tsd_registry_lock), for statistics. */
-	struct tsd *next, *prev;
-	uint64_t thread_id;         /* OS thread id, for reports */
+	struct thread_record *record; /* this thread in the registry */
 	uint64_t rate_mark_bytes;   /* allocated_bytes at the last rate read */
 	uint64_t rate_mark_ns;      /* (thread.allocation_rate, own thread) */
-	uint64_t stats_mark_bytes;  /* the same for strata_stats_print, */
-	uint64_t stats_mark_ns;     /* written under the registry lock */
 } tsd_t;
+
+/* A live thread as statistics see it.  Records live in metadata, not in
+ * the thread's TLS: a reader never touches another thread's TLS, which a
+ * thread that exits without its key destructor running (first allocation
+ * in the last round of destructors) would leave dangling.  The owner
+ * publishes its counters into its record at each periodic event and at
+ * exit; readers hold the registry lock. */
+typedef struct thread_record {
+	struct thread_record *next, *prev;
+	uint64_t thread_id;                   /* OS thread id */
+	_Atomic uint64_t allocated_bytes;     /* published by the owner */
+	_Atomic uint64_t deallocated_bytes;
+	uint64_t stats_mark_bytes;  /* allocated_bytes at the last print, */
+	uint64_t stats_mark_ns;     /* written under the registry lock */
+} thread_record_t;
 
 extern HIDDEN __thread tsd_t tsd_tls __attribute__((tls_model("initial-exec")));
 
@@ -58,16 +69,16 @@ HIDDEN int tsd_slow_init(tsd_t *tsd);
 HIDDEN int tsd_boot(void);
 /* Periodic work, when allocated_bytes reached next_event_bytes. */
 HIDDEN void tsd_event(tsd_t *tsd);
-/* Point the thread at arena a (cache off for manual arenas). */
-HIDDEN void tsd_bind_arena(tsd_t *tsd, arena_t *a);
+/* Point the thread at arena a (cache off for manual arenas).  is_counted:
+ * the caller already added this thread to a->nthreads (arena_get_counted).
+ * Automatic arenas are never destroyed, so they need no such care. */
+HIDDEN void tsd_bind_arena(tsd_t *tsd, arena_t *a, bool is_counted);
 
-/* Visit every live thread's state under the registry lock.  Counters of
- * other threads are read with relaxed atomic loads (their owner writes
- * them plainly; 64-bit loads do not tear on the supported targets). */
-HIDDEN void tsd_for_each(void (*fn)(tsd_t *tsd, void *arg), void *arg);
-static inline uint64_t tsd_read_u64(const uint64_t *counter) {
-	return __atomic_load_n(counter, __ATOMIC_RELAXED);
-}
+/* Visit every live thread's record under the registry lock. */
+HIDDEN void tsd_for_each(void (*fn)(thread_record_t *rec, void *arg),
+                         void *arg);
+/* Copy the calling thread's counters into its record now. */
+HIDDEN void tsd_publish(tsd_t *tsd);
 
 HIDDEN void tsd_prefork(void);
 HIDDEN void tsd_postfork_parent(void);

@@ -481,3 +481,44 @@ Test(threads, atfork_handlers_registered_after_boot_may_allocate) {
 	int status = run_with_deadline(handlers_registered_after_boot, 20);
 	expect_clean_exit(status, "atfork after boot");
 }
+
+/* Manual arenas created, used and destroyed while another thread purges
+ * every arena and reads statistics: the purger must never see an arena
+ * half torn down (it used to walk recycled chunk descriptors). */
+static atomic_bool purger_stop;
+
+static void *purge_every_arena(void *arg) {
+	(void)arg;
+	size_t len;
+	size_t allocated;
+	while (!atomic_load(&purger_stop)) {
+		strata_ctl("arena.4096.purge", NULL, NULL, NULL, 0);
+		len = sizeof(allocated);
+		strata_ctl("stats.allocated", &allocated, &len, NULL, 0);
+	}
+	return NULL;
+}
+
+Test(threads, arena_destroy_races_with_purge_and_stats_safely) {
+	pthread_t purger;
+	atomic_store(&purger_stop, false);
+	cr_assert_eq(pthread_create(&purger, NULL, purge_every_arena, NULL), 0);
+	strata_arena_opts opts;
+	strata_arena_opts_init(&opts);
+	for (unsigned round = 0; round < 300; round++) {
+		unsigned ind;
+		cr_assert_eq(strata_arena_create(&opts, &ind), 0);
+		void *blocks[8];
+		for (unsigned i = 0; i < 8; i++) {
+			size_t size = i % 2 ? 100 : 40000;
+			blocks[i] = strata_mallocx(size, STRATA_MALLOCX_ARENA(ind));
+			cr_assert_not_null(blocks[i]);
+			memset(blocks[i], (int)i, size);
+		}
+		for (unsigned i = 0; i < 4; i++)
+			strata_free(blocks[i]);
+		cr_assert_eq(strata_arena_destroy(ind), 0, "round %u", round);
+	}
+	atomic_store(&purger_stop, true);
+	pthread_join(purger, NULL);
+}
