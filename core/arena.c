@@ -41,6 +41,7 @@ static void arena_reset(arena_t *a, unsigned index,
 	a->extents.dirty_pages = a->extents.muzzy_pages = 0;
 	a->extents.purge = (purge_stats_t){ 0 };
 	a->large = (large_stats_t){ 0 };
+	memset(a->lextents, 0, sizeof(a->lextents));
 	a->huge_cached_bytes = a->huge_cached_dirty_bytes = 0;
 	a->huge_cached_count = 0;
 	a->huge_live_bytes = 0;
@@ -263,6 +264,20 @@ int arena_destroy(unsigned index) {
 
 /* ---- large and huge ---- */
 
+/* Per-class counters of large and huge runs (extents lock held). */
+static void lextent_count(arena_t *a, unsigned ind, bool is_alloc) {
+	unsigned j = ind - SC_NSMALL;
+	if (j >= ARENA_NLEXTENTS)
+		return;
+	if (is_alloc) {
+		a->lextents[j].nmalloc++;
+		a->lextents[j].curlextents++;
+	} else {
+		a->lextents[j].ndalloc++;
+		a->lextents[j].curlextents--;
+	}
+}
+
 static run_t *run_desc_get(arena_t *a) {
 	run_t *run = run_list_pop(&a->spare_run_descs);
 	return run != NULL ? run : base_alloc(sizeof(run_t), CACHELINE_BYTES);
@@ -352,6 +367,7 @@ static void huge_register(arena_t *a, run_t *run, unsigned ind,
                           size_t usize) {
 	run->ind = ind;
 	a->huge_live_bytes += run->bytes;
+	lextent_count(a, ind, true);
 	run_list_push(&a->huge_runs, run);
 	a->large.huge_nmalloc++;
 	a->large.huge_allocated_bytes += usize;
@@ -432,6 +448,7 @@ void *arena_malloc_large(arena_t *a, unsigned ind, size_t align, bool zero) {
 	*run = (run_t){ .addr = addr, .bytes = usize, .arena = a,
 		        .chunk = chunk, .ind = ind, .kind = RUN_LARGE };
 	run_list_push(&a->large_runs, run);
+	lextent_count(a, ind, true);
 	a->large.nmalloc++;
 	a->large.allocated_bytes += usize;
 	mutex_unlock(&a->extents.lock);
@@ -453,6 +470,7 @@ static void arena_dalloc_huge(run_t *run) {
 	a->large.huge_ndalloc++;
 	a->large.huge_allocated_bytes -= sc_usable_size(run->ind);
 	a->huge_live_bytes -= run->bytes;
+	lextent_count(a, run->ind, false);
 	run->is_zeroed = is_zeroed;
 	huge_cache_put(a, run);
 	mutex_unlock(&a->extents.lock);
@@ -467,13 +485,11 @@ void arena_dalloc_large(run_t *run) {
 	}
 	mutex_lock(&a->extents.lock);
 	pagemap_set(addr_of(run->addr), 1, 0);
-	{
-		run_list_remove(&a->large_runs, run);
-		extents_free(&a->extents, run->chunk, run->addr,
-		             run->bytes >> lg_page);
-		a->large.ndalloc++;
-		a->large.allocated_bytes -= run->bytes;
-	}
+	run_list_remove(&a->large_runs, run);
+	extents_free(&a->extents, run->chunk, run->addr, run->bytes >> lg_page);
+	lextent_count(a, run->ind, false);
+	a->large.ndalloc++;
+	a->large.allocated_bytes -= run->bytes;
 	run_list_push(&a->spare_run_descs, run);
 	mutex_unlock(&a->extents.lock);
 	arena_after_free(a);
@@ -497,6 +513,10 @@ bool arena_resize_large_in_place(run_t *run, unsigned ind) {
 	if (ok) {
 		a->large.allocated_bytes += usize;
 		a->large.allocated_bytes -= run->bytes;
+		/* The run changes class: counted as freed in the old one and
+		 * allocated in the new, as a move would be. */
+		lextent_count(a, run->ind, false);
+		lextent_count(a, ind, true);
 		run->bytes = usize;
 		run->ind = ind;
 		pagemap_set(addr_of(run->addr), 1,

@@ -52,6 +52,13 @@ typedef struct large_stats {
 	size_t huge_allocated_bytes;
 } large_stats_t;
 
+/* Per large (and huge) size class: class SC_NSMALL + j at index j. */
+#define ARENA_NLEXTENTS 196u
+typedef struct lextent_stats {
+	uint64_t nmalloc, ndalloc;
+	size_t curlextents;
+} lextent_stats_t;
+
 typedef struct arena {
 	unsigned index;
 	bool is_manual;
@@ -69,6 +76,7 @@ typedef struct arena {
 	size_t huge_live_bytes; /* mapped bytes of live huge runs */
 	run_t *spare_run_descs;
 	large_stats_t large;
+	lextent_stats_t lextents[ARENA_NLEXTENTS]; /* extents lock */
 	atomic_uint nthreads;
 	bin_t bins[SC_NSMALL];
 } arena_t;

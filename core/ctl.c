@@ -164,7 +164,8 @@ static int wr_epoch(const size_t *m, uintptr_t a, const ctl_value_t *v) {
 enum opt_field { OPT_ABORT_CONF, OPT_CONFIRM_CONF, OPT_NARENAS, OPT_TCACHE,
 	         OPT_TCACHE_MAX, OPT_DIRTY, OPT_MUZZY, OPT_BG, OPT_MAX_BG,
 	         OPT_RETAIN, OPT_THP, OPT_METADATA_THP, OPT_SOFT, OPT_HARD,
-	         OPT_STATS_PRINT, OPT_STATS_PRINT_OPTS, OPT_PERCPU };
+	         OPT_STATS_PRINT, OPT_STATS_PRINT_OPTS, OPT_PERCPU,
+	         OPT_OVERSIZE };
 
 static int rd_opt(const size_t *m, uintptr_t a, ctl_value_t *v) {
 	static const char *const thp[] = { "default", "always", "never" };
@@ -183,6 +184,7 @@ static int rd_opt(const size_t *m, uintptr_t a, ctl_value_t *v) {
 	case OPT_THP: v->s = thp[opt.thp < 3 ? opt.thp : 0]; break;
 	case OPT_METADATA_THP: v->b = opt.metadata_thp; break;
 	case OPT_SOFT: v->z = opt.mem_limit_soft; break;
+	case OPT_OVERSIZE: v->z = opt.oversize_threshold; break;
 	case OPT_HARD: v->z = opt.mem_limit_hard; break;
 	case OPT_STATS_PRINT: v->b = opt.stats_print; break;
 	case OPT_STATS_PRINT_OPTS: v->s = opt.stats_print_opts; break;
@@ -206,6 +208,7 @@ static const ctl_node_t opt_nodes[] = {
 	OPT("retain", CTL_BOOL, OPT_RETAIN),
 	OPT("thp", CTL_STRING, OPT_THP),
 	OPT("metadata_thp", CTL_BOOL, OPT_METADATA_THP),
+	OPT("oversize_threshold", CTL_SIZE, OPT_OVERSIZE),
 	OPT("mem_limit_soft", CTL_SIZE, OPT_SOFT),
 	OPT("mem_limit_hard", CTL_SIZE, OPT_HARD),
 	OPT("stats_print", CTL_BOOL, OPT_STATS_PRINT),
@@ -591,6 +594,35 @@ static const ctl_node_t sa_bin_dir = DIR_ANON(sa_bin_nodes);
 static const ctl_index_t sa_bin_index = { parse_decimal, check_bin,
 	                                  &sa_bin_dir };
 
+enum lextent_field { LX_NMALLOC, LX_NDALLOC, LX_CUR };
+
+/* One large class of one arena, read under the arena's extents lock. */
+static int rd_sa_lextent(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	lextent_stats_t l = { 0 };
+	arena_t *a = atomic_load(&arenas[m[2]]);
+	if (a != NULL && m[4] < ARENA_NLEXTENTS) {
+		mutex_lock(&a->extents.lock);
+		l = a->lextents[m[4]];
+		mutex_unlock(&a->extents.lock);
+	}
+	switch ((enum lextent_field)f) {
+	case LX_NMALLOC: v->u64 = l.nmalloc; break;
+	case LX_NDALLOC: v->u64 = l.ndalloc; break;
+	case LX_CUR: v->z = l.curlextents; break;
+	default: return EFAULT;
+	}
+	return 0;
+}
+
+static const ctl_node_t sa_lextent_nodes[] = {
+	LEAF("nmalloc", CTL_U64, rd_sa_lextent, NULL, LX_NMALLOC),
+	LEAF("ndalloc", CTL_U64, rd_sa_lextent, NULL, LX_NDALLOC),
+	LEAF("curlextents", CTL_SIZE, rd_sa_lextent, NULL, LX_CUR),
+};
+static const ctl_node_t sa_lextent_dir = DIR_ANON(sa_lextent_nodes);
+static const ctl_index_t sa_lextent_index = { parse_decimal, check_lextent,
+	                                      &sa_lextent_dir };
+
 static const ctl_node_t sa_small_nodes[] = {
 	LEAF("allocated", CTL_SIZE, rd_sa, NULL, SA_SMALL_ALLOCATED),
 	LEAF("nmalloc", CTL_U64, rd_sa, NULL, SA_SMALL_NMALLOC),
@@ -625,6 +657,7 @@ static const ctl_node_t sa_nodes[] = {
 	DIR("purge", sa_purge_nodes),
 	DIR("mutexes", sa_mutexes_nodes),
 	INDEXED("bins", sa_bin_index),
+	INDEXED("lextents", sa_lextent_index),
 };
 static const ctl_node_t sa_dir = DIR_ANON(sa_nodes);
 static const ctl_index_t sa_index = { parse_decimal, check_arena, &sa_dir };

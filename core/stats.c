@@ -49,6 +49,11 @@ void stats_arena_read(arena_t *a, stats_arena_t *out) {
 	mutex_lock(&a->extents.lock);
 	out->large_allocated_bytes += a->large.allocated_bytes +
 	                              a->large.huge_allocated_bytes;
+	for (unsigned j = 0; j < ARENA_NLEXTENTS; j++) {
+		out->lextents[j].nmalloc += a->lextents[j].nmalloc;
+		out->lextents[j].ndalloc += a->lextents[j].ndalloc;
+		out->lextents[j].curlextents += a->lextents[j].curlextents;
+	}
 	out->large_nmalloc += a->large.nmalloc + a->large.huge_nmalloc;
 	out->large_ndalloc += a->large.ndalloc + a->large.huge_ndalloc;
 	out->active_bytes += (a->extents.active_pages << lg_page) +

@@ -20,6 +20,7 @@ typedef struct stats_arena {
 	purge_stats_t purge;
 	mutex_stats_t extents_mutex;
 	bin_stats_t bins[SC_NSMALL];
+	lextent_stats_t lextents[ARENA_NLEXTENTS];
 	mutex_stats_t bins_mutex[SC_NSMALL];
 } stats_arena_t;
 

@@ -221,6 +221,26 @@ static void walk_bins(emitter_t *em, const stats_arena_t *sa) {
 	emitter_obj_end(em);
 }
 
+static void walk_lextents(emitter_t *em, const stats_arena_t *sa) {
+	static const emitter_desc_t
+	    d_cur = { "curlextents", NULL, "Live runs of the class", G, 0 },
+	    d_nmalloc = { "nmalloc", NULL, "Runs handed out", C, 0 },
+	    d_ndalloc = { "ndalloc", NULL, "Runs taken back", C, 0 };
+	emitter_obj_begin(em, "lextents", "lextent");
+	for (unsigned j = 0; j < ARENA_NLEXTENTS; j++) {
+		const lextent_stats_t *l = &sa->lextents[j];
+		if (l->nmalloc == 0)
+			continue;
+		emitter_obj_begin_index(em, "lextent", j,
+		                        sc_usable_size(SC_NSMALL + j), true);
+		emitter_u64(em, &d_cur, l->curlextents);
+		emitter_u64(em, &d_nmalloc, l->nmalloc);
+		emitter_u64(em, &d_ndalloc, l->ndalloc);
+		emitter_obj_end(em);
+	}
+	emitter_obj_end(em);
+}
+
 static void walk_purge(emitter_t *em, const purge_stats_t *p) {
 	static const emitter_desc_t
 	    d_lc = { "lazy_calls", NULL, "Lazy purge operations", C, 0 },
@@ -295,6 +315,7 @@ static void walk_arena(emitter_t *em, arena_t *a) {
 	emitter_obj_end(em);
 	emitter_obj_end(em);
 	walk_bins(em, &sa);
+	walk_lextents(em, &sa);
 	emitter_obj_end(em);
 }
 

@@ -43,6 +43,7 @@ static const ctl_case_t readable[] = {
 	{ "opt.max_background_threads", Z, false }, { "opt.retain", B, false },
 	{ "opt.thp", S, false }, { "opt.metadata_thp", B, false },
 	{ "opt.mem_limit_soft", Z, false }, { "opt.mem_limit_hard", Z, false },
+	{ "opt.oversize_threshold", Z, false },
 	{ "opt.stats_print", B, false }, { "opt.stats_print_opts", S, false },
 	{ "opt.percpu_arena", S, false },
 	{ "arenas.narenas", U, false }, { "arenas.page", Z, false },
@@ -439,4 +440,36 @@ Test(ctl_namespace, threads_fighting_over_one_bin_show_contention) {
 	cr_assert_gt(bin64_counter("num_owner_switch"), switches);
 	cr_assert_geq(bin64_counter("total_wait_time"),
 	              bin64_counter("max_wait_time"));
+}
+
+/* Per large class: every large and huge class up to 8 MiB allocated from
+ * arena 0 shows one live run in its lextents entry, then none. */
+Test(ctl_namespace, large_classes_are_counted_per_class) {
+	char name[96];
+	for (unsigned j = 0; sc_class_size(SC_NSMALL + j) <= ((size_t)8 << 20);
+	     j++) {
+		size_t size = sc_class_size(SC_NSMALL + j);
+		snprintf(name, sizeof(name),
+		         "stats.arenas.0.lextents.%u.curlextents", j);
+		size_t before = rd_z(name);
+		void *p = strata_mallocx(size, STRATA_MALLOCX_ARENA(0) |
+		                                   STRATA_MALLOCX_TCACHE_NONE);
+		cr_assert_not_null(p);
+		cr_assert_eq(rd_z(name), before + 1, "class %u (%zu)", j, size);
+		snprintf(name, sizeof(name), "stats.arenas.0.lextents.%u.nmalloc",
+		         j);
+		uint64_t n = rd_u64(name);
+		strata_dallocx(p, STRATA_MALLOCX_TCACHE_NONE);
+		snprintf(name, sizeof(name),
+		         "stats.arenas.0.lextents.%u.curlextents", j);
+		cr_assert_eq(rd_z(name), before, "class %u", j);
+		snprintf(name, sizeof(name), "stats.arenas.0.lextents.%u.ndalloc",
+		         j);
+		cr_assert_geq(rd_u64(name), 1);
+		cr_assert_geq(n, 1);
+	}
+	size_t len = sizeof(uint64_t);
+	uint64_t v;
+	cr_assert_eq(strata_ctl("stats.arenas.0.lextents.196.nmalloc", &v, &len,
+	                        NULL, 0), ENOENT);
 }
