@@ -11,7 +11,7 @@
 
 MUTEX_GLOBAL(base_lock, "base");
 static char *base_cursor, *base_end;
-static size_t base_mapped, base_allocated;
+static size_t base_mapped;
 
 static int base_grow(size_t need) {
 	size_t bytes = align_up(need > BASE_REGION_BYTES ? need
@@ -44,13 +44,11 @@ void *base_alloc(size_t size, size_t align) {
 		p = (char *)align_up(addr_of(base_cursor), align);
 	}
 	base_cursor = p + size;
-	base_allocated += size;
 	mutex_unlock(&base_lock);
 	return p; /* fresh mappings read as zero and are never reused */
 }
 
 size_t base_mapped_bytes(void) { return base_mapped; }
-size_t base_allocated_bytes(void) { return base_allocated; }
 void base_prefork(void) { mutex_prefork(&base_lock); }
 void base_postfork_parent(void) { mutex_postfork_parent(&base_lock); }
 void base_postfork_child(void) { mutex_postfork_child(&base_lock); }

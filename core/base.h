@@ -14,9 +14,8 @@
 /* Zeroed memory, aligned to align (a power of two <= page size); NULL when
  * the backend refuses memory. */
 HIDDEN void *base_alloc(size_t size, size_t align);
-/* Bytes reserved for metadata, and bytes handed out of them. */
+/* Bytes reserved for metadata. */
 HIDDEN size_t base_mapped_bytes(void);
-HIDDEN size_t base_allocated_bytes(void);
 HIDDEN void base_prefork(void);
 HIDDEN void base_postfork_parent(void);
 HIDDEN void base_postfork_child(void);

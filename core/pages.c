@@ -64,14 +64,6 @@ int pages_purge(void *addr, size_t size, backend_purge_t how,
 	return backend->purge(addr, size, how, is_zeroed);
 }
 
-int pages_commit(void *addr, size_t size) {
-	return backend->commit(addr, size);
-}
-
-int pages_decommit(void *addr, size_t size) {
-	return backend->decommit(addr, size);
-}
-
 int pages_advise_hugepage(void *addr, size_t size, bool want) {
 	if (!pages_has_cap(BACKEND_CAP_HUGEPAGE))
 		return ENOTSUP;

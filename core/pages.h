@@ -38,8 +38,6 @@ HIDDEN void pages_unmap(void *addr, size_t size);
 /* 0 or errno.  *is_zeroed: the range now reads as zero. */
 HIDDEN int pages_purge(void *addr, size_t size, backend_purge_t how,
                        bool *is_zeroed);
-HIDDEN int pages_commit(void *addr, size_t size);
-HIDDEN int pages_decommit(void *addr, size_t size);
 /* No-op (returning ENOTSUP) without BACKEND_CAP_HUGEPAGE. */
 HIDDEN int pages_advise_hugepage(void *addr, size_t size, bool want);
 /* Node the calling thread runs on; 0 without BACKEND_CAP_NUMA. */
