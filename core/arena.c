@@ -115,16 +115,23 @@ int arenas_boot(unsigned narenas) {
 	return a0 == NULL ? ENOMEM : 0;
 }
 
+/* Arena i, creating it if it is automatic and missing.  Caller holds
+ * arenas_lock. */
+static arena_t *arena_get_locked(unsigned i) {
+	arena_t *a = atomic_load_explicit(&arenas[i], memory_order_relaxed);
+	if (a == NULL && i < narenas_auto) {
+		backend_placement_t placement = auto_placement(i);
+		a = arena_new(i, &placement);
+	}
+	return a;
+}
+
 arena_t *arena_get(unsigned i) {
 	arena_t *a = atomic_load_explicit(&arenas[i], memory_order_acquire);
 	if (likely(a != NULL) || i >= narenas_auto)
 		return a;
 	mutex_lock(&arenas_lock);
-	a = atomic_load_explicit(&arenas[i], memory_order_relaxed);
-	if (a == NULL) {
-		backend_placement_t placement = auto_placement(i);
-		a = arena_new(i, &placement);
-	}
+	a = arena_get_locked(i);
 	mutex_unlock(&arenas_lock);
 	return a;
 }
@@ -133,11 +140,7 @@ arena_t *arena_get_counted(unsigned i) {
 	if (i >= ARENAS_MAX)
 		return NULL;
 	mutex_lock(&arenas_lock);
-	arena_t *a = atomic_load_explicit(&arenas[i], memory_order_relaxed);
-	if (a == NULL && i < narenas_auto) {
-		backend_placement_t placement = auto_placement(i);
-		a = arena_new(i, &placement);
-	}
+	arena_t *a = arena_get_locked(i);
 	if (a != NULL)
 		atomic_fetch_add(&a->nthreads, 1);
 	mutex_unlock(&arenas_lock);
