@@ -1,47 +1,59 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds strata for every backend this machine
-# can build, and runs the whole test suite for each.  Exits non-zero on any
-# failure.  Build directories: build-<backend>/ at the top of the tree.
-#   tools/test.sh [backend ...]     default: every backend
+# Installs the dependencies, builds strata and runs the whole test suite,
+# stage by stage, printing each stage's time and counts.  Exits non-zero on
+# any failure.  Build directories: build-<name>/ at the top of the tree.
+#   tools/test.sh [stage ...]     default: every stage, in the order below
+#
+# A stage is a command whose output ends with "N passed, N failed" (", N
+# skipped" may follow); a stage that exits non-zero without a failed test
+# counts as one failure.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-tools/bootstrap.sh
-
-backends=("$@")
-[ "${#backends[@]}" = 0 ] && backends=(posix numa)
-
-total_pass=0
-total_fail=0
-for backend in "${backends[@]}"; do
-	dir="build-$backend"
-	echo "=== strata: building and testing the $backend backend in $dir"
-	if [ -d "$dir" ]; then
-		meson setup --reconfigure "$dir" -Dmemory_backend="$backend" \
-			-Dtests=enabled >/dev/null
-	else
-		meson setup "$dir" -Dmemory_backend="$backend" -Dtests=enabled >/dev/null
-	fi
-	ninja -C "$dir"
-	status=0
-	meson test -C "$dir" --print-errorlogs --num-processes 2 || status=$?
-	counts=$(python3 - "$dir/meson-logs/testlog.json" <<'PY'
-import json, sys
-ok = bad = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if r["result"] in ("OK", "EXPECTEDFAIL", "SKIP"):
-        ok += 1
-    else:
-        bad += 1
-print(ok, bad)
-PY
+# name -> command.  Order matters: the cheap native suites come first.
+declare -A stage_cmd=(
+	[posix]="tools/ci/meson_suite.sh posix"
+	[numa]="tools/ci/meson_suite.sh numa"
 )
-	read -r pass fail <<<"$counts"
+stage_order=(posix numa)
+
+stages=("$@")
+[ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")
+for s in "${stages[@]}"; do
+	[ -n "${stage_cmd[$s]:-}" ] || { echo "unknown stage '$s' (have: ${stage_order[*]})" >&2; exit 2; }
+done
+
+start_all=$SECONDS
+tools/bootstrap.sh
+echo "=== bootstrap: $((SECONDS - start_all)) s"
+
+total_pass=0 total_fail=0 total_skip=0
+summary=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for s in "${stages[@]}"; do
+	echo "=== stage $s: ${stage_cmd[$s]}"
+	t0=$SECONDS
+	status=0
+	${stage_cmd[$s]} 2>&1 | tee "$log" || status=$?
+	counts=$(grep -E '^([a-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 |
+		sed -E 's/^[a-z_-]+: //; s/[^0-9]+/ /g') || true
+	read -r pass fail skip <<<"${counts:-0 0 0}"
+	skip=${skip:-0}
+	if [ "$status" != 0 ] && [ "$fail" = 0 ]; then
+		fail=1
+	fi
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
-	[ "$status" = 0 ] || [ "$fail" != 0 ] || total_fail=$((total_fail + 1))
+	total_skip=$((total_skip + skip))
+	line=$(printf '%-14s %5d s  %4d passed, %d failed, %d skipped' \
+		"$s" $((SECONDS - t0)) "$pass" "$fail" "$skip")
+	summary+=("$line")
+	echo "=== $line"
 done
-echo "tests: ${total_pass} passed, ${total_fail} failed"
+echo "=== stage times"
+printf '%s\n' "${summary[@]}"
+echo "total: $((SECONDS - start_all)) s"
+echo "tests: ${total_pass} passed, ${total_fail} failed, ${total_skip} skipped"
 [ "$total_fail" = 0 ]

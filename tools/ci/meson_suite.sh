@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One backend's build and whole meson suite: configures build-<backend>/ at
+# the top of the tree, builds, runs `meson test`, and ends with the counts
+# (skips counted apart, each with the reason the test printed).
+#   tools/ci/meson_suite.sh BACKEND [meson setup options ...]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+backend=$1
+shift
+dir="build-$backend"
+if [ -d "$dir" ]; then
+	meson setup --reconfigure "$dir" -Dmemory_backend="$backend" \
+		-Dtests=enabled "$@" >/dev/null
+else
+	meson setup "$dir" -Dmemory_backend="$backend" -Dtests=enabled "$@" >/dev/null
+fi
+ninja -C "$dir"
+status=0
+meson test -C "$dir" --print-errorlogs --num-processes 2 || status=$?
+python3 - "$dir/meson-logs/testlog.json" "$status" <<'PY'
+import json, sys
+ok = bad = skip = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["result"] in ("OK", "EXPECTEDFAIL"):
+        ok += 1
+    elif r["result"] == "SKIP":
+        skip += 1
+        why = (r.get("stdout") or "").strip().splitlines()
+        print(f"skipped: {r['name']}: {why[-1] if why else 'no reason printed'}")
+    else:
+        bad += 1
+if sys.argv[2] != "0" and bad == 0:
+    bad = 1  # meson failed without a failing test: the run itself broke
+print(f"{ok} passed, {bad} failed, {skip} skipped")
+PY
