@@ -1,37 +1,41 @@
 #!/usr/bin/env bash
-# Builds strata (release) and runs a program on it with LD_PRELOAD, then
-# prints a summary: wall time, peak RSS and strata's own statistics.
-# Without a program, runs the bundled demo workload.
-#   tools/run.sh [program [args ...]]
+# Builds strata (release) and runs a program on it through the strata
+# wrapper (tools/wrapper/strata.in, the one `meson install` installs), which
+# prints a summary on stderr when the program ends, whatever its exit
+# status: exit status or signal, wall and CPU time, peak RSS and strata's
+# totals.  Exits with the program's status.  Without a program, runs the
+# bundled demo workload.
+#   tools/run.sh [-a] [-o key:value]... [program [args ...]]
+#     -a, --all-processes   one summary per process the program forks or
+#                           execs (default: only the top process's)
+#     -o key:value          a strata option, as in STRATA_CONF
 #   STRATA_CONF=... tools/run.sh ...     options, as usual
+#   STRATA_BUILD=DIR tools/run.sh ...    use build directory DIR instead
+#                                        of build-release/
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-"$top/tools/bootstrap.sh" --run
+wrapper_args=(--stats)
+while [ "$#" -gt 0 ]; do
+	case $1 in
+	-a | --all-processes) wrapper_args+=(--all-processes); shift ;;
+	-o) wrapper_args+=(-o "$2"); shift 2 ;;
+	--) shift; break ;;
+	*) break ;;
+	esac
+done
 
-dir="$top/build-release"
-if [ ! -d "$dir" ]; then
-	meson setup "$dir" "$top" --buildtype=release -Dtests=disabled \
-		-Dbenchmarks=disabled >/dev/null
+dir=${STRATA_BUILD:-$top/build-release}
+if [ -z "${STRATA_BUILD:-}" ]; then
+	"$top/tools/bootstrap.sh" --run
+	if [ ! -d "$dir" ]; then
+		meson setup "$dir" "$top" --buildtype=release -Dtests=disabled \
+			-Dbenchmarks=disabled >/dev/null
+	fi
 fi
 ninja -C "$dir" >/dev/null
 
 if [ "$#" = 0 ]; then
 	set -- "$dir/strata-demo"
 fi
-
-# A short summary: the totals, without options, arenas, mutexes, threads.
-conf="stats_print:true,stats_print_opts:gaxt"
-[ -n "${STRATA_CONF:-}" ] && conf="$conf,$STRATA_CONF"
-timing=$(mktemp)
-trap 'rm -f "$timing"' EXIT
-status=0
-/usr/bin/time -o "$timing" -f "%e %M %U %S" \
-	env STRATA_CONF="$conf" LD_PRELOAD="$dir/libstrata.so" "$@" || status=$?
-read -r wall rss_kib user sys <"$timing" || true
-echo "--- strata run summary ---" >&2
-echo "program:   $*" >&2
-echo "exit:      $status" >&2
-echo "wall time: ${wall:-?} s (user ${user:-?} s, sys ${sys:-?} s)" >&2
-echo "peak RSS:  ${rss_kib:-?} KiB" >&2
-exit "$status"
+exec "$dir/tools/wrapper/strata-uninstalled" "${wrapper_args[@]}" -- "$@"

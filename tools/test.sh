@@ -15,8 +15,9 @@ cd "$top"
 declare -A stage_cmd=(
 	[posix]="tools/ci/meson_suite.sh posix"
 	[numa]="tools/ci/meson_suite.sh numa"
+	[tools]="tools/ci/tools.sh"
 )
-stage_order=(posix numa)
+stage_order=(posix numa tools)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")

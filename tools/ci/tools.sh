@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# CI: what is installed around the library and the Rust crates.  Builds
+# and installs strata under a temporary prefix, runs the install test
+# (tests/install/install_test.sh: out-of-tree builds through pkg-config
+# and strata-config, the strata wrapper, the man pages, tools/run.sh),
+# then the Rust crates' tests (rust/test.sh) against the installed prefix
+# and against the uninstalled build.  Ends with the summed counts.
+#   tools/ci/tools.sh
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/strata-tools.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+pass=0 fail=0 skip=0
+# run_part COMMAND...: runs a part, adds the counts of its last line.
+run_part() {
+	local log=$work/part.log status=0 counts
+	"$@" 2>&1 | tee "$log" || status=$?
+	counts=$(grep -E '^([a-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 |
+		sed -E 's/^[a-z_-]+: //; s/[^0-9]+/ /g')
+	local p f s
+	read -r p f s <<<"${counts:-0 0 0}"
+	[ "$status" != 0 ] && [ "${f:-0}" = 0 ] && f=1
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
+}
+
+t0=$SECONDS
+run_part "$top/tests/install/install_test.sh" "$work"
+echo "install test: $((SECONDS - t0)) s"
+if [ -x "$top/rust/test.sh" ]; then
+	t0=$SECONDS
+	run_part "$top/rust/test.sh" "$work/build" "$work/prefix"
+	echo "rust test: $((SECONDS - t0)) s"
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
