@@ -159,62 +159,35 @@ static int wr_epoch(const size_t *m, uintptr_t a, const ctl_value_t *v) {
 	return 0;
 }
 
-/* ---- opt.* ---- */
+/* ---- opt.*: one leaf per row of conf.h's CONF_OPTIONS ---- */
 
-enum opt_field { OPT_ABORT_CONF, OPT_CONFIRM_CONF, OPT_NARENAS, OPT_TCACHE,
-	         OPT_TCACHE_MAX, OPT_DIRTY, OPT_MUZZY, OPT_BG, OPT_MAX_BG,
-	         OPT_RETAIN, OPT_THP, OPT_METADATA_THP, OPT_SOFT, OPT_HARD,
-	         OPT_STATS_PRINT, OPT_STATS_PRINT_OPTS, OPT_PERCPU,
-	         OPT_OVERSIZE };
-
-static int rd_opt(const size_t *m, uintptr_t a, ctl_value_t *v) {
-	static const char *const thp[] = { "default", "always", "never" };
+static int rd_opt(const size_t *m, uintptr_t id, ctl_value_t *v) {
 	(void)m;
-	switch ((enum opt_field)a) {
-	case OPT_ABORT_CONF: v->b = opt.abort_conf; break;
-	case OPT_CONFIRM_CONF: v->b = opt.confirm_conf; break;
-	case OPT_NARENAS: v->u = narenas_auto; break;
-	case OPT_TCACHE: v->b = opt.tcache; break;
-	case OPT_TCACHE_MAX: v->z = opt.tcache_max; break;
-	case OPT_DIRTY: v->l = opt.dirty_decay_ms; break;
-	case OPT_MUZZY: v->l = opt.muzzy_decay_ms; break;
-	case OPT_BG: v->b = opt.background_thread; break;
-	case OPT_MAX_BG: v->z = opt.max_background_threads; break;
-	case OPT_RETAIN: v->b = opt.retain; break;
-	case OPT_THP: v->s = thp[opt.thp < 3 ? opt.thp : 0]; break;
-	case OPT_METADATA_THP: v->b = opt.metadata_thp; break;
-	case OPT_SOFT: v->z = opt.mem_limit_soft; break;
-	case OPT_OVERSIZE: v->z = opt.oversize_threshold; break;
-	case OPT_HARD: v->z = opt.mem_limit_hard; break;
-	case OPT_STATS_PRINT: v->b = opt.stats_print; break;
-	case OPT_STATS_PRINT_OPTS: v->s = opt.stats_print_opts; break;
-	case OPT_PERCPU: v->s = "disabled"; break;
-	default: return EFAULT;
+	const conf_option_t *o = &conf_options[id];
+	long long n = conf_option_number(o);
+	switch (o->type) {
+	case CONF_BOOL: v->b = n != 0; break;
+	case CONF_UNSIGNED: v->u = (unsigned)n; break;
+	case CONF_SIZE: v->z = (size_t)n; break;
+	case CONF_LONG:
+	case CONF_MS: v->l = (long)n; break;
+	case CONF_STRING:
+	case CONF_ENUM: v->s = conf_option_text(o); break;
 	}
 	return 0;
 }
 
-#define OPT(nm, ty, f) LEAF(nm, ty, rd_opt, NULL, f)
-static const ctl_node_t opt_nodes[] = {
-	OPT("abort_conf", CTL_BOOL, OPT_ABORT_CONF),
-	OPT("confirm_conf", CTL_BOOL, OPT_CONFIRM_CONF),
-	OPT("narenas", CTL_UNSIGNED, OPT_NARENAS),
-	OPT("tcache", CTL_BOOL, OPT_TCACHE),
-	OPT("tcache_max", CTL_SIZE, OPT_TCACHE_MAX),
-	OPT("dirty_decay_ms", CTL_LONG, OPT_DIRTY),
-	OPT("muzzy_decay_ms", CTL_LONG, OPT_MUZZY),
-	OPT("background_thread", CTL_BOOL, OPT_BG),
-	OPT("max_background_threads", CTL_SIZE, OPT_MAX_BG),
-	OPT("retain", CTL_BOOL, OPT_RETAIN),
-	OPT("thp", CTL_STRING, OPT_THP),
-	OPT("metadata_thp", CTL_BOOL, OPT_METADATA_THP),
-	OPT("oversize_threshold", CTL_SIZE, OPT_OVERSIZE),
-	OPT("mem_limit_soft", CTL_SIZE, OPT_SOFT),
-	OPT("mem_limit_hard", CTL_SIZE, OPT_HARD),
-	OPT("stats_print", CTL_BOOL, OPT_STATS_PRINT),
-	OPT("stats_print_opts", CTL_STRING, OPT_STATS_PRINT_OPTS),
-	OPT("percpu_arena", CTL_STRING, OPT_PERCPU),
-};
+#define CTL_TYPE_OF_BOOL CTL_BOOL
+#define CTL_TYPE_OF_UNSIGNED CTL_UNSIGNED
+#define CTL_TYPE_OF_SIZE CTL_SIZE
+#define CTL_TYPE_OF_LONG CTL_LONG
+#define CTL_TYPE_OF_MS CTL_LONG
+#define CTL_TYPE_OF_STRING CTL_STRING
+#define CTL_TYPE_OF_ENUM CTL_STRING
+#define OPT_LEAF(name, type, ...) \
+	LEAF(#name, CTL_TYPE_OF_##type, rd_opt, NULL, CONF_ID_##name),
+static const ctl_node_t opt_nodes[] = { CONF_OPTIONS(OPT_LEAF) };
+#undef OPT_LEAF
 
 /* ---- arenas.* (geometry, create) ---- */
 

@@ -51,53 +51,25 @@ static void write_stderr(void *opaque, const char *text) {
 	}
 }
 
-/* ---- options ---- */
+/* ---- options: one value per row of conf.h's CONF_OPTIONS ---- */
 
 static void walk_opt(emitter_t *em) {
-	static const emitter_desc_t
-	    d_abort = { "abort_conf", NULL, "abort_conf option", G, 0 },
-	    d_confirm = { "confirm_conf", NULL, "confirm_conf option", G, 0 },
-	    d_narenas = { "narenas", NULL, "Automatic arenas", G, 0 },
-	    d_tcache = { "tcache", NULL, "Thread caches enabled", G, 0 },
-	    d_tcache_max = { "tcache_max", "tcache_max_bytes",
-		             "Largest size cached per thread", G, 0 },
-	    d_dirty = { "dirty_decay_ms", "dirty_decay_seconds",
-		        "Default dirty decay time (-1: never)", G, 1000 },
-	    d_muzzy = { "muzzy_decay_ms", "muzzy_decay_seconds",
-		        "Default muzzy decay time (-1: never)", G, 1000 },
-	    d_bg = { "background_thread", NULL, "Background purger enabled",
-		     G, 0 },
-	    d_maxbg = { "max_background_threads", NULL,
-		        "Background purger threads at most", G, 0 },
-	    d_retain = { "retain", NULL, "Keep purged address space", G, 0 },
-	    d_thp = { "thp", NULL, "", G, 0 },
-	    d_mthp = { "metadata_thp", NULL, "Metadata on huge pages", G, 0 },
-	    d_soft = { "mem_limit_soft", "mem_limit_soft_bytes",
-		       "Soft memory limit (0: none)", G, 0 },
-	    d_hard = { "mem_limit_hard", "mem_limit_hard_bytes",
-		       "Hard memory limit (0: none)", G, 0 },
-	    d_sp = { "stats_print", NULL, "Statistics printed at exit", G, 0 },
-	    d_spo = { "stats_print_opts", NULL, "", G, 0 },
-	    d_percpu = { "percpu_arena", NULL, "", G, 0 };
-	static const char *const thp_names[] = { "default", "always", "never" };
 	emitter_obj_begin(em, "opt", "opt");
-	emitter_bool(em, &d_abort, opt.abort_conf);
-	emitter_bool(em, &d_confirm, opt.confirm_conf);
-	emitter_u64(em, &d_narenas, narenas_auto);
-	emitter_bool(em, &d_tcache, opt.tcache);
-	emitter_u64(em, &d_tcache_max, opt.tcache_max);
-	emitter_i64(em, &d_dirty, opt.dirty_decay_ms);
-	emitter_i64(em, &d_muzzy, opt.muzzy_decay_ms);
-	emitter_bool(em, &d_bg, opt.background_thread);
-	emitter_u64(em, &d_maxbg, opt.max_background_threads);
-	emitter_bool(em, &d_retain, opt.retain);
-	emitter_str(em, &d_thp, thp_names[opt.thp < 3 ? opt.thp : 0]);
-	emitter_bool(em, &d_mthp, opt.metadata_thp);
-	emitter_u64(em, &d_soft, opt.mem_limit_soft);
-	emitter_u64(em, &d_hard, opt.mem_limit_hard);
-	emitter_bool(em, &d_sp, opt.stats_print);
-	emitter_str(em, &d_spo, opt.stats_print_opts);
-	emitter_str(em, &d_percpu, "disabled");
+	for (unsigned i = 0; i < CONF_NOPTIONS; i++) {
+		const conf_option_t *o = &conf_options[i];
+		emitter_desc_t d = { o->name, o->prom, o->doc, G,
+			             o->type == CONF_MS ? 1000 : 0 };
+		long long n = conf_option_number(o);
+		switch (o->type) {
+		case CONF_BOOL: emitter_bool(em, &d, n != 0); break;
+		case CONF_UNSIGNED:
+		case CONF_SIZE: emitter_u64(em, &d, (uint64_t)n); break;
+		case CONF_LONG:
+		case CONF_MS: emitter_i64(em, &d, n); break;
+		case CONF_STRING:
+		case CONF_ENUM: emitter_str(em, &d, conf_option_text(o)); break;
+		}
+	}
 	emitter_obj_end(em);
 }
 
