@@ -78,7 +78,8 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 	X(mem_limit_hard, SIZE, 0, NONE,                                      \
 	  "New memory that would pass it fails with ENOMEM (0: none)",        \
 	  .max = CONF_BYTES_MAX, .prom = "mem_limit_hard_bytes")              \
-	X(stats_print, BOOL, false, SAME, "Print statistics to stderr at exit") \
+	X(stats_print, BOOL, false, SAME,                                     \
+	  "Print statistics to stderr at exit")                               \
 	X(stats_print_opts, STRING, "", SAME,                                 \
 	  "Form of that print: text, J (JSON) or P (Prometheus)")             \
 	X(percpu_arena, ENUM, 0, SAME,                                        \
