@@ -28,8 +28,9 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
  * X(name, type, default, jemalloc, doc, optional fields ...)
  *   type      BOOL; UNSIGNED; SIZE (a size_t, bytes take k/m/g suffixes);
  *             LONG; MS (a time in milliseconds, stored as a long); STRING
- *             (fewer than CONF_STRING_BYTES characters); ENUM (one word of
- *             .choices, stored as its index, an unsigned)
+ *             (fewer than CONF_STRING_BYTES characters; a longer kind, say
+ *             a file prefix, is a new type with its own CONF_DIM_); ENUM
+ *             (one word of .choices, stored as its index, an unsigned)
  *   jemalloc  SAME: MALLOC_CONF may set it, it means what it means in
  *             jemalloc; OTHER: jemalloc has the key with another meaning;
  *             NONE: strata only.  Neither OTHER nor NONE is read from

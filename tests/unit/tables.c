@@ -3,11 +3,13 @@
  * source of ctl and of strata_stats_print: every option is opt.<name> in
  * ctl, of its type, with the value the printer shows; every statistic row
  * is a ctl leaf at its row's MIB position, of its type, and (unless it is
- * ctl-only) a key of the printed JSON.
+ * ctl-only) a key of the printed JSON; docs/configuration.md and
+ * docs/ctl.md list every option (the jemalloc column as the table says).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
@@ -150,4 +152,45 @@ Test(tables, every_printed_statistic_is_a_json_key) {
 		}
 	}
 	strata_free(p);
+}
+
+/* The text of docs/NAME from the source tree, into buf. */
+static void read_doc(const char *name, char *buf, size_t cap) {
+	const char *root = getenv("STRATA_SOURCE_ROOT");
+	cr_assert_not_null(root, "STRATA_SOURCE_ROOT not set (tests/meson.build)");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/docs/%s", root, name);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static char doc[1 << 16];
+
+Test(tables, the_docs_list_every_option_with_its_jemalloc_column) {
+	read_doc("configuration.md", doc, sizeof(doc));
+	for (unsigned i = 0; i < CONF_NOPTIONS; i++) {
+		const conf_option_t *o = &conf_options[i];
+		char row[80];
+		snprintf(row, sizeof(row), "\n| `%s` |", o->name);
+		const char *at = strstr(doc, row);
+		cr_assert_not_null(at, "configuration.md has no row for %s",
+		                   o->name);
+		/* the fourth column: yes exactly when MALLOC_CONF may set it */
+		const char *col = at + 1;
+		for (unsigned bars = 1; bars < 4; bars++)
+			col = strchr(col + 1, '|');
+		bool says_yes = strncmp(col, "| yes |", 7) == 0;
+		cr_assert_eq(says_yes, o->jemalloc == CONF_JEMALLOC_SAME,
+		             "%s: jemalloc column disagrees with the table",
+		             o->name);
+	}
+	read_doc("ctl.md", doc, sizeof(doc));
+	for (unsigned i = 0; i < CONF_NOPTIONS; i++) {
+		char name[80];
+		snprintf(name, sizeof(name), "| `opt.%s` |", conf_options[i].name);
+		cr_assert_not_null(strstr(doc, name), "ctl.md lacks %s", name);
+	}
 }
