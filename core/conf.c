@@ -1,6 +1,7 @@
 /*
- * conf.c — the options parser.  Each key is a row of a table: name, kind,
- * bounds, where it is stored, and whether MALLOC_CONF may set it.
+ * conf.c — the options parser, over the table conf.h's CONF_OPTIONS
+ * describes (name, type, bounds, where it is stored, whether MALLOC_CONF
+ * may set it), and the readers ctl and the statistics use.
  */
 #include "conf.h"
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "report.h"
 
 #ifndef STRATA_CONF_DEFAULT
@@ -16,85 +18,25 @@
 #endif
 
 conf_t opt = {
-	.abort_conf = false,
-	.confirm_conf = false,
-	.narenas = 0,
-	.tcache = true,
-	.tcache_max = 32768,
-	.dirty_decay_ms = 10000,
-	.muzzy_decay_ms = 10000,
-	.stats_print = false,
-	.stats_print_opts = "",
-	.background_thread = true,
-	.max_background_threads = 1,
-	.retain = true,
-	.thp = THP_DEFAULT,
-	.metadata_thp = false,
-	.oversize_threshold = (size_t)8 << 20,
-	.mem_limit_soft = 0,
-	.mem_limit_hard = 0,
-	.percpu_arena = 0,
+#define CONF_DEFAULT(name, type, def, ...) .name = def,
+	CONF_OPTIONS(CONF_DEFAULT)
+#undef CONF_DEFAULT
 };
 
-enum conf_kind { CONF_BOOL, CONF_UNSIGNED, CONF_SIZE, CONF_LONG, CONF_STRING,
-	         CONF_ENUM };
-
-typedef struct conf_key {
-	const char *name;
-	enum conf_kind kind;
-	void *slot;
-	long long min, max;  /* numeric kinds */
-	size_t string_bytes; /* CONF_STRING */
-	const char *const *choices; /* CONF_ENUM: NULL-terminated, stored as
-	                             * the unsigned index */
-	bool is_jemalloc;    /* same meaning in MALLOC_CONF */
-} conf_key_t;
-
-static const char *const thp_choices[] = { "default", "always", "never",
-	                                   NULL };
+const char *const conf_thp_choices[] = { "default", "always", "never",
+	                                 NULL };
 /* Threads are spread over arenas round-robin, never by CPU: jemalloc's
  * "disabled" is accepted so that its configurations carry over. */
-static const char *const percpu_arena_choices[] = { "disabled", NULL };
+const char *const conf_percpu_arena_choices[] = { "disabled", NULL };
 
-#define KEY_BOOL(name, field, is_jemalloc) \
-	{ name, CONF_BOOL, &opt.field, 0, 0, 0, NULL, is_jemalloc }
-#define KEY_NUM(name, kind, field, min, max, is_jemalloc) \
-	{ name, kind, &opt.field, min, max, 0, NULL, is_jemalloc }
-#define KEY_STRING(name, field, is_jemalloc) \
-	{ name, CONF_STRING, opt.field, 0, 0, sizeof(opt.field), NULL, \
-	  is_jemalloc }
-#define KEY_ENUM(name, field, choices, is_jemalloc) \
-	{ name, CONF_ENUM, &opt.field, 0, 0, 0, choices, is_jemalloc }
-#define DECAY_MS_MAX (1LL << 40)
-#define BYTES_MAX (1LL << 50)
-
-/* The last column: MALLOC_CONF may set the key (same meaning as in
- * jemalloc).  docs/configuration.md lists every key. */
-static const conf_key_t conf_keys[] = {
-	KEY_BOOL("abort_conf", abort_conf, true),
-	KEY_BOOL("confirm_conf", confirm_conf, true),
-	KEY_NUM("narenas", CONF_UNSIGNED, narenas, 1, 2048, true),
-	KEY_BOOL("tcache", tcache, true),
-	KEY_NUM("tcache_max", CONF_SIZE, tcache_max, 0, 2 << 20, true),
-	KEY_NUM("dirty_decay_ms", CONF_LONG, dirty_decay_ms, -1, DECAY_MS_MAX,
-	        true),
-	KEY_NUM("muzzy_decay_ms", CONF_LONG, muzzy_decay_ms, -1, DECAY_MS_MAX,
-	        true),
-	KEY_BOOL("background_thread", background_thread, true),
-	KEY_NUM("max_background_threads", CONF_UNSIGNED,
-	        max_background_threads, 1, 1, true),
-	KEY_BOOL("retain", retain, true),
-	KEY_ENUM("thp", thp, thp_choices, true),
-	KEY_BOOL("metadata_thp", metadata_thp, false),
-	KEY_NUM("oversize_threshold", CONF_SIZE, oversize_threshold, 0,
-	        BYTES_MAX, true),
-	KEY_NUM("mem_limit_soft", CONF_SIZE, mem_limit_soft, 0, BYTES_MAX,
-	        false),
-	KEY_NUM("mem_limit_hard", CONF_SIZE, mem_limit_hard, 0, BYTES_MAX,
-	        false),
-	KEY_BOOL("stats_print", stats_print, true),
-	KEY_STRING("stats_print_opts", stats_print_opts, true),
-	KEY_ENUM("percpu_arena", percpu_arena, percpu_arena_choices, true),
+const conf_option_t conf_options[CONF_NOPTIONS] = {
+#define CONF_ROW(nm, ty, def, je, text, ...)                              \
+	[CONF_ID_##nm] = { .name = #nm, .type = CONF_##ty,                \
+	                   .jemalloc = CONF_JEMALLOC_##je, .doc = text,   \
+	                   .offset = offsetof(conf_t, nm),                \
+	                   .bytes = sizeof(opt.nm), __VA_ARGS__ },
+	CONF_OPTIONS(CONF_ROW)
+#undef CONF_ROW
 };
 
 const char *conf_compiled_default(void) { return STRATA_CONF_DEFAULT; }
@@ -160,64 +102,91 @@ static bool parse_number(span_t v, bool allow_suffix, long long *out) {
 	return true;
 }
 
-static bool conf_apply(const conf_key_t *k, span_t v) {
+static void *conf_slot(const conf_option_t *o) {
+	return (char *)&opt + o->offset;
+}
+
+static bool conf_apply(const conf_option_t *o, span_t v) {
 	long long n;
-	switch (k->kind) {
+	void *slot = conf_slot(o);
+	switch (o->type) {
 	case CONF_BOOL:
-		return parse_bool(v, k->slot);
+		return parse_bool(v, slot);
 	case CONF_STRING:
-		if (v.len >= k->string_bytes)
+		if (v.len >= o->bytes)
 			return false;
-		span_copy(v, k->slot, k->string_bytes);
+		span_copy(v, slot, o->bytes);
 		return true;
 	case CONF_ENUM:
-		for (unsigned i = 0; k->choices[i] != NULL; i++)
-			if (span_eq(v, k->choices[i])) {
-				*(unsigned *)k->slot = i;
+		for (unsigned i = 0; o->choices[i] != NULL; i++)
+			if (span_eq(v, o->choices[i])) {
+				*(unsigned *)slot = i;
 				return true;
 			}
 		return false;
 	default:
 		break;
 	}
-	if (!parse_number(v, k->kind == CONF_SIZE, &n) || n < k->min ||
-	    n > k->max)
+	if (!parse_number(v, o->type == CONF_SIZE, &n) || n < o->min ||
+	    n > o->max)
 		return false;
-	if (k->kind == CONF_UNSIGNED)
-		*(unsigned *)k->slot = (unsigned)n;
-	else if (k->kind == CONF_SIZE)
-		*(size_t *)k->slot = (size_t)n;
+	if (o->type == CONF_UNSIGNED)
+		*(unsigned *)slot = (unsigned)n;
+	else if (o->type == CONF_SIZE)
+		*(size_t *)slot = (size_t)n;
 	else
-		*(long *)k->slot = (long)n;
+		*(long *)slot = (long)n;
 	return true;
 }
 
-static const conf_key_t *conf_find(span_t key) {
-	for (size_t i = 0; i < ARRAY_LEN(conf_keys); i++)
-		if (span_eq(key, conf_keys[i].name))
-			return &conf_keys[i];
+static const conf_option_t *conf_find(span_t key) {
+	for (size_t i = 0; i < CONF_NOPTIONS; i++)
+		if (span_eq(key, conf_options[i].name))
+			return &conf_options[i];
 	return NULL;
 }
 
-static void conf_value_text(const conf_key_t *k, char *buf, size_t cap) {
-	char num[24];
-	long long n = 0;
-	switch (k->kind) {
-	case CONF_BOOL:
-		span_copy((span_t){ *(bool *)k->slot ? "true" : "false",
-		                    *(bool *)k->slot ? 4 : 5 }, buf, cap);
-		return;
-	case CONF_STRING:
-		span_copy((span_t){ k->slot, strlen(k->slot) }, buf, cap);
-		return;
-	case CONF_ENUM: {
-		const char *c = k->choices[*(unsigned *)k->slot];
-		span_copy((span_t){ c, strlen(c) }, buf, cap);
-		return;
+/* The number stored in opt (booleans as 0 or 1). */
+static long long conf_stored_number(const conf_option_t *o) {
+	const void *slot = conf_slot(o);
+	switch (o->type) {
+	case CONF_BOOL: return *(const bool *)slot;
+	case CONF_UNSIGNED:
+	case CONF_ENUM: return *(const unsigned *)slot;
+	case CONF_SIZE: return (long long)*(const size_t *)slot;
+	case CONF_LONG:
+	case CONF_MS: return *(const long *)slot;
+	case CONF_STRING: break;
 	}
-	case CONF_UNSIGNED: n = *(unsigned *)k->slot; break;
-	case CONF_SIZE: n = (long long)*(size_t *)k->slot; break;
-	case CONF_LONG: n = *(long *)k->slot; break;
+	return 0;
+}
+
+bool conf_option_bool(const conf_option_t *o) {
+	return conf_option_number(o) != 0;
+}
+
+long long conf_option_number(const conf_option_t *o) {
+	return o->live != NULL ? *o->live : conf_stored_number(o);
+}
+
+const char *conf_option_text(const conf_option_t *o) {
+	if (o->type == CONF_STRING)
+		return conf_slot(o);
+	if (o->type == CONF_ENUM)
+		return o->choices[conf_stored_number(o)];
+	return NULL;
+}
+
+/* The value stored in opt as the parser's messages show it. */
+static void conf_value_text(const conf_option_t *o, char *buf, size_t cap) {
+	char num[24];
+	const char *text = conf_option_text(o);
+	long long n = conf_stored_number(o);
+	if (o->type == CONF_BOOL)
+		text = n != 0 ? "true" : "false";
+	if (text != NULL) {
+		span_copy((span_t){ text, strlen(text) }, buf, cap);
+		return;
 	}
 	char *p = buf;
 	if (n < 0) {
@@ -229,7 +198,7 @@ static void conf_value_text(const conf_key_t *k, char *buf, size_t cap) {
 }
 
 static void conf_error(const char *source, span_t key, span_t value,
-                       const char *problem, const conf_key_t *k) {
+                       const char *problem, const conf_option_t *k) {
 	char kb[64], vb[64], cur[64];
 	span_copy(key, kb, sizeof(kb));
 	span_copy(value, vb, sizeof(vb));
@@ -275,8 +244,9 @@ unsigned conf_parse(const char *text, const char *source,
 	span_t key, value;
 	bool has_colon;
 	while (next_pair(&text, end, &key, &value, &has_colon)) {
-		const conf_key_t *k = conf_find(key);
-		if (k == NULL || (is_jemalloc_source && !k->is_jemalloc)) {
+		const conf_option_t *k = conf_find(key);
+		if (k == NULL || (is_jemalloc_source &&
+		                  k->jemalloc != CONF_JEMALLOC_SAME)) {
 			conf_error(source, key, value,
 			           is_jemalloc_source
 			               ? "no strata option matches jemalloc key"
@@ -296,9 +266,9 @@ unsigned conf_parse(const char *text, const char *source,
 
 static void conf_confirm(void) {
 	char value[64];
-	for (size_t i = 0; i < ARRAY_LEN(conf_keys); i++) {
-		conf_value_text(&conf_keys[i], value, sizeof(value));
-		report_line("option ", conf_keys[i].name, ":", value,
+	for (size_t i = 0; i < CONF_NOPTIONS; i++) {
+		conf_value_text(&conf_options[i], value, sizeof(value));
+		report_line("option ", conf_options[i].name, ":", value,
 		            (char *)NULL);
 	}
 }

@@ -1,5 +1,5 @@
 /*
- * conf.h — run-time options.
+ * conf.h — run-time options: the one table of them, and the parser.
  *
  * Read once at init, in order: the compiled default (-Dconf=), then
  * MALLOC_CONF (only the keys that mean what they mean in jemalloc), then
@@ -7,6 +7,12 @@
  * `key:value,key:value`.  A bad key or value is reported in one line on
  * stderr and the previous value is kept; with abort_conf:true it is fatal.
  * Parsing reads only inside the string and never calls malloc.
+ *
+ * CONF_OPTIONS below is the single description of every option: from it
+ * come the fields of conf_t and their defaults, the parser's table
+ * (conf_options[]), the opt.* names of strata_ctl, the opt section of
+ * strata_stats_print and the keys of docs/configuration.md.  Adding an
+ * option is one X(...) line.
  */
 #ifndef STRATA_CONF_H
 #define STRATA_CONF_H
@@ -18,28 +24,125 @@
 
 enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 
+/*
+ * X(name, type, default, jemalloc, doc, optional fields ...)
+ *   type      BOOL; UNSIGNED; SIZE (a size_t, bytes take k/m/g suffixes);
+ *             LONG; MS (a time in milliseconds, stored as a long); STRING
+ *             (fewer than CONF_STRING_BYTES characters; a longer kind, say
+ *             a file prefix, is a new type with its own CONF_DIM_); ENUM
+ *             (one word of .choices, stored as its index, an unsigned)
+ *   jemalloc  SAME: MALLOC_CONF may set it, it means what it means in
+ *             jemalloc; OTHER: jemalloc has the key with another meaning;
+ *             NONE: strata only.  Neither OTHER nor NONE is read from
+ *             MALLOC_CONF.
+ *   doc       one line, the man page's and the Prometheus HELP text
+ *   optional  designated fields of conf_option_t: .min and .max (numbers,
+ *             inclusive), .choices, .prom (the Prometheus name with its
+ *             unit, when it differs from the key), .live (where the value
+ *             in force lives when start-up resolves the option: ctl and
+ *             stats show that one)
+ */
+#define CONF_OPTIONS(X)                                                       \
+	X(abort_conf, BOOL, false, SAME,                                      \
+	  "A bad option aborts the process")                                  \
+	X(confirm_conf, BOOL, false, SAME,                                    \
+	  "Print every option's value at start-up")                           \
+	X(narenas, UNSIGNED, 0, SAME,                                         \
+	  "Automatic arenas (0: 4 x CPUs); threads are spread round-robin",   \
+	  .min = 1, .max = 2048, .live = &narenas_auto)                       \
+	X(tcache, BOOL, true, SAME, "Per-thread caches")                      \
+	X(tcache_max, SIZE, 32768, SAME,                                      \
+	  "Largest size class kept in thread caches",                         \
+	  .max = 2 << 20, .prom = "tcache_max_bytes")                         \
+	X(dirty_decay_ms, MS, 10000, SAME,                                    \
+	  "Time over which freed pages are purged lazily (-1: never)",        \
+	  .min = -1, .max = CONF_DECAY_MS_MAX, .prom = "dirty_decay_seconds") \
+	X(muzzy_decay_ms, MS, 10000, SAME,                                    \
+	  "Time over which lazily purged pages are released (-1: never)",     \
+	  .min = -1, .max = CONF_DECAY_MS_MAX, .prom = "muzzy_decay_seconds") \
+	X(background_thread, BOOL, true, SAME,                                \
+	  "A thread purges on schedule while the program is idle")            \
+	X(max_background_threads, SIZE, 1, SAME,                              \
+	  "Background purger threads", .min = 1, .max = 1)                    \
+	X(retain, BOOL, true, SAME,                                           \
+	  "Keep purged address space for reuse instead of unmapping it")      \
+	X(thp, ENUM, THP_DEFAULT, SAME,                                       \
+	  "Transparent huge pages for arena chunks",                          \
+	  .choices = conf_thp_choices)                                        \
+	X(metadata_thp, BOOL, false, OTHER, "Metadata on huge pages too")     \
+	X(oversize_threshold, SIZE, (size_t)8 << 20, SAME,                    \
+	  "A freed huge mapping this big is purged at once",                  \
+	  .max = CONF_BYTES_MAX, .prom = "oversize_threshold_bytes")          \
+	X(mem_limit_soft, SIZE, 0, NONE,                                      \
+	  "Above it, purge everything eligible (0: none)",                    \
+	  .max = CONF_BYTES_MAX, .prom = "mem_limit_soft_bytes")              \
+	X(mem_limit_hard, SIZE, 0, NONE,                                      \
+	  "New memory that would pass it fails with ENOMEM (0: none)",        \
+	  .max = CONF_BYTES_MAX, .prom = "mem_limit_hard_bytes")              \
+	X(stats_print, BOOL, false, SAME,                                     \
+	  "Print statistics to stderr at exit")                               \
+	X(stats_print_opts, STRING, "", SAME,                                 \
+	  "Form of that print: text, J (JSON) or P (Prometheus)")             \
+	X(percpu_arena, ENUM, 0, SAME,                                        \
+	  "Accepted for compatibility: arenas are never chosen by CPU",       \
+	  .choices = conf_percpu_arena_choices)
+
+#define CONF_STRING_BYTES 16
+#define CONF_DECAY_MS_MAX (1LL << 40)
+#define CONF_BYTES_MAX (1LL << 50)
+
+enum conf_type { CONF_BOOL, CONF_UNSIGNED, CONF_SIZE, CONF_LONG, CONF_MS,
+	         CONF_STRING, CONF_ENUM };
+enum conf_jemalloc { CONF_JEMALLOC_SAME, CONF_JEMALLOC_OTHER,
+	             CONF_JEMALLOC_NONE };
+
+/* The C type of each conf type, and the array bound of a string. */
+#define CONF_CTYPE_BOOL bool
+#define CONF_CTYPE_UNSIGNED unsigned
+#define CONF_CTYPE_SIZE size_t
+#define CONF_CTYPE_LONG long
+#define CONF_CTYPE_MS long
+#define CONF_CTYPE_STRING char
+#define CONF_CTYPE_ENUM unsigned
+#define CONF_DIM_STRING [CONF_STRING_BYTES]
+#define CONF_DIM_BOOL
+#define CONF_DIM_UNSIGNED
+#define CONF_DIM_SIZE
+#define CONF_DIM_LONG
+#define CONF_DIM_MS
+#define CONF_DIM_ENUM
+
 typedef struct conf {
-	bool abort_conf;
-	bool confirm_conf;
-	unsigned narenas;       /* 0: 4 x CPUs */
-	bool tcache;
-	size_t tcache_max;      /* largest cached size, bytes */
-	long dirty_decay_ms;
-	long muzzy_decay_ms;
-	bool stats_print;       /* print statistics at exit */
-	char stats_print_opts[16];
-	bool background_thread; /* purge on a schedule while idle */
-	unsigned max_background_threads;
-	bool retain;            /* keep purged address space for reuse */
-	unsigned thp;           /* enum conf_thp: huge pages for arena chunks */
-	bool metadata_thp;      /* metadata on huge pages too */
-	size_t oversize_threshold; /* freed huge mappings this big: purged */
-	size_t mem_limit_soft;  /* bytes; 0: none */
-	size_t mem_limit_hard;
-	unsigned percpu_arena;  /* only "disabled" (0): see configuration.md */
+#define CONF_FIELD(name, type, ...) CONF_CTYPE_##type name CONF_DIM_##type;
+	CONF_OPTIONS(CONF_FIELD)
+#undef CONF_FIELD
 } conf_t;
 
+/* CONF_ID_<name>: an option's row in conf_options[]. */
+enum conf_id {
+#define CONF_ID(name, ...) CONF_ID_##name,
+	CONF_OPTIONS(CONF_ID)
+#undef CONF_ID
+	CONF_NOPTIONS
+};
+
+typedef struct conf_option {
+	const char *name;
+	enum conf_type type;
+	enum conf_jemalloc jemalloc;
+	const char *doc;
+	size_t offset;              /* of the field in conf_t */
+	size_t bytes;               /* sizeof the field */
+	long long min, max;         /* numeric types */
+	const char *const *choices; /* ENUM: NULL-terminated */
+	const char *prom;           /* NULL: the name */
+	const unsigned *live;       /* NULL: the value in opt */
+} conf_option_t;
+
 extern HIDDEN conf_t opt;
+extern HIDDEN const conf_option_t conf_options[CONF_NOPTIONS];
+extern HIDDEN const char *const conf_thp_choices[];
+extern HIDDEN const char *const conf_percpu_arena_choices[];
 
 /* Reads every source into opt. */
 HIDDEN void conf_boot(void);
@@ -48,5 +151,11 @@ HIDDEN unsigned conf_parse(const char *text, const char *source,
                            bool is_jemalloc_source);
 /* Compile-time default options string (meson -Dconf=). */
 HIDDEN const char *conf_compiled_default(void);
+
+/* The value in force of an option, by type: BOOL; UNSIGNED, SIZE, LONG,
+ * MS and BOOL as a number; STRING and ENUM as text (static storage). */
+HIDDEN bool conf_option_bool(const conf_option_t *o);
+HIDDEN long long conf_option_number(const conf_option_t *o);
+HIDDEN const char *conf_option_text(const conf_option_t *o);
 
 #endif

@@ -10,6 +10,10 @@
  * translates the name once (strata_ctl_nametomib), patches the index
  * components and calls strata_ctl_bymib without any string work.
  *
+ * The opt.* leaves are conf.h's CONF_OPTIONS, the stats.* leaves the rows
+ * of stats_table.h: a named level lists its group's rows first, then its
+ * other children.  Arena state is read only through stats.h's readers.
+ *
  * Errors, as mallctl: ENOENT unknown name or index, EINVAL wrong length or
  * value, EPERM write to a read-only node, EFAULT internal failure (and the
  * errno of the operation behind an action: EBUSY, ENOMEM ...).
@@ -17,12 +21,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "background.h"
 #include "conf.h"
 #include "decay.h"
 #include "init.h"
-#include "memlimit.h"
 #include "stats.h"
+#include "stats_table.h"
 #include "strata.h"
 #include "tcache.h"
 #include "tsd.h"
@@ -54,9 +57,13 @@ typedef struct ctl_index {
 	const ctl_node_t *child;
 } ctl_index_t;
 
+/* A named level lists first the statistics of its group (a leaf each,
+ * read by the level's read function with the row as arg), then its
+ * children. */
 struct ctl_node {
 	const char *name;
-	const ctl_node_t *children; /* named level */
+	const stats_group_t *group; /* named level: its statistics */
+	const ctl_node_t *children; /* named level: the rest */
 	unsigned nchildren;
 	const ctl_index_t *index;   /* index level */
 	enum ctl_type type;         /* leaf (neither of the above) */
@@ -72,6 +79,15 @@ struct ctl_node {
 #define INDEXED(nm, ix) { .name = nm, .index = &ix }
 /* The unnamed level below an index. */
 #define DIR_ANON(kids) { .children = kids, .nchildren = ARRAY_LEN(kids) }
+/* Levels holding a group of statistics read by rd (and children). */
+#define STATS_DIR(nm, grp, rd) { .name = nm, .group = &grp, .read = rd }
+#define STATS_ANON(grp, rd) { .group = &grp, .read = rd }
+#define STATS_ANON_WITH(grp, rd, kids)                            \
+	{ .group = &grp, .read = rd, .children = kids,            \
+	  .nchildren = ARRAY_LEN(kids) }
+#define STATS_NAMED_WITH(nm, grp, rd, kids)                       \
+	{ .name = nm, .group = &grp, .read = rd, .children = kids, \
+	  .nchildren = ARRAY_LEN(kids) }
 
 static size_t ctl_type_bytes(enum ctl_type t) {
 	switch (t) {
@@ -159,62 +175,35 @@ static int wr_epoch(const size_t *m, uintptr_t a, const ctl_value_t *v) {
 	return 0;
 }
 
-/* ---- opt.* ---- */
+/* ---- opt.*: one leaf per row of conf.h's CONF_OPTIONS ---- */
 
-enum opt_field { OPT_ABORT_CONF, OPT_CONFIRM_CONF, OPT_NARENAS, OPT_TCACHE,
-	         OPT_TCACHE_MAX, OPT_DIRTY, OPT_MUZZY, OPT_BG, OPT_MAX_BG,
-	         OPT_RETAIN, OPT_THP, OPT_METADATA_THP, OPT_SOFT, OPT_HARD,
-	         OPT_STATS_PRINT, OPT_STATS_PRINT_OPTS, OPT_PERCPU,
-	         OPT_OVERSIZE };
-
-static int rd_opt(const size_t *m, uintptr_t a, ctl_value_t *v) {
-	static const char *const thp[] = { "default", "always", "never" };
+static int rd_opt(const size_t *m, uintptr_t id, ctl_value_t *v) {
 	(void)m;
-	switch ((enum opt_field)a) {
-	case OPT_ABORT_CONF: v->b = opt.abort_conf; break;
-	case OPT_CONFIRM_CONF: v->b = opt.confirm_conf; break;
-	case OPT_NARENAS: v->u = narenas_auto; break;
-	case OPT_TCACHE: v->b = opt.tcache; break;
-	case OPT_TCACHE_MAX: v->z = opt.tcache_max; break;
-	case OPT_DIRTY: v->l = opt.dirty_decay_ms; break;
-	case OPT_MUZZY: v->l = opt.muzzy_decay_ms; break;
-	case OPT_BG: v->b = opt.background_thread; break;
-	case OPT_MAX_BG: v->z = opt.max_background_threads; break;
-	case OPT_RETAIN: v->b = opt.retain; break;
-	case OPT_THP: v->s = thp[opt.thp < 3 ? opt.thp : 0]; break;
-	case OPT_METADATA_THP: v->b = opt.metadata_thp; break;
-	case OPT_SOFT: v->z = opt.mem_limit_soft; break;
-	case OPT_OVERSIZE: v->z = opt.oversize_threshold; break;
-	case OPT_HARD: v->z = opt.mem_limit_hard; break;
-	case OPT_STATS_PRINT: v->b = opt.stats_print; break;
-	case OPT_STATS_PRINT_OPTS: v->s = opt.stats_print_opts; break;
-	case OPT_PERCPU: v->s = "disabled"; break;
-	default: return EFAULT;
+	const conf_option_t *o = &conf_options[id];
+	long long n = conf_option_number(o);
+	switch (o->type) {
+	case CONF_BOOL: v->b = n != 0; break;
+	case CONF_UNSIGNED: v->u = (unsigned)n; break;
+	case CONF_SIZE: v->z = (size_t)n; break;
+	case CONF_LONG:
+	case CONF_MS: v->l = (long)n; break;
+	case CONF_STRING:
+	case CONF_ENUM: v->s = conf_option_text(o); break;
 	}
 	return 0;
 }
 
-#define OPT(nm, ty, f) LEAF(nm, ty, rd_opt, NULL, f)
-static const ctl_node_t opt_nodes[] = {
-	OPT("abort_conf", CTL_BOOL, OPT_ABORT_CONF),
-	OPT("confirm_conf", CTL_BOOL, OPT_CONFIRM_CONF),
-	OPT("narenas", CTL_UNSIGNED, OPT_NARENAS),
-	OPT("tcache", CTL_BOOL, OPT_TCACHE),
-	OPT("tcache_max", CTL_SIZE, OPT_TCACHE_MAX),
-	OPT("dirty_decay_ms", CTL_LONG, OPT_DIRTY),
-	OPT("muzzy_decay_ms", CTL_LONG, OPT_MUZZY),
-	OPT("background_thread", CTL_BOOL, OPT_BG),
-	OPT("max_background_threads", CTL_SIZE, OPT_MAX_BG),
-	OPT("retain", CTL_BOOL, OPT_RETAIN),
-	OPT("thp", CTL_STRING, OPT_THP),
-	OPT("metadata_thp", CTL_BOOL, OPT_METADATA_THP),
-	OPT("oversize_threshold", CTL_SIZE, OPT_OVERSIZE),
-	OPT("mem_limit_soft", CTL_SIZE, OPT_SOFT),
-	OPT("mem_limit_hard", CTL_SIZE, OPT_HARD),
-	OPT("stats_print", CTL_BOOL, OPT_STATS_PRINT),
-	OPT("stats_print_opts", CTL_STRING, OPT_STATS_PRINT_OPTS),
-	OPT("percpu_arena", CTL_STRING, OPT_PERCPU),
-};
+#define CTL_TYPE_OF_BOOL CTL_BOOL
+#define CTL_TYPE_OF_UNSIGNED CTL_UNSIGNED
+#define CTL_TYPE_OF_SIZE CTL_SIZE
+#define CTL_TYPE_OF_LONG CTL_LONG
+#define CTL_TYPE_OF_MS CTL_LONG
+#define CTL_TYPE_OF_STRING CTL_STRING
+#define CTL_TYPE_OF_ENUM CTL_STRING
+#define OPT_LEAF(name, type, ...) \
+	LEAF(#name, CTL_TYPE_OF_##type, rd_opt, NULL, CONF_ID_##name),
+static const ctl_node_t opt_nodes[] = { CONF_OPTIONS(OPT_LEAF) };
+#undef OPT_LEAF
 
 /* ---- arenas.* (geometry, create) ---- */
 
@@ -285,11 +274,13 @@ static int rd_arena(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	arena_t *a = ctl_arena(m);
 	if (a == NULL)
 		return m[1] == STRATA_ARENAS_ALL ? EINVAL : EFAULT;
+	stats_arena_settings_t st;
+	stats_arena_settings_read(a, &st);
 	switch ((enum arena_field)f) {
-	case ARENA_DIRTY: v->l = a->dirty_decay_ms; break;
-	case ARENA_MUZZY: v->l = a->muzzy_decay_ms; break;
-	case ARENA_TIER: v->u = (unsigned)a->extents.placement.tier; break;
-	case ARENA_NODE: v->i = a->extents.placement.node; break;
+	case ARENA_DIRTY: v->l = st.dirty_decay_ms; break;
+	case ARENA_MUZZY: v->l = st.muzzy_decay_ms; break;
+	case ARENA_TIER: v->u = st.tier; break;
+	case ARENA_NODE: v->i = st.node; break;
 	default: return EFAULT;
 	}
 	return 0;
@@ -380,7 +371,9 @@ static int rd_thread(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	case THREAD_ARENA:
 		if (tsd->arena == NULL)
 			return EFAULT;
-		v->u = tsd->arena->index;
+		stats_arena_settings_t st;
+		stats_arena_settings_read(tsd->arena, &st);
+		v->u = st.index;
 		break;
 	case THREAD_RATE: v->u64 = ctl_rate(tsd); break;
 	default: return EFAULT;
@@ -417,269 +410,126 @@ static const ctl_node_t thread_nodes[] = {
 	LEAF("allocation_rate", CTL_U64, rd_thread, NULL, THREAD_RATE),
 };
 
-/* ---- stats.* totals ---- */
+/* ---- stats.*: leaves from the rows of stats_table.h ---- */
 
-enum stats_field { ST_ALLOCATED, ST_ACTIVE, ST_METADATA, ST_RESIDENT,
-	           ST_MAPPED, ST_RETAINED, ST_DIRTY, ST_MUZZY };
+static int ctl_stat(const stats_field_t *f, const void *record,
+                    ctl_value_t *v) {
+	uint64_t x = stats_field_value(f, record);
+	switch (f->type) {
+	case STATS_SIZE: v->z = (size_t)x; break;
+	case STATS_U64: v->u64 = x; break;
+	case STATS_UNSIGNED: v->u = (unsigned)x; break;
+	case STATS_BOOL: v->b = x != 0; break;
+	}
+	return 0;
+}
 
-static int rd_stats(const size_t *m, uintptr_t f, ctl_value_t *v) {
+static int rd_totals(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	(void)m;
 	stats_totals_t t;
 	stats_totals_read(&t);
-	switch ((enum stats_field)f) {
-	case ST_ALLOCATED: v->z = t.allocated_bytes; break;
-	case ST_ACTIVE: v->z = t.active_bytes; break;
-	case ST_METADATA: v->z = t.metadata_bytes; break;
-	case ST_RESIDENT: v->z = t.resident_bytes; break;
-	case ST_MAPPED: v->z = t.mapped_bytes; break;
-	case ST_RETAINED: v->z = t.retained_bytes; break;
-	case ST_DIRTY: v->z = t.dirty_bytes; break;
-	case ST_MUZZY: v->z = t.muzzy_bytes; break;
-	default: return EFAULT;
-	}
-	return 0;
+	return ctl_stat((const stats_field_t *)f, &t, v);
 }
 
-static int rd_bg_running(const size_t *m, uintptr_t f, ctl_value_t *v) {
-	(void)m, (void)f;
-	v->b = background_is_running();
-	return 0;
-}
-
-static int rd_memlimit(const size_t *m, uintptr_t is_hard, ctl_value_t *v) {
+static int rd_process(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	(void)m;
-	v->u64 = atomic_load(is_hard ? &memlimit_hard_hits
-	                             : &memlimit_soft_hits);
-	return 0;
+	stats_process_t p;
+	stats_process_read(&p);
+	return ctl_stat((const stats_field_t *)f, &p, v);
 }
 
-/* ---- mutex counters: stats.mutexes.<name>, arenas' extents and bins ---- */
-
-enum mutex_field { MX_OPS, MX_WAIT, MX_TOTAL_WAIT, MX_MAX_WAIT, MX_SWITCH };
-
-static uint64_t mutex_field(const mutex_stats_t *s, uintptr_t f) {
-	switch ((enum mutex_field)f) {
-	case MX_OPS: return s->ops;
-	case MX_WAIT: return s->contended_ops;
-	case MX_TOTAL_WAIT: return s->wait_ns;
-	case MX_MAX_WAIT: return s->max_wait_ns;
-	case MX_SWITCH: return s->owner_switches;
-	}
-	return 0;
+/* The arena of stats.arenas.<i> (mib[2]); NULL when not made yet: its
+ * figures are all zero. */
+static arena_t *ctl_stats_arena(const size_t *m) {
+	return atomic_load(&arenas[m[2]]);
 }
 
-/* The mutex a mutex leaf's mib names: stats.mutexes.<k>.*,
- * stats.arenas.<i>.mutexes.extents.* or stats.arenas.<i>.bins.<j>.mutex.*;
- * NULL for an arena not made yet (its counters are zero). */
-static mutex_t *ctl_mutex(const size_t *m, uintptr_t which) {
-	if (which == 0)
-		return mutex_global((unsigned)m[2]);
-	arena_t *a = atomic_load(&arenas[m[2]]);
-	if (a == NULL)
-		return NULL;
-	return which == 1 ? &a->extents.lock : &a->bins[m[4]].lock;
+/* The counters of the mutex a leaf's mib names: stats.mutexes.<k>.*,
+ * stats.arenas.<i>.mutexes.extents.* or stats.arenas.<i>.bins.<j>.mutex.*
+ * (zero for an arena not made yet). */
+static int rd_mutex_global(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	mutex_stats_t s;
+	mutex_stats_read(mutex_global((unsigned)m[2]), &s);
+	return ctl_stat((const stats_field_t *)f, &s, v);
 }
-
-#define MUTEX_READER(fn, which)                                           \
-	static int fn(const size_t *m, uintptr_t f, ctl_value_t *v) {      \
-		mutex_t *mx = ctl_mutex(m, which);                         \
-		mutex_stats_t s = { 0 };                                   \
-		if (mx != NULL)                                            \
-			mutex_stats_read(mx, &s);                          \
-		v->u64 = mutex_field(&s, f);                               \
-		return 0;                                                  \
-	}
-MUTEX_READER(rd_mutex_global, 0)
-MUTEX_READER(rd_mutex_extents, 1)
-MUTEX_READER(rd_mutex_bin, 2)
-
-#define MUTEX_NODES(arr, rd)                                              \
-	static const ctl_node_t arr[] = {                                  \
-		LEAF("num_ops", CTL_U64, rd, NULL, MX_OPS),                \
-		LEAF("num_wait", CTL_U64, rd, NULL, MX_WAIT),              \
-		LEAF("total_wait_time", CTL_U64, rd, NULL, MX_TOTAL_WAIT), \
-		LEAF("max_wait_time", CTL_U64, rd, NULL, MX_MAX_WAIT),     \
-		LEAF("num_owner_switch", CTL_U64, rd, NULL, MX_SWITCH),    \
-	}
-MUTEX_NODES(mutex_global_nodes, rd_mutex_global);
-MUTEX_NODES(mutex_extents_nodes, rd_mutex_extents);
-MUTEX_NODES(mutex_bin_nodes, rd_mutex_bin);
-
-static const ctl_node_t mutex_global_dir = DIR_ANON(mutex_global_nodes);
-static const ctl_index_t mutex_index = { parse_mutex_name, check_mutex,
-	                                 &mutex_global_dir };
-
-/* ---- stats.arenas.<i>.* ---- */
-
-enum sa_field { SA_NTHREADS, SA_ALLOCATED, SA_ACTIVE, SA_DIRTY, SA_MUZZY,
-	        SA_MAPPED, SA_RETAINED, SA_SMALL_ALLOCATED, SA_SMALL_NMALLOC,
-	        SA_SMALL_NDALLOC, SA_LARGE_ALLOCATED, SA_LARGE_NMALLOC,
-	        SA_LARGE_NDALLOC, SA_LAZY_CALLS, SA_EAGER_CALLS, SA_LAZY_PAGES,
-	        SA_EAGER_PAGES, SA_CHUNKS_UNMAPPED, SA_HUGEPAGES_SPLIT };
-
-static int rd_sa_field(const stats_arena_t *sa, uintptr_t f, ctl_value_t *v) {
-	switch ((enum sa_field)f) {
-	case SA_NTHREADS: v->u = sa->nthreads; break;
-	case SA_ALLOCATED:
-		v->z = sa->small_allocated_bytes + sa->large_allocated_bytes;
-		break;
-	case SA_ACTIVE: v->z = sa->active_bytes; break;
-	case SA_DIRTY: v->z = sa->dirty_bytes; break;
-	case SA_MUZZY: v->z = sa->muzzy_bytes; break;
-	case SA_MAPPED: v->z = sa->mapped_bytes; break;
-	case SA_RETAINED: v->z = sa->retained_bytes; break;
-	case SA_SMALL_ALLOCATED: v->z = sa->small_allocated_bytes; break;
-	case SA_SMALL_NMALLOC: v->u64 = sa->small_nmalloc; break;
-	case SA_SMALL_NDALLOC: v->u64 = sa->small_ndalloc; break;
-	case SA_LARGE_ALLOCATED: v->z = sa->large_allocated_bytes; break;
-	case SA_LARGE_NMALLOC: v->u64 = sa->large_nmalloc; break;
-	case SA_LARGE_NDALLOC: v->u64 = sa->large_ndalloc; break;
-	case SA_LAZY_CALLS: v->u64 = sa->purge.lazy_calls; break;
-	case SA_EAGER_CALLS: v->u64 = sa->purge.eager_calls; break;
-	case SA_LAZY_PAGES: v->u64 = sa->purge.lazy_pages; break;
-	case SA_EAGER_PAGES: v->u64 = sa->purge.eager_pages; break;
-	case SA_CHUNKS_UNMAPPED: v->u64 = sa->purge.chunks_unmapped; break;
-	case SA_HUGEPAGES_SPLIT: v->u64 = sa->purge.hugepages_split; break;
-	default: return EFAULT;
-	}
-	return 0;
+static int rd_mutex_extents(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	mutex_stats_t s = { 0 };
+	arena_t *a = ctl_stats_arena(m);
+	if (a != NULL)
+		stats_extents_mutex_read(a, &s);
+	return ctl_stat((const stats_field_t *)f, &s, v);
+}
+static int rd_mutex_bin(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	mutex_stats_t s = { 0 };
+	arena_t *a = ctl_stats_arena(m);
+	if (a != NULL)
+		stats_bin_read(a, (unsigned)m[4], NULL, &s);
+	return ctl_stat((const stats_field_t *)f, &s, v);
 }
 
 static int rd_sa(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	stats_arena_t sa;
 	memset(&sa, 0, sizeof(sa));
-	arena_t *a = atomic_load(&arenas[m[2]]);
+	arena_t *a = ctl_stats_arena(m);
 	if (a != NULL)
 		stats_arena_read(a, &sa);
-	return rd_sa_field(&sa, f, v);
+	return ctl_stat((const stats_field_t *)f, &sa, v);
 }
-
-enum bin_field { BIN_CURREGS, BIN_CURSLABS, BIN_NMALLOC, BIN_NDALLOC,
-	         BIN_NFILLS, BIN_NFLUSHES, BIN_NSLABS };
 
 /* One bin, read under its own lock only. */
 static int rd_sa_bin(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	bin_stats_t b = { 0 };
-	arena_t *a = atomic_load(&arenas[m[2]]);
-	if (a != NULL) {
-		bin_t *bin = &a->bins[m[4]];
-		mutex_lock(&bin->lock);
-		b = bin->stats;
-		mutex_unlock(&bin->lock);
-	}
-	switch ((enum bin_field)f) {
-	case BIN_CURREGS: v->z = b.curregs; break;
-	case BIN_CURSLABS: v->z = b.curslabs; break;
-	case BIN_NMALLOC: v->u64 = b.nmalloc; break;
-	case BIN_NDALLOC: v->u64 = b.ndalloc; break;
-	case BIN_NFILLS: v->u64 = b.nfills; break;
-	case BIN_NFLUSHES: v->u64 = b.nflushes; break;
-	case BIN_NSLABS: v->u64 = b.nslabs_created; break;
-	default: return EFAULT;
-	}
-	return 0;
+	arena_t *a = ctl_stats_arena(m);
+	if (a != NULL)
+		stats_bin_read(a, (unsigned)m[4], &b, NULL);
+	return ctl_stat((const stats_field_t *)f, &b, v);
 }
-
-static const ctl_node_t sa_bin_nodes[] = {
-	LEAF("curregs", CTL_SIZE, rd_sa_bin, NULL, BIN_CURREGS),
-	LEAF("curslabs", CTL_SIZE, rd_sa_bin, NULL, BIN_CURSLABS),
-	LEAF("nmalloc", CTL_U64, rd_sa_bin, NULL, BIN_NMALLOC),
-	LEAF("ndalloc", CTL_U64, rd_sa_bin, NULL, BIN_NDALLOC),
-	LEAF("nfills", CTL_U64, rd_sa_bin, NULL, BIN_NFILLS),
-	LEAF("nflushes", CTL_U64, rd_sa_bin, NULL, BIN_NFLUSHES),
-	LEAF("nslabs", CTL_U64, rd_sa_bin, NULL, BIN_NSLABS),
-	DIR("mutex", mutex_bin_nodes),
-};
-static const ctl_node_t sa_bin_dir = DIR_ANON(sa_bin_nodes);
-static const ctl_index_t sa_bin_index = { parse_decimal, check_bin,
-	                                  &sa_bin_dir };
-
-enum lextent_field { LX_NMALLOC, LX_NDALLOC, LX_CUR };
 
 /* One large class of one arena, read under the arena's extents lock. */
 static int rd_sa_lextent(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	lextent_stats_t l = { 0 };
-	arena_t *a = atomic_load(&arenas[m[2]]);
-	if (a != NULL && m[4] < ARENA_NLEXTENTS) {
-		mutex_lock(&a->extents.lock);
-		l = a->lextents[m[4]];
-		mutex_unlock(&a->extents.lock);
-	}
-	switch ((enum lextent_field)f) {
-	case LX_NMALLOC: v->u64 = l.nmalloc; break;
-	case LX_NDALLOC: v->u64 = l.ndalloc; break;
-	case LX_CUR: v->z = l.curlextents; break;
-	default: return EFAULT;
-	}
-	return 0;
+	arena_t *a = ctl_stats_arena(m);
+	if (a != NULL && m[4] < ARENA_NLEXTENTS)
+		stats_lextent_read(a, (unsigned)m[4], &l);
+	return ctl_stat((const stats_field_t *)f, &l, v);
 }
 
-static const ctl_node_t sa_lextent_nodes[] = {
-	LEAF("nmalloc", CTL_U64, rd_sa_lextent, NULL, LX_NMALLOC),
-	LEAF("ndalloc", CTL_U64, rd_sa_lextent, NULL, LX_NDALLOC),
-	LEAF("curlextents", CTL_SIZE, rd_sa_lextent, NULL, LX_CUR),
+static const ctl_node_t mutex_global_dir = STATS_ANON(stats_mutex_group,
+                                                      rd_mutex_global);
+static const ctl_index_t mutex_index = { parse_mutex_name, check_mutex,
+	                                 &mutex_global_dir };
+
+static const ctl_node_t sa_bin_nodes[] = {
+	STATS_DIR("mutex", stats_mutex_group, rd_mutex_bin),
 };
-static const ctl_node_t sa_lextent_dir = DIR_ANON(sa_lextent_nodes);
+static const ctl_node_t sa_bin_dir =
+    STATS_ANON_WITH(stats_bin_group, rd_sa_bin, sa_bin_nodes);
+static const ctl_index_t sa_bin_index = { parse_decimal, check_bin,
+	                                  &sa_bin_dir };
+
+static const ctl_node_t sa_lextent_dir = STATS_ANON(stats_lextent_group,
+                                                    rd_sa_lextent);
 static const ctl_index_t sa_lextent_index = { parse_decimal, check_lextent,
 	                                      &sa_lextent_dir };
 
-static const ctl_node_t sa_small_nodes[] = {
-	LEAF("allocated", CTL_SIZE, rd_sa, NULL, SA_SMALL_ALLOCATED),
-	LEAF("nmalloc", CTL_U64, rd_sa, NULL, SA_SMALL_NMALLOC),
-	LEAF("ndalloc", CTL_U64, rd_sa, NULL, SA_SMALL_NDALLOC),
-};
-static const ctl_node_t sa_large_nodes[] = {
-	LEAF("allocated", CTL_SIZE, rd_sa, NULL, SA_LARGE_ALLOCATED),
-	LEAF("nmalloc", CTL_U64, rd_sa, NULL, SA_LARGE_NMALLOC),
-	LEAF("ndalloc", CTL_U64, rd_sa, NULL, SA_LARGE_NDALLOC),
-};
-static const ctl_node_t sa_purge_nodes[] = {
-	LEAF("lazy_calls", CTL_U64, rd_sa, NULL, SA_LAZY_CALLS),
-	LEAF("eager_calls", CTL_U64, rd_sa, NULL, SA_EAGER_CALLS),
-	LEAF("lazy_pages", CTL_U64, rd_sa, NULL, SA_LAZY_PAGES),
-	LEAF("eager_pages", CTL_U64, rd_sa, NULL, SA_EAGER_PAGES),
-	LEAF("chunks_unmapped", CTL_U64, rd_sa, NULL, SA_CHUNKS_UNMAPPED),
-	LEAF("hugepages_split", CTL_U64, rd_sa, NULL, SA_HUGEPAGES_SPLIT),
-};
 static const ctl_node_t sa_mutexes_nodes[] = {
-	DIR("extents", mutex_extents_nodes),
+	STATS_DIR("extents", stats_mutex_group, rd_mutex_extents),
 };
 static const ctl_node_t sa_nodes[] = {
-	LEAF("nthreads", CTL_UNSIGNED, rd_sa, NULL, SA_NTHREADS),
-	LEAF("allocated", CTL_SIZE, rd_sa, NULL, SA_ALLOCATED),
-	LEAF("active", CTL_SIZE, rd_sa, NULL, SA_ACTIVE),
-	LEAF("dirty", CTL_SIZE, rd_sa, NULL, SA_DIRTY),
-	LEAF("muzzy", CTL_SIZE, rd_sa, NULL, SA_MUZZY),
-	LEAF("mapped", CTL_SIZE, rd_sa, NULL, SA_MAPPED),
-	LEAF("retained", CTL_SIZE, rd_sa, NULL, SA_RETAINED),
-	DIR("small", sa_small_nodes),
-	DIR("large", sa_large_nodes),
-	DIR("purge", sa_purge_nodes),
+	STATS_DIR("small", stats_small_group, rd_sa),
+	STATS_DIR("large", stats_large_group, rd_sa),
+	STATS_DIR("purge", stats_purge_group, rd_sa),
 	DIR("mutexes", sa_mutexes_nodes),
 	INDEXED("bins", sa_bin_index),
 	INDEXED("lextents", sa_lextent_index),
 };
-static const ctl_node_t sa_dir = DIR_ANON(sa_nodes);
+static const ctl_node_t sa_dir = STATS_ANON_WITH(stats_arena_group, rd_sa,
+                                                 sa_nodes);
 static const ctl_index_t sa_index = { parse_decimal, check_arena, &sa_dir };
 
-static const ctl_node_t stats_bg_nodes[] = {
-	LEAF("running", CTL_BOOL, rd_bg_running, NULL, 0),
-};
-static const ctl_node_t stats_memlimit_nodes[] = {
-	LEAF("soft_hits", CTL_U64, rd_memlimit, NULL, 0),
-	LEAF("hard_hits", CTL_U64, rd_memlimit, NULL, 1),
-};
 static const ctl_node_t stats_nodes[] = {
-	LEAF("allocated", CTL_SIZE, rd_stats, NULL, ST_ALLOCATED),
-	LEAF("active", CTL_SIZE, rd_stats, NULL, ST_ACTIVE),
-	LEAF("metadata", CTL_SIZE, rd_stats, NULL, ST_METADATA),
-	LEAF("resident", CTL_SIZE, rd_stats, NULL, ST_RESIDENT),
-	LEAF("mapped", CTL_SIZE, rd_stats, NULL, ST_MAPPED),
-	LEAF("retained", CTL_SIZE, rd_stats, NULL, ST_RETAINED),
-	LEAF("dirty", CTL_SIZE, rd_stats, NULL, ST_DIRTY),
-	LEAF("muzzy", CTL_SIZE, rd_stats, NULL, ST_MUZZY),
-	DIR("background_thread", stats_bg_nodes),
-	DIR("mem_limit", stats_memlimit_nodes),
+	STATS_DIR("background_thread", stats_background_group, rd_process),
+	STATS_DIR("mem_limit", stats_mem_limit_group, rd_process),
 	INDEXED("mutexes", mutex_index),
 	INDEXED("arenas", sa_index),
 };
@@ -693,21 +543,54 @@ static const ctl_node_t root_nodes[] = {
 	DIR("arenas", arenas_nodes),
 	INDEXED("arena", arena_index),
 	DIR("thread", thread_nodes),
-	DIR("stats", stats_nodes),
+	STATS_NAMED_WITH("stats", stats_totals_group, rd_totals, stats_nodes),
 };
 static const ctl_node_t ctl_root = DIR_ANON(root_nodes);
 
 /* ---- lookup ---- */
 
 static bool ctl_is_leaf(const ctl_node_t *n) {
-	return n->children == NULL && n->index == NULL;
+	return n->children == NULL && n->index == NULL && n->group == NULL;
+}
+
+static unsigned ctl_nfields(const ctl_node_t *n) {
+	return n->group != NULL ? n->group->nfields : 0;
+}
+
+static enum ctl_type ctl_stat_type(enum stats_type t) {
+	switch (t) {
+	case STATS_SIZE: return CTL_SIZE;
+	case STATS_U64: return CTL_U64;
+	case STATS_UNSIGNED: return CTL_UNSIGNED;
+	case STATS_BOOL: return CTL_BOOL;
+	}
+	return CTL_VOID;
+}
+
+/* Child i of a named level: a statistic of its group (made into *tmp) or
+ * one of its children. */
+static const ctl_node_t *ctl_child(const ctl_node_t *node, size_t i,
+                                   ctl_node_t *tmp) {
+	unsigned nf = ctl_nfields(node);
+	if (i >= nf)
+		return &node->children[i - nf];
+	const stats_field_t *f = &node->group->fields[i];
+	*tmp = (ctl_node_t){ .type = ctl_stat_type(f->type),
+		             .read = node->read, .arg = (uintptr_t)f };
+	return tmp;
+}
+
+static const char *ctl_child_name(const ctl_node_t *node, size_t i) {
+	unsigned nf = ctl_nfields(node);
+	return i < nf ? stats_field_ctl_name(&node->group->fields[i])
+	              : node->children[i - nf].name;
 }
 
 /* One component [p, p+len) below node: its MIB element and the node
- * reached.  0 or ENOENT. */
+ * reached (possibly *tmp).  0 or ENOENT. */
 static int ctl_step_name(const ctl_node_t *node, const char *p, size_t len,
                          size_t *mib, size_t depth,
-                         const ctl_node_t **next) {
+                         const ctl_node_t **next, ctl_node_t *tmp) {
 	if (node->index != NULL) {
 		int err = node->index->parse(p, len, &mib[depth]);
 		if (err == 0)
@@ -715,19 +598,22 @@ static int ctl_step_name(const ctl_node_t *node, const char *p, size_t len,
 		*next = node->index->child;
 		return err;
 	}
-	for (unsigned i = 0; i < node->nchildren; i++) {
-		const char *name = node->children[i].name;
-		if (strlen(name) == len && memcmp(name, p, len) == 0) {
+	size_t n = ctl_nfields(node) + node->nchildren;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = ctl_child_name(node, i);
+		if (name != NULL && strlen(name) == len &&
+		    memcmp(name, p, len) == 0) {
 			mib[depth] = i;
-			*next = &node->children[i];
+			*next = ctl_child(node, i, tmp);
 			return 0;
 		}
 	}
 	return ENOENT;
 }
 
+/* The leaf name reaches, copied into *leaf. */
 static int ctl_lookup_name(const char *name, size_t *mib, size_t *miblen,
-                           const ctl_node_t **leaf) {
+                           ctl_node_t *leaf) {
 	const ctl_node_t *node = &ctl_root;
 	size_t depth = 0;
 	for (const char *p = name;;) {
@@ -735,7 +621,7 @@ static int ctl_lookup_name(const char *name, size_t *mib, size_t *miblen,
 		size_t len = dot != NULL ? (size_t)(dot - p) : strlen(p);
 		if (ctl_is_leaf(node) || depth == *miblen)
 			return ENOENT;
-		int err = ctl_step_name(node, p, len, mib, depth, &node);
+		int err = ctl_step_name(node, p, len, mib, depth, &node, leaf);
 		if (err != 0)
 			return err;
 		depth++;
@@ -746,12 +632,12 @@ static int ctl_lookup_name(const char *name, size_t *mib, size_t *miblen,
 	if (!ctl_is_leaf(node))
 		return ENOENT;
 	*miblen = depth;
-	*leaf = node;
+	*leaf = *node;
 	return 0;
 }
 
 static int ctl_lookup_mib(const size_t *mib, size_t miblen,
-                          const ctl_node_t **leaf) {
+                          ctl_node_t *leaf) {
 	const ctl_node_t *node = &ctl_root;
 	for (size_t d = 0; d < miblen; d++) {
 		if (ctl_is_leaf(node))
@@ -761,15 +647,15 @@ static int ctl_lookup_mib(const size_t *mib, size_t miblen,
 			if (err != 0)
 				return err;
 			node = node->index->child;
-		} else if (mib[d] < node->nchildren) {
-			node = &node->children[mib[d]];
+		} else if (mib[d] < ctl_nfields(node) + node->nchildren) {
+			node = ctl_child(node, mib[d], leaf);
 		} else {
 			return ENOENT;
 		}
 	}
 	if (!ctl_is_leaf(node))
 		return ENOENT;
-	*leaf = node;
+	*leaf = *node;
 	return 0;
 }
 
@@ -817,11 +703,11 @@ int strata_ctl(const char *name, void *oldp, size_t *oldlenp, void *newp,
 	if (malloc_init() != 0)
 		return EAGAIN;
 	size_t mib[CTL_MIB_MAX], miblen = CTL_MIB_MAX;
-	const ctl_node_t *leaf;
+	ctl_node_t leaf;
 	int err = ctl_lookup_name(name, mib, &miblen, &leaf);
 	if (err != 0)
 		return err;
-	return ctl_access(leaf, mib, oldp, oldlenp, newp, newlen);
+	return ctl_access(&leaf, mib, oldp, oldlenp, newp, newlen);
 }
 
 int strata_ctl_nametomib(const char *name, size_t *mibp, size_t *miblenp) {
@@ -829,7 +715,7 @@ int strata_ctl_nametomib(const char *name, size_t *mibp, size_t *miblenp) {
 		return EINVAL;
 	if (malloc_init() != 0)
 		return EAGAIN;
-	const ctl_node_t *leaf;
+	ctl_node_t leaf;
 	return ctl_lookup_name(name, mibp, miblenp, &leaf);
 }
 
@@ -839,9 +725,9 @@ int strata_ctl_bymib(const size_t *mib, size_t miblen, void *oldp,
 		return ENOENT;
 	if (malloc_init() != 0)
 		return EAGAIN;
-	const ctl_node_t *leaf;
+	ctl_node_t leaf;
 	int err = ctl_lookup_mib(mib, miblen, &leaf);
 	if (err != 0)
 		return err;
-	return ctl_access(leaf, mib, oldp, oldlenp, newp, newlen);
+	return ctl_access(&leaf, mib, oldp, oldlenp, newp, newlen);
 }

@@ -1,12 +1,16 @@
 /*
- * stats.c — aggregation and the text form of strata_stats_print.
+ * stats.c — aggregation of the arenas' figures, and readers of one piece
+ * of an arena (a bin, a large class, a lock, its settings) for ctl and the
+ * printer.
  */
 #include "stats.h"
 
 #include <string.h>
 
+#include "background.h"
 #include "base.h"
 #include "init.h"
+#include "memlimit.h"
 #include "pages.h"
 
 void stats_mutex_merge(mutex_stats_t *sum, const mutex_stats_t *in) {
@@ -104,4 +108,42 @@ unsigned stats_nlextents(void) {
 	       sc_class_size(SC_NSMALL + n) > sc_class_size(SC_NSMALL + n - 1))
 		n++;
 	return n;
+}
+
+/* ---- readers of one piece of an arena ---- */
+
+void stats_process_read(stats_process_t *out) {
+	out->is_background_running = background_is_running();
+	out->mem_limit_soft_hits = atomic_load(&memlimit_soft_hits);
+	out->mem_limit_hard_hits = atomic_load(&memlimit_hard_hits);
+}
+
+void stats_arena_settings_read(const arena_t *a,
+                               stats_arena_settings_t *out) {
+	out->index = a->index;
+	out->dirty_decay_ms = a->dirty_decay_ms;
+	out->muzzy_decay_ms = a->muzzy_decay_ms;
+	out->tier = (unsigned)a->extents.placement.tier;
+	out->node = a->extents.placement.node;
+}
+
+void stats_bin_read(arena_t *a, unsigned j, bin_stats_t *out,
+                    mutex_stats_t *mutex_out) {
+	bin_t *bin = &a->bins[j];
+	mutex_lock(&bin->lock);
+	if (out != NULL)
+		*out = bin->stats;
+	if (mutex_out != NULL)
+		*mutex_out = bin->lock.stats;
+	mutex_unlock(&bin->lock);
+}
+
+void stats_lextent_read(arena_t *a, unsigned j, lextent_stats_t *out) {
+	mutex_lock(&a->extents.lock);
+	*out = a->lextents[j];
+	mutex_unlock(&a->extents.lock);
+}
+
+void stats_extents_mutex_read(arena_t *a, mutex_stats_t *out) {
+	mutex_stats_read(&a->extents.lock, out);
 }

@@ -5,6 +5,7 @@
 #ifndef STRATA_STATS_H
 #define STRATA_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,36 @@ HIDDEN void stats_mutex_merge(mutex_stats_t *sum, const mutex_stats_t *in);
 HIDDEN void stats_print_register_at_exit(void);
 /* Large (and huge) size classes: SC_NSMALL + j for j < stats_nlextents(). */
 HIDDEN unsigned stats_nlextents(void);
+
+/* ---- readers of one piece of an arena, for ctl and the printer, so
+ * that neither reaches into arena_t; each takes the lock that guards what
+ * it reads, and only that one ---- */
+
+/* Process-wide events and states outside the arenas. */
+typedef struct stats_process {
+	bool is_background_running;
+	uint64_t mem_limit_soft_hits, mem_limit_hard_hits;
+} stats_process_t;
+
+/* An arena's settings (unlocked: each is one aligned word). */
+typedef struct stats_arena_settings {
+	unsigned index;
+	long dirty_decay_ms, muzzy_decay_ms;
+	unsigned tier; /* strata_tier of its placement */
+	int node;      /* NUMA node of its placement, -1 for any */
+} stats_arena_settings_t;
+
+HIDDEN void stats_process_read(stats_process_t *out);
+HIDDEN void stats_arena_settings_read(const arena_t *a,
+                                      stats_arena_settings_t *out);
+/* Bin j's counters and its lock's (either out may be NULL), under the bin
+ * lock. */
+HIDDEN void stats_bin_read(arena_t *a, unsigned j, bin_stats_t *out,
+                           mutex_stats_t *mutex_out);
+/* Large class SC_NSMALL + j (j < ARENA_NLEXTENTS), under the extents
+ * lock. */
+HIDDEN void stats_lextent_read(arena_t *a, unsigned j, lextent_stats_t *out);
+/* The counters of the arena's extents lock. */
+HIDDEN void stats_extents_mutex_read(arena_t *a, mutex_stats_t *out);
 
 #endif

@@ -24,10 +24,9 @@
 #include "decay.h"
 #include "emitter.h"
 #include "init.h"
-#include "memlimit.h"
-#include "background.h"
 #include "pages.h"
 #include "stats.h"
+#include "stats_table.h"
 #include "strata.h"
 #include "tsd.h"
 
@@ -51,53 +50,25 @@ static void write_stderr(void *opaque, const char *text) {
 	}
 }
 
-/* ---- options ---- */
+/* ---- options: one value per row of conf.h's CONF_OPTIONS ---- */
 
 static void walk_opt(emitter_t *em) {
-	static const emitter_desc_t
-	    d_abort = { "abort_conf", NULL, "abort_conf option", G, 0 },
-	    d_confirm = { "confirm_conf", NULL, "confirm_conf option", G, 0 },
-	    d_narenas = { "narenas", NULL, "Automatic arenas", G, 0 },
-	    d_tcache = { "tcache", NULL, "Thread caches enabled", G, 0 },
-	    d_tcache_max = { "tcache_max", "tcache_max_bytes",
-		             "Largest size cached per thread", G, 0 },
-	    d_dirty = { "dirty_decay_ms", "dirty_decay_seconds",
-		        "Default dirty decay time (-1: never)", G, 1000 },
-	    d_muzzy = { "muzzy_decay_ms", "muzzy_decay_seconds",
-		        "Default muzzy decay time (-1: never)", G, 1000 },
-	    d_bg = { "background_thread", NULL, "Background purger enabled",
-		     G, 0 },
-	    d_maxbg = { "max_background_threads", NULL,
-		        "Background purger threads at most", G, 0 },
-	    d_retain = { "retain", NULL, "Keep purged address space", G, 0 },
-	    d_thp = { "thp", NULL, "", G, 0 },
-	    d_mthp = { "metadata_thp", NULL, "Metadata on huge pages", G, 0 },
-	    d_soft = { "mem_limit_soft", "mem_limit_soft_bytes",
-		       "Soft memory limit (0: none)", G, 0 },
-	    d_hard = { "mem_limit_hard", "mem_limit_hard_bytes",
-		       "Hard memory limit (0: none)", G, 0 },
-	    d_sp = { "stats_print", NULL, "Statistics printed at exit", G, 0 },
-	    d_spo = { "stats_print_opts", NULL, "", G, 0 },
-	    d_percpu = { "percpu_arena", NULL, "", G, 0 };
-	static const char *const thp_names[] = { "default", "always", "never" };
 	emitter_obj_begin(em, "opt", "opt");
-	emitter_bool(em, &d_abort, opt.abort_conf);
-	emitter_bool(em, &d_confirm, opt.confirm_conf);
-	emitter_u64(em, &d_narenas, narenas_auto);
-	emitter_bool(em, &d_tcache, opt.tcache);
-	emitter_u64(em, &d_tcache_max, opt.tcache_max);
-	emitter_i64(em, &d_dirty, opt.dirty_decay_ms);
-	emitter_i64(em, &d_muzzy, opt.muzzy_decay_ms);
-	emitter_bool(em, &d_bg, opt.background_thread);
-	emitter_u64(em, &d_maxbg, opt.max_background_threads);
-	emitter_bool(em, &d_retain, opt.retain);
-	emitter_str(em, &d_thp, thp_names[opt.thp < 3 ? opt.thp : 0]);
-	emitter_bool(em, &d_mthp, opt.metadata_thp);
-	emitter_u64(em, &d_soft, opt.mem_limit_soft);
-	emitter_u64(em, &d_hard, opt.mem_limit_hard);
-	emitter_bool(em, &d_sp, opt.stats_print);
-	emitter_str(em, &d_spo, opt.stats_print_opts);
-	emitter_str(em, &d_percpu, "disabled");
+	for (unsigned i = 0; i < CONF_NOPTIONS; i++) {
+		const conf_option_t *o = &conf_options[i];
+		emitter_desc_t d = { o->name, o->prom, o->doc, G,
+			             o->type == CONF_MS ? 1000 : 0 };
+		long long n = conf_option_number(o);
+		switch (o->type) {
+		case CONF_BOOL: emitter_bool(em, &d, n != 0); break;
+		case CONF_UNSIGNED:
+		case CONF_SIZE: emitter_u64(em, &d, (uint64_t)n); break;
+		case CONF_LONG:
+		case CONF_MS: emitter_i64(em, &d, n); break;
+		case CONF_STRING:
+		case CONF_ENUM: emitter_str(em, &d, conf_option_text(o)); break;
+		}
+	}
 	emitter_obj_end(em);
 }
 
@@ -115,67 +86,40 @@ static void walk_geometry(emitter_t *em) {
 	emitter_obj_end(em);
 }
 
-/* ---- totals ---- */
+/* ---- statistics: each group of stats_table.h in one loop ---- */
 
-static void walk_totals(emitter_t *em) {
-	static const emitter_desc_t
-	    d_alloc = { "allocated", "allocated_bytes",
-		        "Bytes in live allocations (usable size)", G, 0 },
-	    d_active = { "active", "active_bytes",
-		         "Bytes of pages backing live runs", G, 0 },
-	    d_meta = { "metadata", "metadata_bytes",
-		       "Bytes reserved for metadata", G, 0 },
-	    d_res = { "resident", "resident_bytes",
-		      "Upper bound of resident bytes", G, 0 },
-	    d_mapped = { "mapped", "mapped_bytes",
-		         "Bytes reserved from the backend", G, 0 },
-	    d_ret = { "retained", "retained_bytes",
-		      "Purged address space kept for reuse", G, 0 },
-	    d_dirty = { "dirty", "dirty_bytes", "Free dirty bytes", G, 0 },
-	    d_muzzy = { "muzzy", "muzzy_bytes", "Free lazily purged bytes",
-		        G, 0 },
-	    d_running = { "running", NULL, "Background purger running", G, 0 },
-	    d_soft = { "soft_hits", NULL, "Purges forced by mem_limit_soft",
-		       C, 0 },
-	    d_hard = { "hard_hits", NULL, "Requests refused by mem_limit_hard",
-		       C, 0 };
-	stats_totals_t t;
-	stats_totals_read(&t);
-	emitter_u64(em, &d_alloc, t.allocated_bytes);
-	emitter_u64(em, &d_active, t.active_bytes);
-	emitter_u64(em, &d_meta, t.metadata_bytes);
-	emitter_u64(em, &d_res, t.resident_bytes);
-	emitter_u64(em, &d_mapped, t.mapped_bytes);
-	emitter_u64(em, &d_ret, t.retained_bytes);
-	emitter_u64(em, &d_dirty, t.dirty_bytes);
-	emitter_u64(em, &d_muzzy, t.muzzy_bytes);
-	emitter_obj_begin(em, "background_thread", "background_thread");
-	emitter_bool(em, &d_running, background_is_running());
-	emitter_obj_end(em);
-	emitter_obj_begin(em, "mem_limit", "mem_limit");
-	emitter_u64(em, &d_soft, atomic_load(&memlimit_soft_hits));
-	emitter_u64(em, &d_hard, atomic_load(&memlimit_hard_hits));
+static void walk_group(emitter_t *em, const stats_group_t *g,
+                       const void *record) {
+	for (unsigned i = 0; i < g->nfields; i++) {
+		const stats_field_t *f = &g->fields[i];
+		if (f->out.key == NULL)
+			continue;
+		uint64_t v = stats_field_value(f, record);
+		if (f->type == STATS_BOOL)
+			emitter_bool(em, &f->out, v != 0);
+		else
+			emitter_u64(em, &f->out, v);
+	}
+}
+
+/* An object holding one group. */
+static void walk_group_obj(emitter_t *em, const char *key, const char *prom,
+                           const stats_group_t *g, const void *record) {
+	emitter_obj_begin(em, key, prom);
+	walk_group(em, g, record);
 	emitter_obj_end(em);
 }
 
-/* ---- mutexes ---- */
-
-static void walk_mutex_fields(emitter_t *em, const mutex_stats_t *m) {
-	static const emitter_desc_t
-	    d_ops = { "num_ops", NULL, "Lock acquisitions", C, 0 },
-	    d_wait = { "num_wait", NULL, "Acquisitions that found it held",
-		       C, 0 },
-	    d_total = { "total_wait_time", "wait_seconds",
-		        "Time spent waiting after spinning", C, 1000000000 },
-	    d_max = { "max_wait_time", "max_wait_seconds",
-		      "Longest single wait", G, 1000000000 },
-	    d_switch = { "num_owner_switch", NULL,
-		         "Acquisitions by another thread than the last", C, 0 };
-	emitter_u64(em, &d_ops, m->ops);
-	emitter_u64(em, &d_wait, m->contended_ops);
-	emitter_u64(em, &d_total, m->wait_ns);
-	emitter_u64(em, &d_max, m->max_wait_ns);
-	emitter_u64(em, &d_switch, m->owner_switches);
+static void walk_totals(emitter_t *em) {
+	stats_totals_t t;
+	stats_process_t p;
+	stats_totals_read(&t);
+	stats_process_read(&p);
+	walk_group(em, &stats_totals_group, &t);
+	walk_group_obj(em, "background_thread", "background_thread",
+	               &stats_background_group, &p);
+	walk_group_obj(em, "mem_limit", "mem_limit", &stats_mem_limit_group,
+	               &p);
 }
 
 static void walk_global_mutexes(emitter_t *em) {
@@ -185,47 +129,28 @@ static void walk_global_mutexes(emitter_t *em) {
 		mutex_stats_t s;
 		mutex_stats_read(m, &s);
 		emitter_obj_begin_named(em, "mutex", m->name);
-		walk_mutex_fields(em, &s);
+		walk_group(em, &stats_mutex_group, &s);
 		emitter_obj_end(em);
 	}
 	emitter_obj_end(em);
 }
 
-/* ---- arenas ---- */
-
 static void walk_bins(emitter_t *em, const stats_arena_t *sa) {
-	static const emitter_desc_t
-	    d_regs = { "curregs", NULL, "Live regions", G, 0 },
-	    d_slabs = { "curslabs", NULL, "Slabs", G, 0 },
-	    d_nmalloc = { "nmalloc", NULL, "Regions handed out", C, 0 },
-	    d_ndalloc = { "ndalloc", NULL, "Regions taken back", C, 0 },
-	    d_fills = { "nfills", NULL, "Thread cache fills", C, 0 },
-	    d_flushes = { "nflushes", NULL, "Thread cache flushes", C, 0 };
 	emitter_obj_begin(em, "bins", "bin");
 	for (unsigned j = 0; j < SC_NSMALL; j++) {
 		const bin_stats_t *b = &sa->bins[j];
 		if (b->nmalloc == 0 && b->curregs == 0)
 			continue;
 		emitter_obj_begin_index(em, "bin", j, sc_small_size[j], true);
-		emitter_u64(em, &d_regs, b->curregs);
-		emitter_u64(em, &d_slabs, b->curslabs);
-		emitter_u64(em, &d_nmalloc, b->nmalloc);
-		emitter_u64(em, &d_ndalloc, b->ndalloc);
-		emitter_u64(em, &d_fills, b->nfills);
-		emitter_u64(em, &d_flushes, b->nflushes);
-		emitter_obj_begin(em, "mutex", "mutex");
-		walk_mutex_fields(em, &sa->bins_mutex[j]);
-		emitter_obj_end(em);
+		walk_group(em, &stats_bin_group, b);
+		walk_group_obj(em, "mutex", "mutex", &stats_mutex_group,
+		               &sa->bins_mutex[j]);
 		emitter_obj_end(em);
 	}
 	emitter_obj_end(em);
 }
 
 static void walk_lextents(emitter_t *em, const stats_arena_t *sa) {
-	static const emitter_desc_t
-	    d_cur = { "curlextents", NULL, "Live runs of the class", G, 0 },
-	    d_nmalloc = { "nmalloc", NULL, "Runs handed out", C, 0 },
-	    d_ndalloc = { "ndalloc", NULL, "Runs taken back", C, 0 };
 	emitter_obj_begin(em, "lextents", "lextent");
 	for (unsigned j = 0; j < ARENA_NLEXTENTS; j++) {
 		const lextent_stats_t *l = &sa->lextents[j];
@@ -233,66 +158,10 @@ static void walk_lextents(emitter_t *em, const stats_arena_t *sa) {
 			continue;
 		emitter_obj_begin_index(em, "lextent", j,
 		                        sc_usable_size(SC_NSMALL + j), true);
-		emitter_u64(em, &d_cur, l->curlextents);
-		emitter_u64(em, &d_nmalloc, l->nmalloc);
-		emitter_u64(em, &d_ndalloc, l->ndalloc);
+		walk_group(em, &stats_lextent_group, l);
 		emitter_obj_end(em);
 	}
 	emitter_obj_end(em);
-}
-
-static void walk_purge(emitter_t *em, const purge_stats_t *p) {
-	static const emitter_desc_t
-	    d_lc = { "lazy_calls", NULL, "Lazy purge operations", C, 0 },
-	    d_ec = { "eager_calls", NULL, "Eager purge operations", C, 0 },
-	    d_lp = { "lazy_pages", NULL, "Pages purged lazily", C, 0 },
-	    d_ep = { "eager_pages", NULL, "Pages purged eagerly", C, 0 },
-	    d_cu = { "chunks_unmapped", NULL, "Chunks returned whole", C, 0 },
-	    d_hs = { "hugepages_split", NULL, "Partial purges of a hugepage",
-		     C, 0 };
-	emitter_obj_begin(em, "purge", "purge");
-	emitter_u64(em, &d_lc, p->lazy_calls);
-	emitter_u64(em, &d_ec, p->eager_calls);
-	emitter_u64(em, &d_lp, p->lazy_pages);
-	emitter_u64(em, &d_ep, p->eager_pages);
-	emitter_u64(em, &d_cu, p->chunks_unmapped);
-	emitter_u64(em, &d_hs, p->hugepages_split);
-	emitter_obj_end(em);
-}
-
-static void walk_arena_sizes(emitter_t *em, const stats_arena_t *sa) {
-	static const emitter_desc_t
-	    d_threads = { "nthreads", NULL, "Threads bound to the arena", G, 0 },
-	    d_alloc = { "allocated", "allocated_bytes", "Live bytes", G, 0 },
-	    d_active = { "active", "active_bytes", "Pages of live runs", G, 0 },
-	    d_dirty = { "dirty", "dirty_bytes", "Free dirty bytes", G, 0 },
-	    d_muzzy = { "muzzy", "muzzy_bytes", "Free lazily purged bytes",
-		        G, 0 },
-	    d_mapped = { "mapped", "mapped_bytes", "Bytes mapped", G, 0 },
-	    d_ret = { "retained", "retained_bytes", "Purged, kept for reuse",
-		      G, 0 },
-	    d_salloc = { "small_allocated", "small_allocated_bytes",
-		         "Live bytes in small classes", G, 0 },
-	    d_snm = { "small_nmalloc", NULL, "Small allocations", C, 0 },
-	    d_snd = { "small_ndalloc", NULL, "Small deallocations", C, 0 },
-	    d_lalloc = { "large_allocated", "large_allocated_bytes",
-		         "Live bytes in large and huge classes", G, 0 },
-	    d_lnm = { "large_nmalloc", NULL, "Large allocations", C, 0 },
-	    d_lnd = { "large_ndalloc", NULL, "Large deallocations", C, 0 };
-	emitter_u64(em, &d_threads, sa->nthreads);
-	emitter_u64(em, &d_alloc,
-	            sa->small_allocated_bytes + sa->large_allocated_bytes);
-	emitter_u64(em, &d_active, sa->active_bytes);
-	emitter_u64(em, &d_dirty, sa->dirty_bytes);
-	emitter_u64(em, &d_muzzy, sa->muzzy_bytes);
-	emitter_u64(em, &d_mapped, sa->mapped_bytes);
-	emitter_u64(em, &d_ret, sa->retained_bytes);
-	emitter_u64(em, &d_salloc, sa->small_allocated_bytes);
-	emitter_u64(em, &d_snm, sa->small_nmalloc);
-	emitter_u64(em, &d_snd, sa->small_ndalloc);
-	emitter_u64(em, &d_lalloc, sa->large_allocated_bytes);
-	emitter_u64(em, &d_lnm, sa->large_nmalloc);
-	emitter_u64(em, &d_lnd, sa->large_ndalloc);
 }
 
 static void walk_arena(emitter_t *em, arena_t *a) {
@@ -302,16 +171,20 @@ static void walk_arena(emitter_t *em, arena_t *a) {
 	    d_muzzy = { "muzzy_decay_ms", "muzzy_decay_seconds",
 		        "Muzzy decay time (-1: never)", G, 1000 };
 	stats_arena_t sa;
+	stats_arena_settings_t st;
 	memset(&sa, 0, sizeof(sa));
 	stats_arena_read(a, &sa);
-	emitter_obj_begin_index(em, "arena", a->index, 0, false);
-	walk_arena_sizes(em, &sa);
-	emitter_i64(em, &d_dirty, a->dirty_decay_ms);
-	emitter_i64(em, &d_muzzy, a->muzzy_decay_ms);
-	walk_purge(em, &sa.purge);
+	stats_arena_settings_read(a, &st);
+	emitter_obj_begin_index(em, "arena", st.index, 0, false);
+	walk_group(em, &stats_arena_group, &sa);
+	walk_group(em, &stats_small_group, &sa);
+	walk_group(em, &stats_large_group, &sa);
+	emitter_i64(em, &d_dirty, st.dirty_decay_ms);
+	emitter_i64(em, &d_muzzy, st.muzzy_decay_ms);
+	walk_group_obj(em, "purge", "purge", &stats_purge_group, &sa);
 	emitter_obj_begin(em, "mutexes", "mutex");
 	emitter_obj_begin_named(em, "mutex", "extents");
-	walk_mutex_fields(em, &sa.extents_mutex);
+	walk_group(em, &stats_mutex_group, &sa.extents_mutex);
 	emitter_obj_end(em);
 	emitter_obj_end(em);
 	walk_bins(em, &sa);
