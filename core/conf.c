@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prim.h"
 #include "report.h"
 
 #ifndef STRATA_CONF_DEFAULT
@@ -305,8 +306,8 @@ static void conf_confirm(void) {
 
 void conf_boot(void) {
 	conf_parse(conf_compiled_default(), "compiled default", false);
-	conf_parse(getenv("MALLOC_CONF"), "MALLOC_CONF", true);
-	conf_parse(getenv("STRATA_CONF"), "STRATA_CONF", false);
+	conf_parse(prim_getenv("MALLOC_CONF"), "MALLOC_CONF", true);
+	conf_parse(prim_getenv("STRATA_CONF"), "STRATA_CONF", false);
 	if (opt.confirm_conf)
 		conf_confirm();
 }
