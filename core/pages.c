@@ -1,6 +1,8 @@
 /*
  * pages.c — wraps the build's backend (backend_default); the only file of
- * the core that calls a backend operation.
+ * the core that calls a backend operation.  Owns the one check of a
+ * placement against the vocabulary of include/strata.h and against what
+ * the backend reported at init.
  */
 #include "pages.h"
 
