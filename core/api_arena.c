@@ -1,14 +1,25 @@
 /*
  * api_arena.c — strata_arena_* and strata_thread_arena_*.
+ *
+ * strata_arena_opts is append-only: the caller's struct_bytes says which
+ * fields it has; missing ones take their defaults, and fields this library
+ * does not know must be zero.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "arena.h"
+#include "base.h"
 #include "conf.h"
 #include "init.h"
+#include "pages.h"
 #include "strata.h"
 #include "tsd.h"
+
+/* The struct of the first release, which ended at muzzy_decay_ms. */
+#define OPTS_V1_BYTES \
+	(offsetof(strata_arena_opts, muzzy_decay_ms) + sizeof(long))
 
 void strata_arena_opts_init(strata_arena_opts *opts) {
 	memset(opts, 0, sizeof(*opts));
@@ -18,29 +29,67 @@ void strata_arena_opts_init(strata_arena_opts *opts) {
 	opts->policy = STRATA_POLICY_PREFERRED;
 	opts->dirty_decay_ms = STRATA_DECAY_DEFAULT;
 	opts->muzzy_decay_ms = STRATA_DECAY_DEFAULT;
+	opts->pmem_dir = NULL;
+	opts->pmem_max_bytes = 0;
+}
+
+/* The caller's opts as this library's struct: 0, EINVAL when too small
+ * to be any release's, ENOTSUP when a field newer than this library is
+ * set. */
+static int opts_read(const strata_arena_opts *in, strata_arena_opts *out) {
+	if (in->struct_bytes < OPTS_V1_BYTES)
+		return EINVAL;
+	strata_arena_opts_init(out);
+	size_t known = in->struct_bytes < sizeof(*out) ? in->struct_bytes
+	                                                : sizeof(*out);
+	memcpy(out, in, known);
+	out->struct_bytes = sizeof(*out);
+	const unsigned char *tail = (const unsigned char *)in + known;
+	for (size_t i = 0; i < in->struct_bytes - known; i++)
+		if (tail[i] != 0)
+			return ENOTSUP;
+	return 0;
 }
 
 static bool decay_valid(long ms) {
 	return ms >= -1 || ms == STRATA_DECAY_DEFAULT;
 }
 
+/* The directory's path in metadata, which lives as long as the process
+ * (the caller's string need not outlive the call). */
+static const char *pmem_dir_copy(const char *dir) {
+	size_t bytes = strlen(dir) + 1; /* bounded by pages_placement_check */
+	char *copy = base_alloc(bytes, 8);
+	if (copy != NULL)
+		memcpy(copy, dir, bytes);
+	return copy;
+}
+
 int strata_arena_create(const strata_arena_opts *opts, unsigned *arena_index) {
-	if (opts == NULL || arena_index == NULL ||
-	    opts->struct_bytes < sizeof(*opts) ||
-	    (unsigned)opts->tier > STRATA_TIER_PMEM ||
-	    (unsigned)opts->policy > STRATA_POLICY_INTERLEAVE ||
-	    opts->node < STRATA_NODE_ANY || !decay_valid(opts->dirty_decay_ms) ||
-	    !decay_valid(opts->muzzy_decay_ms))
+	strata_arena_opts o;
+	if (opts == NULL || arena_index == NULL)
+		return EINVAL;
+	int err = opts_read(opts, &o);
+	if (err != 0)
+		return err;
+	if (!decay_valid(o.dirty_decay_ms) || !decay_valid(o.muzzy_decay_ms))
 		return EINVAL;
 	if (malloc_init() != 0)
 		return ENOMEM;
 	backend_placement_t placement = {
-		.tier = (int)opts->tier,
-		.node = opts->node,
-		.policy = (int)opts->policy,
+		.tier = o.tier,
+		.node = o.node,
+		.policy = o.policy,
+		.pmem_dir = o.pmem_dir,
+		.pmem_max_bytes = o.pmem_max_bytes,
 	};
-	return arena_create_manual(&placement, opts->dirty_decay_ms,
-	                           opts->muzzy_decay_ms, arena_index);
+	if ((err = pages_placement_check(&placement)) != 0)
+		return err;
+	if (placement.pmem_dir != NULL &&
+	    (placement.pmem_dir = pmem_dir_copy(placement.pmem_dir)) == NULL)
+		return ENOMEM;
+	return arena_create_manual(&placement, o.dirty_decay_ms,
+	                           o.muzzy_decay_ms, arena_index);
 }
 
 int strata_arena_destroy(unsigned arena_index) {

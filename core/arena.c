@@ -163,27 +163,9 @@ arena_t *arena_choose_auto(unsigned node) {
 	return a != NULL ? a : arena_get(0);
 }
 
-static int placement_check(const backend_placement_t *pl) {
-	if (pl->tier < 0 || pl->tier > 31 ||
-	    !(pages_info.tier_mask & (1u << pl->tier)))
-		return ENOTSUP;
-	if (pl->node != -1 && (!pages_has_cap(BACKEND_CAP_NUMA) ||
-	                       pl->node < 0 ||
-	                       (unsigned)pl->node >= pages_info.node_count))
-		return ENOTSUP;
-	if (pl->policy == 2 /* interleave */ && !pages_has_cap(BACKEND_CAP_NUMA))
-		return ENOTSUP;
-	if (pl->is_tagged && !pages_has_cap(BACKEND_CAP_TAGGING))
-		return ENOTSUP;
-	return 0;
-}
-
 int arena_create_manual(const backend_placement_t *placement,
                         long dirty_decay_ms, long muzzy_decay_ms,
                         unsigned *index) {
-	int err = placement_check(placement);
-	if (err != 0)
-		return err;
 	/* Manual arenas follow thp like automatic ones. */
 	backend_placement_t pl = *placement;
 	pl.wants_hugepage = arena_wants_hugepage();
@@ -252,7 +234,7 @@ int arena_destroy(unsigned index) {
 		run_t *run = run_list_pop(&a->huge_runs);
 		a->huge_live_bytes -= run->bytes;
 		pagemap_set(addr_of(run->addr), 1, 0);
-		pages_unmap(run->addr, run->bytes);
+		pages_unmap(run->addr, run->bytes, run->region);
 		atomic_fetch_sub(&memlimit_huge_bytes, run->bytes);
 		run_list_push(&a->spare_run_descs, run);
 	}
@@ -309,7 +291,7 @@ static void huge_cache_unlink(arena_t *a, run_t *run) {
 
 static void huge_cache_evict(arena_t *a, run_t *run) {
 	huge_cache_unlink(a, run);
-	pages_unmap(run->addr, run->bytes);
+	pages_unmap(run->addr, run->bytes, run->region);
 	if (!run->is_zeroed)
 		atomic_fetch_sub(&memlimit_huge_bytes, run->bytes);
 	run_list_push(&a->spare_run_descs, run);
@@ -403,7 +385,9 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
 		if (memlimit_would_exceed_hard(usize))
 			return NULL;
 	}
-	char *addr = pages_reserve(usize, align, &a->extents.placement);
+	backend_region_t region;
+	char *addr = pages_reserve(usize, align, &a->extents.placement,
+	                           &region);
 	if (addr == NULL)
 		return NULL;
 	mutex_lock(&a->extents.lock);
@@ -413,11 +397,11 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
 		if (run != NULL)
 			run_list_push(&a->spare_run_descs, run);
 		mutex_unlock(&a->extents.lock);
-		pages_unmap(addr, usize);
+		pages_unmap(addr, usize, region);
 		return NULL;
 	}
 	*run = (run_t){ .addr = addr, .bytes = usize, .arena = a, .ind = ind,
-		        .kind = RUN_HUGE };
+		        .kind = RUN_HUGE, .region = region };
 	atomic_fetch_add(&memlimit_huge_bytes, usize);
 	huge_register(a, run, ind, usize);
 	mutex_unlock(&a->extents.lock);
@@ -464,7 +448,7 @@ static void arena_dalloc_huge(run_t *run) {
 	arena_t *a = run->arena;
 	bool is_zeroed = false;
 	if (run->bytes >= opt.oversize_threshold &&
-	    pages_purge(run->addr, run->bytes, BACKEND_PURGE_EAGER,
+	    pages_purge(run->addr, run->bytes, run->region, BACKEND_PURGE_EAGER,
 	                &is_zeroed) != 0)
 		is_zeroed = false;
 	mutex_lock(&a->extents.lock);

@@ -88,7 +88,8 @@ extern HIDDEN atomic_uint narenas_total;
 HIDDEN int arenas_boot(unsigned narenas);
 /* Arena i, creating it if it is automatic and missing; NULL on failure. */
 HIDDEN arena_t *arena_get(unsigned i);
-/* 0 or errno (ENOTSUP placement, EAGAIN table full, ENOMEM). */
+/* 0 or errno (EAGAIN table full, ENOMEM).  The placement has passed
+ * pages_placement_check; its pmem_dir, if any, lives as long as the arena. */
 HIDDEN int arena_create_manual(const backend_placement_t *placement,
                                long dirty_decay_ms, long muzzy_decay_ms,
                                unsigned *index);

@@ -1,11 +1,15 @@
 /*
- * backend.h — the contract between the portable core and a memory backend.
+ * backend.h — the contract between the portable core and a memory backend,
+ * version 2.  docs/backend-contract.md is the long form, operation by
+ * operation.
  *
  * Exactly one backend is compiled in (meson -Dmemory_backend=NAME) and
- * exports `backend_default`.  Only core/pages.c calls it.
+ * exports `backend_default`.  Only core/pages.c calls it.  System services
+ * that are not memory (clock, thread id, stderr ...) are core/prim.h.
  *
  * Memory is described by state, not by system call:
- *   reserved   address space owned by strata, not accessible, no RSS;
+ *   reserved   address space owned by strata; what reserve() returns is
+ *              also committed and zeroed;
  *   committed  accessible; reads return what was last written, or zero for
  *              pages never written since they were last made zero;
  *   lazy       committed, but the contents are undefined: the OS may take
@@ -14,27 +18,37 @@
  *   zeroed     committed, reads as zero, no RSS until touched.
  *
  * Preconditions of every operation, stated once: addr and size are multiples
- * of info.page_bytes, size > 0, [addr, addr+size) lies inside one region
- * obtained from reserve().  Every operation returns 0 or an errno value,
- * is thread-safe, never calls malloc (directly or through libc functions
- * that may), and leaves the caller's errno unchanged.
+ * of info.page_bytes, size > 0, [addr, addr+size) lies inside the one
+ * reservation that reserve() returned together with `region`.  Every
+ * operation returns 0 or an errno value, is thread-safe, never calls malloc
+ * (directly or through libc functions that may), and leaves the caller's
+ * errno unchanged.
  *
- * The struct is versioned and append-only: a new operation goes at the end
- * and raises BACKEND_VERSION.  An optional operation the backend can never
- * offer is NULL and its capability bit clear; a backend whose probe finds
- * the feature missing on this machine clears the bit although the
- * operation exists.  The core tests the bit, never the pointer, and never
- * calls an operation whose bit is clear.
+ * The struct is versioned and append-only from version 2 on: a new
+ * operation goes at the end and raises BACKEND_VERSION; the core accepts
+ * a backend of any version from 2 to BACKEND_VERSION and never calls an
+ * operation newer than the backend's version.  An optional operation the
+ * backend can never offer is NULL and its capability bit clear; a backend
+ * whose probe finds the feature missing on this machine clears the bit
+ * although the operation exists.  The core tests the bit, never the
+ * pointer, and never calls an operation whose bit is clear.
  */
 #ifndef STRATA_BACKEND_H
 #define STRATA_BACKEND_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#define BACKEND_VERSION 1
+#include "strata.h"
 
-/* Capability bits: what a backend promises beyond the required operations. */
+#define BACKEND_VERSION 2
+
+/* Tiers a backend can name: strata_tier's values are 0 .. count - 1. */
+#define BACKEND_TIER_COUNT ((unsigned)STRATA_TIER_PMEM + 1)
+
+/* Capability bits: what a backend promises beyond the required operations
+ * (docs/backend-contract.md has a paragraph on each). */
 enum {
 	/* advise_hugepage is present; reserve() honours wants_hugepage by
 	 * aligning to hugepage_bytes and asking the OS for huge pages. */
@@ -48,6 +62,9 @@ enum {
 	BACKEND_CAP_TAGGING = 1u << 3,
 	/* purge(LAZY) really is lazy (else the core only ever asks EAGER). */
 	BACKEND_CAP_PURGE_LAZY = 1u << 4,
+	/* placement.pmem_dir is honoured: file-backed memory in that
+	 * directory, at most pmem_max_bytes of it. */
+	BACKEND_CAP_PMEM_DIR = 1u << 5,
 };
 
 /* Filled once by init(). */
@@ -59,14 +76,28 @@ typedef struct backend_info {
 	unsigned caps;         /* BACKEND_CAP_* */
 } backend_info_t;
 
-/* Where a reservation's memory should come from; decided once, at reserve. */
+/* Where a reservation's memory should come from; decided once, at reserve.
+ * The core hands the backend only placements that passed
+ * pages_placement_check(), so every field is in range and every feature
+ * asked for has its capability bit. */
 typedef struct backend_placement {
-	int tier;             /* strata_tier */
-	int node;             /* -1: any node */
-	int policy;           /* strata_policy */
-	bool wants_hugepage;  /* back with huge pages where the OS allows */
-	bool is_tagged;       /* needs BACKEND_CAP_TAGGING */
+	strata_tier tier;
+	int node;              /* STRATA_NODE_ANY or a node < node_count */
+	strata_policy policy;
+	bool wants_hugepage;   /* back with huge pages where the OS allows */
+	bool is_tagged;        /* needs BACKEND_CAP_TAGGING */
+	/* NULL, or a directory for file-backed PMEM (tier PMEM,
+	 * BACKEND_CAP_PMEM_DIR); the string outlives every reservation made
+	 * with this placement. */
+	const char *pmem_dir;
+	size_t pmem_max_bytes; /* with pmem_dir: bound on its size, 0 none */
 } backend_placement_t;
+
+/* Which of the backend's providers a reservation came from (a memkind
+ * kind, one PMEM file, ...).  reserve() picks it; the core stores it and
+ * hands it back unchanged to purge() and unmap() of that reservation.  A
+ * backend with one provider may always answer 0. */
+typedef uint32_t backend_region_t;
 
 typedef enum backend_purge {
 	BACKEND_PURGE_LAZY,  /* committed -> lazy */
@@ -82,26 +113,25 @@ typedef struct backend {
 	int (*init)(backend_info_t *info);
 
 	/* Reserve size bytes aligned to align (a power of two, a multiple of
-	 * page_bytes) placed as *placement asks.  The range comes back
-	 * committed and zeroed.  ENOMEM when the OS refuses, ENOTSUP when the
-	 * placement cannot be honoured at all (strict policy). */
+	 * page_bytes) placed as *placement asks (never NULL).  The range
+	 * comes back committed and zeroed; *region names where it came from.
+	 * ENOMEM when the OS refuses, ENOTSUP when the placement cannot be
+	 * honoured at all (unknown tier or node, a feature whose bit is
+	 * clear, strict policy). */
 	int (*reserve)(size_t size, size_t align,
-	               const backend_placement_t *placement, void **addr);
-
-	/* reserved -> committed and zeroed. */
-	int (*commit)(void *addr, size_t size);
-	/* committed/lazy -> reserved: inaccessible, RSS released. */
-	int (*decommit)(void *addr, size_t size);
+	               const backend_placement_t *placement, void **addr,
+	               backend_region_t *region);
 
 	/* LAZY: committed -> lazy.  EAGER: -> RSS released now; *is_zeroed
 	 * tells whether the range now reads as zero (true for anonymous
-	 * private memory, false e.g. for shared or file-backed tiers). */
-	int (*purge)(void *addr, size_t size, backend_purge_t how,
-	             bool *is_zeroed);
+	 * private memory, false e.g. for shared or file-backed tiers).  Any
+	 * page-aligned sub-range of the reservation `region`. */
+	int (*purge)(void *addr, size_t size, backend_region_t region,
+	             backend_purge_t how, bool *is_zeroed);
 
-	/* Give the range back to the OS.  The range may be a sub-range of a
-	 * reservation at its start or end. */
-	int (*unmap)(void *addr, size_t size);
+	/* Give a reservation back: addr, size and region exactly as reserve()
+	 * returned them, never a part of one. */
+	int (*unmap)(void *addr, size_t size, backend_region_t region);
 
 	/* ---- optional ---- */
 

@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "conf.h"
 #include "decay.h"
+#include "prim.h"
 
 /* Longest sleep without a deadline: how soon the thread notices that it
  * is the last one and must leave. */
@@ -29,9 +30,7 @@ void background_thread_arrived(void) { atomic_fetch_add(&threads_alive, 1); }
 void background_thread_left(void) { atomic_fetch_sub(&threads_alive, 1); }
 
 static uint64_t realtime_deadline_ns(uint64_t sleep_ns, struct timespec *ts) {
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	uint64_t t = (uint64_t)ts->tv_sec * 1000000000u +
-	             (uint64_t)ts->tv_nsec + sleep_ns;
+	uint64_t t = prim_clock_ns() + sleep_ns;
 	ts->tv_sec = (time_t)(t / 1000000000u);
 	ts->tv_nsec = (long)(t % 1000000000u);
 	return t;

@@ -22,7 +22,8 @@ static int base_grow(size_t need) {
 		.wants_hugepage = opt.metadata_thp &&
 		                  pages_has_cap(BACKEND_CAP_HUGEPAGE),
 	};
-	char *region = pages_reserve(bytes, page_bytes, &placement);
+	backend_region_t id; /* metadata is never unmapped */
+	char *region = pages_reserve(bytes, page_bytes, &placement, &id);
 	if (region == NULL)
 		return -1;
 	base_cursor = region;

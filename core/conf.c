@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "prim.h"
 #include "report.h"
 
 #ifndef STRATA_CONF_DEFAULT
@@ -275,8 +276,8 @@ static void conf_confirm(void) {
 
 void conf_boot(void) {
 	conf_parse(conf_compiled_default(), "compiled default", false);
-	conf_parse(getenv("MALLOC_CONF"), "MALLOC_CONF", true);
-	conf_parse(getenv("STRATA_CONF"), "STRATA_CONF", false);
+	conf_parse(prim_getenv("MALLOC_CONF"), "MALLOC_CONF", true);
+	conf_parse(prim_getenv("STRATA_CONF"), "STRATA_CONF", false);
 	if (opt.confirm_conf)
 		conf_confirm();
 }

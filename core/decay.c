@@ -4,7 +4,8 @@
 #include "decay.h"
 
 #include <string.h>
-#include <time.h>
+
+#include "prim.h"
 
 #define SMOOTHSTEP_BITS 24
 
@@ -12,18 +13,12 @@
  * in the epoch N-1-i epochs ago (h[N-1] = 1 for the newest). */
 static uint32_t smoothstep[DECAY_NSTEPS];
 
-static uint64_t monotonic_ns(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static decay_clock_fn *clock_fn = monotonic_ns;
+static decay_clock_fn *clock_fn = prim_clock_ns;
 
 uint64_t decay_now_ns(void) { return clock_fn(); }
 
 void decay_set_clock(decay_clock_fn *clock) {
-	clock_fn = clock != NULL ? clock : monotonic_ns;
+	clock_fn = clock != NULL ? clock : prim_clock_ns;
 }
 
 void decay_boot(void) {

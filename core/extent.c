@@ -134,7 +134,9 @@ static chunk_t *chunk_create(extents_t *ex) {
 		ex->spare_descs = c->next;
 	else if ((c = base_alloc(sizeof(*c), CACHELINE_BYTES)) == NULL)
 		return NULL;
-	char *addr = pages_reserve(CHUNK_BYTES, CHUNK_BYTES, &ex->placement);
+	backend_region_t region;
+	char *addr = pages_reserve(CHUNK_BYTES, CHUNK_BYTES, &ex->placement,
+	                           &region);
 	if (addr == NULL) {
 		c->next = ex->spare_descs;
 		ex->spare_descs = c;
@@ -142,6 +144,7 @@ static chunk_t *chunk_create(extents_t *ex) {
 	}
 	memset(c, 0, sizeof(*c));
 	c->addr = addr;
+	c->region = region;
 	c->npages = (uint32_t)chunk_pages();
 	c->nfree_pages = c->longest_free_pages = c->npages;
 	if (ex->placement.wants_hugepage)
@@ -162,7 +165,7 @@ static void chunk_destroy(extents_t *ex, chunk_t *c) {
 	ex->muzzy_pages -= c->nmuzzy_pages;
 	charge(-(ptrdiff_t)(c->ndirty_pages + c->nmuzzy_pages +
 	                    (c->npages - c->nfree_pages)));
-	pages_unmap(c->addr, CHUNK_BYTES);
+	pages_unmap(c->addr, CHUNK_BYTES, c->region);
 	c->next = ex->spare_descs;
 	ex->spare_descs = c;
 }
@@ -269,7 +272,7 @@ static void purge_range(extents_t *ex, chunk_t *c, size_t start, size_t n,
 	char *addr = c->addr + (start << lg_page);
 	backend_purge_t how = from_muzzy ? BACKEND_PURGE_EAGER
 	                                 : BACKEND_PURGE_LAZY;
-	if (pages_purge(addr, n << lg_page, how, &is_zeroed) != 0)
+	if (pages_purge(addr, n << lg_page, c->region, how, &is_zeroed) != 0)
 		return;
 	if (from_muzzy) {
 		bitmap_assign_range(c->muzzy_map, start, n, false);

@@ -51,11 +51,13 @@ typedef struct run {
 	bool is_listed; /* slab: on its bin's non-full list */
 	bool is_zeroed; /* cached huge mapping: purged, reads as zero */
 	uint16_t nfree, nregs; /* slab only */
+	backend_region_t region; /* huge only: the mapping's region id */
 	uint64_t bitmap[]; /* slab only: 1 = region free */
 } run_t;
 
 typedef struct chunk {
 	char *addr;
+	backend_region_t region;     /* the reservation's region id */
 	struct chunk *next, *prev;   /* all chunks of the arena */
 	struct chunk *bnext, *bprev; /* chunks of the same fit bucket */
 	unsigned bucket;             /* fit bucket of longest_free_pages */

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "arena.h"
 #include "background.h"
@@ -23,6 +22,7 @@
 #include "conf.h"
 #include "pages.h"
 #include "pagemap.h"
+#include "prim.h"
 #include "report.h"
 #include "sizeclass.h"
 #include "stats.h"
@@ -34,7 +34,7 @@ static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread bool is_booting;
 
 static unsigned default_narenas(void) {
-	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long ncpus = (long)prim_cpu_count();
 	return ncpus > 0 ? 4u * (unsigned)ncpus : 4u;
 }
 

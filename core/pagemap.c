@@ -21,9 +21,10 @@ static pm_entry_t *leaf_get(uintptr_t slot) {
 	leaf = atomic_load_explicit(&pagemap_root[slot], memory_order_relaxed);
 	if (leaf == NULL) {
 		backend_placement_t placement = { .node = -1 };
+		backend_region_t region; /* leaves are never unmapped */
 		leaf = pages_reserve(align_up(LEAF_LEN * sizeof(pm_entry_t),
 		                              page_bytes),
-		                     page_bytes, &placement);
+		                     page_bytes, &placement, &region);
 		if (leaf != NULL)
 			atomic_store_explicit(&pagemap_root[slot], leaf,
 			                      memory_order_release);

@@ -1,10 +1,13 @@
 /*
  * pages.c — wraps the build's backend (backend_default); the only file of
- * the core that calls a backend operation.
+ * the core that calls a backend operation.  Owns the one check of a
+ * placement against the vocabulary of include/strata.h and against what
+ * the backend reported at init.
  */
 #include "pages.h"
 
 #include <errno.h>
+#include <string.h>
 
 backend_info_t pages_info;
 size_t page_bytes;
@@ -23,7 +26,7 @@ static void pages_drop_unbacked_caps(void) {
 }
 
 int pages_boot(void) {
-	if (backend->version < 1 || backend->init == NULL)
+	if (backend->version < 2 || backend->init == NULL)
 		return EINVAL;
 	int err = backend->init(&pages_info);
 	if (err != 0)
@@ -40,28 +43,65 @@ int pages_boot(void) {
 
 const char *pages_backend_name(void) { return backend->name; }
 
+/* Each value inside the vocabulary of include/strata.h. */
+static int placement_is_wellformed(const backend_placement_t *pl) {
+	if ((unsigned)pl->tier >= BACKEND_TIER_COUNT ||
+	    (unsigned)pl->policy > STRATA_POLICY_INTERLEAVE ||
+	    pl->node < STRATA_NODE_ANY)
+		return EINVAL;
+	if (pl->pmem_dir == NULL)
+		return pl->pmem_max_bytes == 0 ? 0 : EINVAL;
+	size_t len = strnlen(pl->pmem_dir, PAGES_PMEM_DIR_MAX);
+	if (pl->tier != STRATA_TIER_PMEM || len == 0 || len == PAGES_PMEM_DIR_MAX)
+		return EINVAL;
+	return 0;
+}
+
+/* Every feature asked for is on hand in this backend and machine. */
+static int placement_is_servable(const backend_placement_t *pl) {
+	if (pl->pmem_dir != NULL ? !pages_has_cap(BACKEND_CAP_PMEM_DIR)
+	                         : !(pages_info.tier_mask & (1u << pl->tier)))
+		return ENOTSUP;
+	if (pl->node != STRATA_NODE_ANY &&
+	    (!pages_has_cap(BACKEND_CAP_NUMA) ||
+	     (unsigned)pl->node >= pages_info.node_count))
+		return ENOTSUP;
+	if (pl->policy == STRATA_POLICY_INTERLEAVE &&
+	    !pages_has_cap(BACKEND_CAP_NUMA))
+		return ENOTSUP;
+	if (pl->is_tagged && !pages_has_cap(BACKEND_CAP_TAGGING))
+		return ENOTSUP;
+	return 0;
+}
+
+int pages_placement_check(const backend_placement_t *placement) {
+	int err = placement_is_wellformed(placement);
+	return err != 0 ? err : placement_is_servable(placement);
+}
+
 void *pages_reserve(size_t size, size_t align,
-                    const backend_placement_t *placement) {
+                    const backend_placement_t *placement,
+                    backend_region_t *region) {
 	void *addr = NULL;
-	if (backend->reserve(size, align, placement, &addr) != 0)
+	if (backend->reserve(size, align, placement, &addr, region) != 0)
 		return NULL;
 	atomic_fetch_add_explicit(&pages_mapped_bytes, size,
 	                          memory_order_relaxed);
 	return addr;
 }
 
-void pages_unmap(void *addr, size_t size) {
-	if (backend->unmap(addr, size) == 0)
+void pages_unmap(void *addr, size_t size, backend_region_t region) {
+	if (backend->unmap(addr, size, region) == 0)
 		atomic_fetch_sub_explicit(&pages_mapped_bytes, size,
 		                          memory_order_relaxed);
 }
 
-int pages_purge(void *addr, size_t size, backend_purge_t how,
-                bool *is_zeroed) {
+int pages_purge(void *addr, size_t size, backend_region_t region,
+                backend_purge_t how, bool *is_zeroed) {
 	*is_zeroed = false;
 	if (how == BACKEND_PURGE_LAZY && !pages_has_cap(BACKEND_CAP_PURGE_LAZY))
 		how = BACKEND_PURGE_EAGER;
-	return backend->purge(addr, size, how, is_zeroed);
+	return backend->purge(addr, size, region, how, is_zeroed);
 }
 
 int pages_advise_hugepage(void *addr, size_t size, bool want) {

@@ -6,6 +6,8 @@
  * as plain globals, read without locks afterwards.  Every other module gets
  * memory from the OS through these functions, which also keep the
  * process-wide mapped-bytes count.  All sizes are multiples of page_bytes.
+ * Each reservation carries the backend's region id; its owner stores it
+ * beside the address (chunk_t, the huge run descriptor) and passes it back.
  */
 #ifndef STRATA_PAGES_H
 #define STRATA_PAGES_H
@@ -31,13 +33,24 @@ static inline bool pages_has_cap(unsigned cap) {
 	return (pages_info.caps & cap) != 0;
 }
 
-/* NULL on failure (never sets errno: callers decide what to report). */
+/* The one check of a placement, made when an arena is created: 0, EINVAL
+ * when a field is outside the vocabulary of include/strata.h (or pmem_dir
+ * is empty, longer than PAGES_PMEM_DIR_MAX, or asked for without the PMEM
+ * tier), ENOTSUP when this backend and machine cannot serve it. */
+#define PAGES_PMEM_DIR_MAX 4096u /* bytes, with the NUL */
+HIDDEN int pages_placement_check(const backend_placement_t *placement);
+
+/* NULL on failure (never sets errno: callers decide what to report).
+ * *region: the reservation's region id, to be handed back to pages_purge
+ * and pages_unmap of any part of it. */
 HIDDEN void *pages_reserve(size_t size, size_t align,
-                           const backend_placement_t *placement);
-HIDDEN void pages_unmap(void *addr, size_t size);
+                           const backend_placement_t *placement,
+                           backend_region_t *region);
+/* Exactly what pages_reserve returned: the whole reservation. */
+HIDDEN void pages_unmap(void *addr, size_t size, backend_region_t region);
 /* 0 or errno.  *is_zeroed: the range now reads as zero. */
-HIDDEN int pages_purge(void *addr, size_t size, backend_purge_t how,
-                       bool *is_zeroed);
+HIDDEN int pages_purge(void *addr, size_t size, backend_region_t region,
+                       backend_purge_t how, bool *is_zeroed);
 /* No-op (returning ENOTSUP) without BACKEND_CAP_HUGEPAGE. */
 HIDDEN int pages_advise_hugepage(void *addr, size_t size, bool want);
 /* Node the calling thread runs on; 0 without BACKEND_CAP_NUMA. */

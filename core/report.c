@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "prim.h"
 
 #define LINE_MAX_BYTES 512
 
@@ -21,13 +22,7 @@ static void line_append(char *line, size_t *len, const char *s) {
 
 static void line_emit(char *line, size_t len) {
 	line[len++] = '\n';
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(STDERR_FILENO, line + off, len - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
+	prim_write_stderr(line, len);
 }
 
 void report_line(const char *first, ...) {

@@ -1,6 +1,7 @@
 /*
- * report.h — one-line diagnostics on stderr, written with write(2) and a
- * fixed buffer: usable inside malloc, before constructors, after fork.
+ * report.h — one-line diagnostics on stderr, written with prim_write_stderr
+ * from a fixed buffer: usable inside malloc, before constructors, after
+ * fork.
  */
 #ifndef STRATA_REPORT_H
 #define STRATA_REPORT_H

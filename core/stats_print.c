@@ -25,6 +25,7 @@
 #include "emitter.h"
 #include "init.h"
 #include "pages.h"
+#include "prim.h"
 #include "stats.h"
 #include "stats_table.h"
 #include "strata.h"
@@ -41,13 +42,7 @@ static int exit_fd = STDERR_FILENO;
 /* opaque: NULL for stderr, or a pointer to the file descriptor. */
 static void write_stderr(void *opaque, const char *text) {
 	int fd = opaque != NULL ? *(const int *)opaque : STDERR_FILENO;
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w <= 0)
-			return;
-		off += (size_t)w;
-	}
+	prim_write_fd(fd, text, strlen(text));
 }
 
 /* ---- options: one value per row of conf.h's CONF_OPTIONS ---- */

@@ -3,7 +3,7 @@
  */
 #include "sync.h"
 
-#include <time.h>
+#include "prim.h"
 
 static __thread char thread_token;
 
@@ -14,12 +14,6 @@ void mutex_init(mutex_t *m, const char *name) {
 	m->stats = (mutex_stats_t){ 0 };
 	m->last_owner = NULL;
 	m->name = name;
-}
-
-static uint64_t monotonic_ns(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void mutex_lock_slow(mutex_t *m) {
@@ -33,9 +27,9 @@ void mutex_lock_slow(mutex_t *m) {
 		pthread_mutex_lock(&m->lock);
 		goto acquired_fast;
 	}
-	uint64_t start = monotonic_ns();
+	uint64_t start = prim_clock_ns();
 	pthread_mutex_lock(&m->lock);
-	uint64_t waited = monotonic_ns() - start;
+	uint64_t waited = prim_clock_ns() - start;
 	m->stats.wait_ns += waited;
 	if (waited > m->stats.max_wait_ns)
 		m->stats.max_wait_ns = waited;

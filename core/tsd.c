@@ -5,14 +5,13 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "background.h"
 #include "base.h"
 #include "conf.h"
 #include "decay.h"
 #include "pages.h"
+#include "prim.h"
 #include "memlimit.h"
 
 __thread tsd_t tsd_tls __attribute__((tls_model("initial-exec"))) = {
@@ -163,7 +162,7 @@ int tsd_slow_init(tsd_t *tsd) {
 	tsd->state = TSD_ACTIVE;
 	tsd->is_auto_arena = true;
 	tsd->rate_mark_ns = decay_now_ns();
-	tsd->record = registry_add((uint64_t)syscall(SYS_gettid),
+	tsd->record = registry_add(prim_thread_id(),
 	                           tsd->rate_mark_ns);
 	tsd_publish(tsd);
 	background_thread_arrived();

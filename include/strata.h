@@ -96,13 +96,22 @@ typedef enum strata_policy {
 /* Decay value meaning "the process-wide option". */
 #define STRATA_DECAY_DEFAULT (-2L)
 
+/* Append-only: struct_bytes tells which fields the caller knows.  A
+ * smaller struct from an older header is accepted, the fields it lacks
+ * taking their defaults; a larger one from a newer header is accepted when
+ * the fields this library does not know are zero. */
 typedef struct strata_arena_opts {
-	size_t struct_bytes; /* sizeof(strata_arena_opts): append-only */
+	size_t struct_bytes; /* sizeof(strata_arena_opts) */
 	strata_tier tier;
 	int node;            /* STRATA_NODE_ANY or a node number */
 	strata_policy policy;
 	long dirty_decay_ms; /* -1 never purge, 0 at once, DEFAULT */
 	long muzzy_decay_ms;
+	/* Since 0.2.  File-backed PMEM: a directory (tier must be PMEM), NULL
+	 * for none; copied at creation.  ENOTSUP unless the backend offers
+	 * file-backed PMEM (memkind). */
+	const char *pmem_dir;
+	size_t pmem_max_bytes; /* with pmem_dir: size bound, 0 for none */
 } strata_arena_opts;
 
 /* Fill opts with the defaults (default tier, any node, preferred). */

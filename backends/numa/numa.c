@@ -4,7 +4,7 @@
  * spreads it over them.
  *
  * The policy is set once, on a fresh reservation that has no pages yet, so
- * every page faulted in later follows it; commit and decommit keep it.
+ * every page faulted in later follows it; purging keeps it.
  * System calls are made directly (no libnuma): nothing here allocates.
  *
  * Policies (include/strata.h strata_policy) map to the kernel's:
@@ -37,8 +37,6 @@
 #endif
 #define MPOL_PREFERRED_MANY_ 5
 
-enum { POLICY_PREFERRED = 0, POLICY_STRICT = 1, POLICY_INTERLEAVE = 2 };
-
 static topology_t topo;
 
 int numa_backend_init(backend_info_t *info) {
@@ -53,17 +51,19 @@ int numa_backend_init(backend_info_t *info) {
 		info->caps |= BACKEND_CAP_HUGEPAGE;
 	else
 		info->hugepage_bytes = 0;
-	if (topo.tier_mask & ~(1u << TOPO_TIER_DEFAULT))
+	if (topo.tier_mask & ~(1u << STRATA_TIER_DEFAULT))
 		info->caps |= BACKEND_CAP_TIERS;
 	errno = saved_errno;
 	return 0;
 }
 
-/* The nodes a placement may use; ENOTSUP when it names what is not here.
- * *is_default: no policy needs setting at all. */
+/* The nodes a placement may use; ENOTSUP when it names what is not here
+ * (tags and PMEM files are not offered at all).  *is_default: no policy
+ * needs setting at all. */
 static int allowed_nodes(const backend_placement_t *pl, nodemask_t *m,
                          bool *is_default) {
-	if (pl->is_tagged || pl->tier < 0 || pl->tier >= TOPO_TIERS ||
+	if (pl->is_tagged || pl->pmem_dir != NULL ||
+	    (unsigned)pl->tier >= BACKEND_TIER_COUNT ||
 	    !(topo.tier_mask & (1u << pl->tier)))
 		return ENOTSUP;
 	const nodemask_t *tier = &topo.tier_nodes[pl->tier];
@@ -71,8 +71,8 @@ static int allowed_nodes(const backend_placement_t *pl, nodemask_t *m,
 	if (pl->node >= 0) {
 		/* A memoryless node (CPUs only) is no place to prefer; its
 		 * threads take memory from wherever the kernel finds it. */
-		if (pl->tier == TOPO_TIER_DEFAULT &&
-		    pl->policy == POLICY_PREFERRED &&
+		if (pl->tier == STRATA_TIER_DEFAULT &&
+		    pl->policy == STRATA_POLICY_PREFERRED &&
 		    (unsigned)pl->node < topo.node_count &&
 		    !nodemask_has(tier, (unsigned)pl->node)) {
 			*is_default = true;
@@ -84,11 +84,11 @@ static int allowed_nodes(const backend_placement_t *pl, nodemask_t *m,
 		nodemask_set(m, (unsigned)pl->node);
 		return 0;
 	}
-	if (pl->node != -1)
+	if (pl->node != STRATA_NODE_ANY)
 		return ENOTSUP;
 	*m = *tier;
-	*is_default = pl->tier == TOPO_TIER_DEFAULT &&
-	              pl->policy != POLICY_INTERLEAVE;
+	*is_default = pl->tier == STRATA_TIER_DEFAULT &&
+	              pl->policy != STRATA_POLICY_INTERLEAVE;
 	return 0;
 }
 
@@ -105,10 +105,11 @@ static bool has_one_node(const nodemask_t *m) {
 	return n == 1;
 }
 
-static int place(void *addr, size_t size, int policy, const nodemask_t *m) {
-	if (policy == POLICY_STRICT)
+static int place(void *addr, size_t size, strata_policy policy,
+                 const nodemask_t *m) {
+	if (policy == STRATA_POLICY_STRICT)
 		return set_policy(addr, size, MPOL_BIND, m);
-	if (policy == POLICY_INTERLEAVE)
+	if (policy == STRATA_POLICY_INTERLEAVE)
 		return set_policy(addr, size, MPOL_INTERLEAVE, m);
 	if (has_one_node(m))
 		return set_policy(addr, size, MPOL_PREFERRED, m);
@@ -141,37 +142,21 @@ static int reserve(size_t size, size_t align, const backend_placement_t *pl,
 	if (is_huge)
 		madvise(p, size, MADV_HUGEPAGE); /* advice: failure is harmless */
 	if (!is_default && (err = place(p, size, pl->policy, &nodes)) != 0) {
-		posix_unmap(p, size);
+		posix_unmap(p, size, 0);
 		return err == EINVAL ? ENOTSUP : err;
 	}
 	*addr = p;
 	return 0;
 }
 
+/* One provider, as in posix: region 0. */
 int numa_backend_reserve(size_t size, size_t align,
-                         const backend_placement_t *placement, void **addr) {
-	static const backend_placement_t any = { .node = -1 };
+                         const backend_placement_t *placement, void **addr,
+                         backend_region_t *region) {
 	int saved_errno = errno;
-	int err = reserve(size, align, placement != NULL ? placement : &any, addr);
+	int err = reserve(size, align, placement, addr);
 	errno = saved_errno;
-	return err;
-}
-
-int numa_backend_commit(void *addr, size_t size) {
-	int saved_errno = errno;
-	int err = mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : errno;
-	errno = saved_errno;
-	return err;
-}
-
-int numa_backend_decommit(void *addr, size_t size) {
-	int saved_errno = errno;
-	/* Drop the pages first: the range reads as zero when committed again. */
-	int err = madvise(addr, size, MADV_DONTNEED) == 0 &&
-	                  mprotect(addr, size, PROT_NONE) == 0
-	              ? 0
-	              : errno;
-	errno = saved_errno;
+	*region = 0;
 	return err;
 }
 

@@ -15,11 +15,8 @@ int numa_backend_init(backend_info_t *info);
 /* Aligns to the hugepage size and asks for huge pages when
  * placement->wants_hugepage, then sets the range's memory policy. */
 int numa_backend_reserve(size_t size, size_t align,
-                         const backend_placement_t *placement, void **addr);
-/* commit/decommit change protection in place, so that the range keeps the
- * memory policy and hugepage advice it got at reserve (posix remaps). */
-int numa_backend_commit(void *addr, size_t size);
-int numa_backend_decommit(void *addr, size_t size);
+                         const backend_placement_t *placement, void **addr,
+                         backend_region_t *region);
 int numa_backend_advise_hugepage(void *addr, size_t size, bool want);
 int numa_backend_current_node(unsigned *node);
 

@@ -94,10 +94,10 @@ static unsigned highest_node(const nodemask_t *m) {
 }
 
 /* Tier of a kernel memory_tier id, by distance from the DRAM tier. */
-static unsigned tier_of_id(unsigned long id) {
-	return id < TIER_ID_DRAM ? TOPO_TIER_HBM
-	       : id == TIER_ID_DRAM ? TOPO_TIER_DRAM
-	                            : TOPO_TIER_PMEM;
+static strata_tier tier_of_id(unsigned long id) {
+	return id < TIER_ID_DRAM ? STRATA_TIER_HBM
+	       : id == TIER_ID_DRAM ? STRATA_TIER_DRAM
+	                            : STRATA_TIER_PMEM;
 }
 
 static void add_tier(topology_t *t, const char *name) {
@@ -158,14 +158,14 @@ void topo_probe(topology_t *t) {
 	if (!read_list(SYS_NODE_DIR "has_memory", &t->memory_nodes) ||
 	    nodemask_is_empty(&t->memory_nodes))
 		t->memory_nodes = online;
-	t->tier_nodes[TOPO_TIER_DEFAULT] = t->memory_nodes;
+	t->tier_nodes[STRATA_TIER_DEFAULT] = t->memory_nodes;
 	t->has_tiering_sysfs = probe_tiers(t);
 	if (!t->has_tiering_sysfs ||
-	    (nodemask_is_empty(&t->tier_nodes[TOPO_TIER_DRAM]) &&
-	     nodemask_is_empty(&t->tier_nodes[TOPO_TIER_HBM]) &&
-	     nodemask_is_empty(&t->tier_nodes[TOPO_TIER_PMEM])))
-		t->tier_nodes[TOPO_TIER_DRAM] = t->memory_nodes;
-	for (unsigned i = 0; i < TOPO_TIERS; i++)
+	    (nodemask_is_empty(&t->tier_nodes[STRATA_TIER_DRAM]) &&
+	     nodemask_is_empty(&t->tier_nodes[STRATA_TIER_HBM]) &&
+	     nodemask_is_empty(&t->tier_nodes[STRATA_TIER_PMEM])))
+		t->tier_nodes[STRATA_TIER_DRAM] = t->memory_nodes;
+	for (unsigned i = 0; i < BACKEND_TIER_COUNT; i++)
 		if (!nodemask_is_empty(&t->tier_nodes[i]))
 			t->tier_mask |= 1u << i;
 }

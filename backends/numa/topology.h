@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h" /* strata_tier, BACKEND_TIER_COUNT */
+
 /* Node ids the backend can name: Linux's largest MAX_NUMNODES. */
 #define TOPO_NODES_MAX 1024u
 #define TOPO_MASK_WORDS (TOPO_NODES_MAX / 64)
@@ -22,15 +24,11 @@ typedef struct nodemask {
 	uint64_t bits[TOPO_MASK_WORDS];
 } nodemask_t;
 
-/* Tiers as include/strata.h numbers them (strata_tier). */
-enum { TOPO_TIER_DEFAULT = 0, TOPO_TIER_DRAM = 1, TOPO_TIER_HBM = 2,
-       TOPO_TIER_PMEM = 3, TOPO_TIERS = 4 };
-
 typedef struct topology {
 	size_t hugepage_bytes;   /* 0: the kernel has no transparent huge pages */
 	unsigned node_count;     /* highest online node + 1 */
 	nodemask_t memory_nodes; /* nodes that have memory */
-	nodemask_t tier_nodes[TOPO_TIERS]; /* [DEFAULT] == memory_nodes */
+	nodemask_t tier_nodes[BACKEND_TIER_COUNT]; /* [DEFAULT] == memory_nodes */
 	unsigned tier_mask;      /* bit (1u << tier) for each non-empty tier */
 	bool has_tiering_sysfs;  /* the kernel exported memory_tiering */
 } topology_t;

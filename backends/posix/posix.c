@@ -13,10 +13,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#ifndef MAP_NORESERVE
-#define MAP_NORESERVE 0
-#endif
-
 /* Run an operation without disturbing the caller's errno. */
 #define KEEP_ERRNO(expr)                 \
 	({                               \
@@ -31,7 +27,7 @@ int posix_init(backend_info_t *info) {
 	info->page_bytes = page > 0 ? (size_t)page : 4096;
 	info->hugepage_bytes = 0;
 	info->node_count = 1;
-	info->tier_mask = 1u << 0; /* STRATA_TIER_DEFAULT */
+	info->tier_mask = 1u << STRATA_TIER_DEFAULT;
 	info->caps = 0;
 #ifdef MADV_FREE
 	info->caps |= BACKEND_CAP_PURGE_LAZY;
@@ -80,27 +76,16 @@ int posix_reserve_prot(size_t size, size_t align, int extra_prot,
 	    reserve_prot(size, align, PROT_READ | PROT_WRITE | extra_prot, addr));
 }
 
+/* One provider (anonymous memory), the default tier, no tags, no files;
+ * nodes and policies are not honoured, as BACKEND_CAP_NUMA is clear. */
 int posix_reserve(size_t size, size_t align,
-                  const backend_placement_t *placement, void **addr) {
-	if (placement != NULL && (placement->tier != 0 || placement->is_tagged))
+                  const backend_placement_t *placement, void **addr,
+                  backend_region_t *region) {
+	if (placement->tier != STRATA_TIER_DEFAULT || placement->is_tagged ||
+	    placement->pmem_dir != NULL)
 		return ENOTSUP;
+	*region = 0;
 	return posix_reserve_prot(size, align, 0, addr);
-}
-
-static int remap_fixed(void *addr, size_t size, int prot) {
-	void *p = mmap(addr, size, prot,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
-	                   (prot == PROT_NONE ? MAP_NORESERVE : 0),
-	               -1, 0);
-	return p == MAP_FAILED ? errno : 0;
-}
-
-int posix_commit(void *addr, size_t size) {
-	return KEEP_ERRNO(remap_fixed(addr, size, PROT_READ | PROT_WRITE));
-}
-
-int posix_decommit(void *addr, size_t size) {
-	return KEEP_ERRNO(remap_fixed(addr, size, PROT_NONE));
 }
 
 static int purge(void *addr, size_t size, backend_purge_t how,
@@ -117,11 +102,13 @@ static int purge(void *addr, size_t size, backend_purge_t how,
 	return 0;
 }
 
-int posix_purge(void *addr, size_t size, backend_purge_t how,
-                bool *is_zeroed) {
+int posix_purge(void *addr, size_t size, backend_region_t region,
+                backend_purge_t how, bool *is_zeroed) {
+	(void)region;
 	return KEEP_ERRNO(purge(addr, size, how, is_zeroed));
 }
 
-int posix_unmap(void *addr, size_t size) {
+int posix_unmap(void *addr, size_t size, backend_region_t region) {
+	(void)region;
 	return KEEP_ERRNO(munmap(addr, size) == 0 ? 0 : errno);
 }

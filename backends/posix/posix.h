@@ -16,11 +16,10 @@ int posix_init(backend_info_t *info);
 int posix_reserve_prot(size_t size, size_t align, int extra_prot,
                        void **addr);
 int posix_reserve(size_t size, size_t align,
-                  const backend_placement_t *placement, void **addr);
-int posix_commit(void *addr, size_t size);
-int posix_decommit(void *addr, size_t size);
-int posix_purge(void *addr, size_t size, backend_purge_t how,
-                bool *is_zeroed);
-int posix_unmap(void *addr, size_t size);
+                  const backend_placement_t *placement, void **addr,
+                  backend_region_t *region);
+int posix_purge(void *addr, size_t size, backend_region_t region,
+                backend_purge_t how, bool *is_zeroed);
+int posix_unmap(void *addr, size_t size, backend_region_t region);
 
 #endif

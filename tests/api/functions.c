@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 
 #include "expect_abort.h"
+#include "fake_backend.h"
 #include "sizeclass.h"
 #include "strata.h"
 
@@ -418,6 +419,97 @@ Test(functions, arena_opts_init_fills_the_defaults) {
 	cr_assert_eq(opts.policy, STRATA_POLICY_PREFERRED);
 	cr_assert_eq(opts.dirty_decay_ms, STRATA_DECAY_DEFAULT);
 	cr_assert_eq(opts.muzzy_decay_ms, STRATA_DECAY_DEFAULT);
+	cr_assert_null(opts.pmem_dir);
+	cr_assert_eq(opts.pmem_max_bytes, 0);
+}
+
+/* A program built against the first header: its struct ends at
+ * muzzy_decay_ms, and what lies beyond is not its memory. */
+typedef struct opts_v1 {
+	size_t struct_bytes;
+	strata_tier tier;
+	int node;
+	strata_policy policy;
+	long dirty_decay_ms, muzzy_decay_ms;
+} opts_v1_t;
+
+Test(functions, arena_create_accepts_the_older_smaller_opts) {
+	struct {
+		opts_v1_t v1;
+		unsigned char beyond[64];
+	} buf;
+	memset(&buf, 0xff, sizeof(buf)); /* garbage where newer fields were */
+	buf.v1 = (opts_v1_t){ .struct_bytes = sizeof(opts_v1_t),
+		              .tier = STRATA_TIER_DEFAULT,
+		              .node = STRATA_NODE_ANY,
+		              .policy = STRATA_POLICY_PREFERRED,
+		              .dirty_decay_ms = 0,
+		              .muzzy_decay_ms = STRATA_DECAY_DEFAULT };
+	unsigned index;
+	cr_assert_eq(strata_arena_create((const strata_arena_opts *)&buf.v1,
+	                                 &index), 0,
+	             "the missing pmem fields take their defaults");
+	char *p = strata_mallocx(100, STRATA_MALLOCX_ARENA(index));
+	cr_assert_not_null(p);
+	memset(p, 1, 100);
+	strata_free(p);
+	cr_assert_eq(strata_arena_destroy(index), 0);
+	buf.v1.struct_bytes = sizeof(opts_v1_t) - 1;
+	cr_assert_eq(strata_arena_create((const strata_arena_opts *)&buf.v1,
+	                                 &index), EINVAL);
+}
+
+/* A program built against a newer header: fields this library does not
+ * know are accepted when zero (their default) and refused otherwise. */
+Test(functions, arena_create_accepts_a_newer_larger_opts_only_when_its_new_fields_are_zero) {
+	struct {
+		strata_arena_opts known;
+		uint64_t newer[2];
+	} buf;
+	memset(&buf, 0, sizeof(buf));
+	strata_arena_opts_init(&buf.known);
+	buf.known.struct_bytes = sizeof(buf);
+	unsigned index;
+	cr_assert_eq(strata_arena_create(&buf.known, &index), 0);
+	cr_assert_eq(strata_arena_destroy(index), 0);
+	buf.newer[1] = 1;
+	cr_assert_eq(strata_arena_create(&buf.known, &index), ENOTSUP);
+}
+
+/* The test backend offers file-backed PMEM: the directory reaches it as
+ * asked, from a copy (the caller's string may be gone by then). */
+Test(functions, pmem_dir_is_copied_at_arena_creation) {
+	char dir[64] = "/mnt/pmem0/strata";
+	strata_arena_opts opts;
+	strata_arena_opts_init(&opts);
+	opts.tier = STRATA_TIER_PMEM;
+	opts.pmem_dir = dir;
+	opts.pmem_max_bytes = 1u << 30;
+	unsigned index;
+	cr_assert_eq(strata_arena_create(&opts, &index), 0);
+	memset(dir, 'x', sizeof(dir) - 1); /* the caller reuses its buffer */
+	char *p = strata_mallocx(1000, STRATA_MALLOCX_ARENA(index));
+	cr_assert_not_null(p);
+	memset(p, 2, 1000);
+	size_t max_bytes = 0;
+	cr_assert_str_eq(fake_last_pmem_dir(&max_bytes), "/mnt/pmem0/strata");
+	cr_assert_eq(max_bytes, 1u << 30);
+	strata_free(p);
+	cr_assert_eq(strata_arena_destroy(index), 0);
+}
+
+Test(functions, pmem_dir_needs_the_pmem_tier_and_a_path) {
+	strata_arena_opts opts;
+	unsigned index;
+	strata_arena_opts_init(&opts);
+	opts.pmem_dir = "/mnt/pmem0";
+	cr_assert_eq(strata_arena_create(&opts, &index), EINVAL, "DEFAULT tier");
+	opts.tier = STRATA_TIER_PMEM;
+	opts.pmem_dir = "";
+	cr_assert_eq(strata_arena_create(&opts, &index), EINVAL, "empty path");
+	opts.pmem_dir = NULL;
+	opts.pmem_max_bytes = 1u << 20;
+	cr_assert_eq(strata_arena_create(&opts, &index), EINVAL, "bound alone");
 }
 
 Test(functions, destroyed_arena_takes_every_block_with_it) {

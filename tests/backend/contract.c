@@ -1,9 +1,9 @@
 /*
  * contract.c — the backend contract (core/backend.h), checked against the
- * backend linked in: the fake, and each real backend the build has.
- * States are checked by their effect: committed memory holds what was
- * written, an eager purge that says "zeroed" reads as zero, unmapped or
- * decommitted memory faults, errno is left alone.
+ * backend linked in: the fake, posix, and numa on Linux, whichever backend
+ * the build itself uses.  States are checked by their effect: committed
+ * memory holds what was written, an eager purge that says "zeroed" reads
+ * as zero, unmapped memory faults, errno is left alone.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -15,7 +15,8 @@
 #include "backend.h"
 
 static backend_info_t info;
-static const backend_placement_t any = { .tier = 0, .node = -1 };
+static const backend_placement_t any = { .tier = STRATA_TIER_DEFAULT,
+                                         .node = STRATA_NODE_ANY };
 
 static void setup(void) {
 	cr_assert_eq(backend_default.init(&info), 0);
@@ -46,7 +47,7 @@ static bool read_faults(volatile const char *p) {
 }
 
 Test(contract, declares_its_version_and_name) {
-	cr_assert_geq(backend_default.version, 1);
+	cr_assert_geq(backend_default.version, 2);
 	cr_assert_leq(backend_default.version, BACKEND_VERSION);
 	cr_assert_not_null(backend_default.name);
 }
@@ -83,58 +84,59 @@ Test(contract, reserve_gives_aligned_zeroed_writable_memory) {
 		                                          : aligns[i];
 		size_t size = 3 * info.page_bytes;
 		void *p = NULL;
-		cr_assert_eq(backend_default.reserve(size, align, &any, &p), 0);
+	backend_region_t id;
+		cr_assert_eq(backend_default.reserve(size, align, &any, &p, &id), 0);
 		cr_assert_eq((uintptr_t)p % align, 0, "align %zu", align);
 		const unsigned char *c = p;
 		for (size_t b = 0; b < size; b += 512)
 			cr_assert_eq(c[b], 0);
 		memset(p, 0x7e, size);
-		cr_assert_eq(backend_default.unmap(p, size), 0);
+		cr_assert_eq(backend_default.unmap(p, size, id), 0);
 	}
 }
 
 Test(contract, unmapped_memory_faults) {
 	void *p = NULL;
+	backend_region_t id;
 	size_t size = 2 * info.page_bytes;
-	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p), 0);
-	cr_assert_eq(backend_default.unmap(p, size), 0);
+	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p, &id), 0);
+	cr_assert_eq(backend_default.unmap(p, size, id), 0);
 	cr_assert(read_faults(p));
 }
 
-Test(contract, unmap_may_trim_either_end) {
-	void *p = NULL;
-	size_t pg = info.page_bytes;
-	cr_assert_eq(backend_default.reserve(4 * pg, pg, &any, &p), 0);
-	char *c = p;
-	cr_assert_eq(backend_default.unmap(c, pg), 0);
-	cr_assert_eq(backend_default.unmap(c + 3 * pg, pg), 0);
-	c[pg] = 1;
-	c[3 * pg - 1] = 2;
-	cr_assert(read_faults(c));
-	cr_assert(read_faults(c + 3 * pg));
-	cr_assert_eq(backend_default.unmap(c + pg, 2 * pg), 0);
-}
-
-Test(contract, decommit_makes_memory_inaccessible_and_commit_zeroes_it) {
-	void *p = NULL;
-	size_t size = 2 * info.page_bytes;
-	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p), 0);
-	memset(p, 0x55, size);
-	cr_assert_eq(backend_default.decommit(p, size), 0);
+/* Two live reservations, each purged in part under its own region id and
+ * unmapped whole: neither disturbs the other. */
+Test(contract, each_reservation_is_purged_and_unmapped_under_its_own_id) {
+	size_t pg = info.page_bytes, size = 4 * pg;
+	void *p = NULL, *q = NULL;
+	backend_region_t id, qid;
+	cr_assert_eq(backend_default.reserve(size, pg, &any, &p, &id), 0);
+	cr_assert_eq(backend_default.reserve(size, pg, &any, &q, &qid), 0);
+	memset(p, 0x11, size);
+	memset(q, 0x22, size);
+	bool z;
+	cr_assert_eq(backend_default.purge((char *)p + pg, 2 * pg, id,
+	                                   BACKEND_PURGE_EAGER, &z), 0);
+	cr_assert_eq(backend_default.purge((char *)q + 3 * pg, pg, qid,
+	                                   BACKEND_PURGE_EAGER, &z), 0);
+	cr_assert_eq(((unsigned char *)p)[0], 0x11, "outside the purge: kept");
+	cr_assert_eq(((unsigned char *)p)[size - 1], 0x11);
+	cr_assert_eq(((unsigned char *)q)[0], 0x22);
+	cr_assert_eq(backend_default.unmap(p, size, id), 0);
 	cr_assert(read_faults(p));
-	cr_assert_eq(backend_default.commit(p, size), 0);
-	for (size_t b = 0; b < size; b += 256)
-		cr_assert_eq(((unsigned char *)p)[b], 0);
-	cr_assert_eq(backend_default.unmap(p, size), 0);
+	cr_assert_eq(((unsigned char *)q)[pg], 0x22, "the other stays mapped");
+	cr_assert_eq(backend_default.unmap(q, size, qid), 0);
+	cr_assert(read_faults((char *)q + size - 1));
 }
 
 Test(contract, eager_purge_that_reports_zeroed_reads_zero) {
 	void *p = NULL;
+	backend_region_t id;
 	size_t size = 4 * info.page_bytes;
-	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p), 0);
+	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p, &id), 0);
 	memset(p, 0x33, size);
 	bool is_zeroed = false;
-	cr_assert_eq(backend_default.purge(p, size, BACKEND_PURGE_EAGER,
+	cr_assert_eq(backend_default.purge(p, size, id, BACKEND_PURGE_EAGER,
 	                                   &is_zeroed), 0);
 	const unsigned char *c = p;
 	if (is_zeroed)
@@ -142,56 +144,58 @@ Test(contract, eager_purge_that_reports_zeroed_reads_zero) {
 			cr_assert_eq(c[b], 0);
 	memset(p, 0x44, size); /* still committed: writable */
 	cr_assert_eq(c[size - 1], 0x44);
-	cr_assert_eq(backend_default.unmap(p, size), 0);
+	cr_assert_eq(backend_default.unmap(p, size, id), 0);
 }
 
 Test(contract, lazy_purge_keeps_memory_writable) {
 	void *p = NULL;
+	backend_region_t id;
 	size_t size = 4 * info.page_bytes;
-	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p), 0);
+	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p, &id), 0);
 	memset(p, 0x21, size);
 	bool is_zeroed = true;
-	cr_assert_eq(backend_default.purge(p, size, BACKEND_PURGE_LAZY,
+	cr_assert_eq(backend_default.purge(p, size, id, BACKEND_PURGE_LAZY,
 	                                   &is_zeroed), 0);
 	memset(p, 0x22, size);
 	cr_assert_eq(((unsigned char *)p)[size / 2], 0x22);
-	cr_assert_eq(backend_default.unmap(p, size), 0);
+	cr_assert_eq(backend_default.unmap(p, size, id), 0);
 }
 
 Test(contract, operations_leave_errno_alone) {
 	void *p = NULL;
+	backend_region_t id;
 	size_t size = 2 * info.page_bytes;
 	bool z;
 	errno = 4242;
-	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p), 0);
-	cr_assert_eq(backend_default.purge(p, size, BACKEND_PURGE_LAZY, &z), 0);
-	cr_assert_eq(backend_default.purge(p, size, BACKEND_PURGE_EAGER, &z), 0);
-	cr_assert_eq(backend_default.decommit(p, size), 0);
-	cr_assert_eq(backend_default.commit(p, size), 0);
-	cr_assert_eq(backend_default.unmap(p, size), 0);
+	cr_assert_eq(backend_default.reserve(size, info.page_bytes, &any, &p, &id), 0);
+	cr_assert_eq(backend_default.purge(p, size, id, BACKEND_PURGE_LAZY, &z), 0);
+	cr_assert_eq(backend_default.purge(p, size, id, BACKEND_PURGE_EAGER, &z), 0);
+	cr_assert_eq(backend_default.unmap(p, size, id), 0);
 	void *q = NULL;
 	/* A failing reserve returns the error and still leaves errno. */
-	int rc = backend_default.reserve((size_t)1 << 62, info.page_bytes, &any,
-	                                 &q);
+	int rc = backend_default.reserve((size_t)1 << 62, info.page_bytes, &any, &q, &id);
 	cr_assert_neq(rc, 0);
 	cr_assert_eq(errno, 4242);
 }
 
 Test(contract, unknown_tier_or_node_is_refused) {
 	void *p = NULL;
-	backend_placement_t bad_node = { .tier = 0, .node = 4095 };
+	backend_region_t id;
+	backend_placement_t bad_node = { .tier = STRATA_TIER_DEFAULT,
+	                                 .node = 4095 };
 	if (!(info.caps & BACKEND_CAP_NUMA) || info.node_count <= 4095) {
 		int rc = backend_default.reserve(info.page_bytes, info.page_bytes,
-		                                 &bad_node, &p);
+		                                 &bad_node, &p, &id);
 		if (info.caps & BACKEND_CAP_NUMA)
 			cr_assert_eq(rc, ENOTSUP);
 		else if (rc == 0)
-			cr_assert_eq(backend_default.unmap(p, info.page_bytes), 0);
+			cr_assert_eq(backend_default.unmap(p, info.page_bytes, id), 0);
 	}
-	if (!(info.tier_mask & (1u << 2))) { /* no HBM tier */
-		backend_placement_t hbm = { .tier = 2, .node = -1 };
+	if (!(info.tier_mask & (1u << STRATA_TIER_HBM))) {
+		backend_placement_t hbm = { .tier = STRATA_TIER_HBM,
+		                            .node = STRATA_NODE_ANY };
 		cr_assert_eq(backend_default.reserve(info.page_bytes,
-		                                     info.page_bytes, &hbm, &p),
+		                                     info.page_bytes, &hbm, &p, &id),
 		             ENOTSUP);
 	}
 }
@@ -201,10 +205,11 @@ Test(contract, advise_hugepage_when_offered_accepts_aligned_ranges) {
 		return;
 	size_t huge = info.hugepage_bytes ? info.hugepage_bytes : (2u << 20);
 	void *p = NULL;
-	cr_assert_eq(backend_default.reserve(huge, huge, &any, &p), 0);
+	backend_region_t id;
+	cr_assert_eq(backend_default.reserve(huge, huge, &any, &p, &id), 0);
 	cr_assert_eq(backend_default.advise_hugepage(p, huge, true), 0);
 	cr_assert_eq(backend_default.advise_hugepage(p, huge, false), 0);
-	cr_assert_eq(backend_default.unmap(p, huge), 0);
+	cr_assert_eq(backend_default.unmap(p, huge, id), 0);
 }
 
 Test(contract, current_node_when_offered_is_in_range) {
@@ -213,4 +218,38 @@ Test(contract, current_node_when_offered_is_in_range) {
 	unsigned node = 9999;
 	cr_assert_eq(backend_default.current_node(&node), 0);
 	cr_assert_lt(node, info.node_count);
+}
+
+/* Without BACKEND_CAP_PMEM_DIR a PMEM directory is refused, never
+ * silently served from ordinary memory. */
+Test(contract, pmem_dir_is_refused_without_its_capability) {
+	backend_placement_t pmem = { .tier = STRATA_TIER_PMEM,
+	                             .node = STRATA_NODE_ANY,
+	                             .pmem_dir = "/nonexistent-pmem",
+	                             .pmem_max_bytes = 64u << 20 };
+	void *p = NULL;
+	backend_region_t id;
+	int rc = backend_default.reserve(info.page_bytes, info.page_bytes, &pmem,
+	                                 &p, &id);
+	if (info.caps & BACKEND_CAP_PMEM_DIR) {
+		cr_assert_eq(rc, 0);
+		memset(p, 1, info.page_bytes);
+		cr_assert_eq(backend_default.unmap(p, info.page_bytes, id), 0);
+	} else {
+		cr_assert_eq(rc, ENOTSUP);
+	}
+}
+
+/* Tags are refused by a backend that cannot hold them. */
+Test(contract, tagged_memory_is_refused_without_its_capability) {
+	if (info.caps & BACKEND_CAP_TAGGING)
+		return;
+	backend_placement_t tagged = { .tier = STRATA_TIER_DEFAULT,
+	                               .node = STRATA_NODE_ANY,
+	                               .is_tagged = true };
+	void *p = NULL;
+	backend_region_t id;
+	cr_assert_eq(backend_default.reserve(info.page_bytes, info.page_bytes,
+	                                     &tagged, &p, &id),
+	             ENOTSUP);
 }

@@ -5,6 +5,7 @@
 #include "fake_backend.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,10 +21,27 @@ static atomic_long successes_left = -1; /* -1: unlimited */
 static atomic_bool purge_zeroes = true;
 static struct {
 	atomic_ulong reserve_calls, reserve_failures, unmap_calls;
-	atomic_ulong purge_lazy_calls, purge_eager_calls, commit_calls;
-	atomic_ulong decommit_calls, hugepage_calls;
+	atomic_ulong purge_lazy_calls, purge_eager_calls, hugepage_calls;
+	atomic_ulong pmem_reserve_calls;
 	atomic_size_t reserved_bytes;
 } count;
+
+/* Every live reservation, so that purge and unmap can be checked against
+ * the one their region id names.  An id is a slot number (low 16 bits,
+ * never 0, so a caller that forgets the id is caught) and the slot's
+ * generation (high 16 bits, so a stale id is caught after reuse). */
+#define REGION_SLOTS 65536u
+static struct region {
+	uintptr_t base;
+	size_t size;
+	uint16_t gen;
+	bool is_live;
+	uint32_t next_free;
+} regions[REGION_SLOTS];
+static uint32_t regions_free_head, regions_used = 1; /* slot 0 unused */
+static pthread_mutex_t regions_lock = PTHREAD_MUTEX_INITIALIZER;
+static char last_pmem_dir[4096];
+static size_t last_pmem_max_bytes;
 
 static void contract_violation(const char *op, const void *addr,
                                size_t size, const char *why) {
@@ -41,6 +59,69 @@ static void check_range(const char *op, const void *addr, size_t size) {
 		contract_violation(op, addr, size, "size not a page multiple");
 }
 
+static void check_region_size(const char *op, const void *addr, size_t size,
+                              backend_region_t id, const struct region *r) {
+	char why[160];
+	snprintf(why, sizeof(why),
+	         "region %#x is the reservation %p + %zu, which does not %s",
+	         (unsigned)id, (void *)r->base, r->size,
+	         op[0] == 'u' ? "match exactly (no partial unmap)"
+	                      : "contain the range");
+	contract_violation(op, addr, size, why);
+}
+
+static backend_region_t region_add(uintptr_t base, size_t size) {
+	pthread_mutex_lock(&regions_lock);
+	uint32_t slot = regions_free_head;
+	if (slot != 0)
+		regions_free_head = regions[slot].next_free;
+	else if (regions_used < REGION_SLOTS)
+		slot = regions_used++;
+	if (slot == 0) {
+		pthread_mutex_unlock(&regions_lock);
+		contract_violation("reserve", (void *)base, size,
+		                   "more live reservations than the fake tracks");
+	}
+	struct region *r = &regions[slot];
+	r->base = base;
+	r->size = size;
+	r->is_live = true;
+	backend_region_t id = (uint32_t)r->gen << 16 | slot;
+	pthread_mutex_unlock(&regions_lock);
+	return id;
+}
+
+/* The reservation id names, checked to hold [addr, addr + size) (purge)
+ * or to be exactly it (unmap, which also forgets it). */
+static void region_check(const char *op, const void *addr, size_t size,
+                         backend_region_t id, bool is_unmap) {
+	uint32_t slot = id & 0xffffu;
+	pthread_mutex_lock(&regions_lock);
+	struct region *r = &regions[slot];
+	if (slot == 0 || slot >= regions_used || !r->is_live ||
+	    r->gen != id >> 16) {
+		pthread_mutex_unlock(&regions_lock);
+		contract_violation(op, addr, size,
+		                   "region id names no live reservation");
+	}
+	uintptr_t a = (uintptr_t)addr;
+	bool fits = is_unmap ? a == r->base && size == r->size
+	                     : a >= r->base && size <= r->size &&
+	                           a - r->base <= r->size - size;
+	if (!fits) {
+		struct region copy = *r;
+		pthread_mutex_unlock(&regions_lock);
+		check_region_size(op, addr, size, id, &copy);
+	}
+	if (is_unmap) {
+		r->is_live = false;
+		r->gen++;
+		r->next_free = regions_free_head;
+		regions_free_head = slot;
+	}
+	pthread_mutex_unlock(&regions_lock);
+}
+
 static int fake_init(backend_info_t *info) {
 	const char *p = getenv("STRATA_FAKE_PAGE");
 	const char *n = getenv("STRATA_FAKE_NODES");
@@ -53,7 +134,7 @@ static int fake_init(backend_info_t *info) {
 	info->node_count = nodes;
 	info->tier_mask = 1u;
 	info->caps = BACKEND_CAP_PURGE_LAZY | BACKEND_CAP_HUGEPAGE |
-	             BACKEND_CAP_NUMA;
+	             BACKEND_CAP_NUMA | BACKEND_CAP_PMEM_DIR;
 	return 0;
 }
 
@@ -67,15 +148,39 @@ static bool take_success(void) {
 	return left != 0;
 }
 
+/* A PMEM directory is taken as asked (the fake has no files): remembered
+ * so that tests can see what reached the backend. */
+static int fake_placement(const backend_placement_t *pl, size_t size) {
+	if (pl == NULL)
+		contract_violation("reserve", NULL, size, "placement is NULL");
+	if (pl->node >= (int)nodes || pl->is_tagged)
+		return ENOTSUP;
+	if (pl->pmem_dir == NULL)
+		return pl->tier == STRATA_TIER_DEFAULT ? 0 : ENOTSUP;
+	if (pl->tier != STRATA_TIER_PMEM)
+		contract_violation("reserve", NULL, size,
+		                   "pmem_dir without the PMEM tier");
+	atomic_fetch_add(&count.pmem_reserve_calls, 1);
+	pthread_mutex_lock(&regions_lock);
+	snprintf(last_pmem_dir, sizeof(last_pmem_dir), "%s", pl->pmem_dir);
+	last_pmem_max_bytes = pl->pmem_max_bytes;
+	pthread_mutex_unlock(&regions_lock);
+	return 0;
+}
+
 static int fake_reserve(size_t size, size_t align,
-                        const backend_placement_t *pl, void **addr) {
+                        const backend_placement_t *pl, void **addr,
+                        backend_region_t *region) {
 	int saved = errno;
 	atomic_fetch_add(&count.reserve_calls, 1);
 	check_range("reserve", NULL, size);
 	if (align < page || (align & (align - 1)) != 0)
 		contract_violation("reserve", NULL, size, "bad alignment");
-	if (pl != NULL && (pl->node >= (int)nodes || pl->tier != 0))
-		return ENOTSUP;
+	int err = fake_placement(pl, size);
+	if (err != 0) {
+		errno = saved;
+		return err;
+	}
 	if (!take_success()) {
 		atomic_fetch_add(&count.reserve_failures, 1);
 		return ENOMEM;
@@ -95,27 +200,17 @@ static int fake_reserve(size_t size, size_t align,
 	if (tail != 0)
 		munmap((void *)(aligned + size), tail);
 	*addr = (void *)aligned;
+	*region = region_add(aligned, size);
 	atomic_fetch_add(&count.reserved_bytes, size);
 	errno = saved;
 	return 0;
 }
 
-static int fake_commit(void *addr, size_t size) {
-	check_range("commit", addr, size);
-	atomic_fetch_add(&count.commit_calls, 1);
-	return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : ENOMEM;
-}
-
-static int fake_decommit(void *addr, size_t size) {
-	check_range("decommit", addr, size);
-	atomic_fetch_add(&count.decommit_calls, 1);
-	madvise(addr, size, MADV_DONTNEED);
-	return mprotect(addr, size, PROT_NONE) == 0 ? 0 : ENOMEM;
-}
-
-static int fake_purge(void *addr, size_t size, backend_purge_t how,
-                      bool *is_zeroed) {
+static int fake_purge(void *addr, size_t size, backend_region_t region,
+                      backend_purge_t how, bool *is_zeroed) {
 	check_range("purge", addr, size);
+	region_check("purge", addr, size, region, false);
+	int saved = errno;
 	if (how == BACKEND_PURGE_LAZY) {
 		atomic_fetch_add(&count.purge_lazy_calls, 1);
 		memset(addr, 0xa5, size); /* contents are undefined now */
@@ -130,11 +225,13 @@ static int fake_purge(void *addr, size_t size, backend_purge_t how,
 		memset(addr, 0x5a, size);
 		*is_zeroed = false;
 	}
+	errno = saved;
 	return 0;
 }
 
-static int fake_unmap(void *addr, size_t size) {
+static int fake_unmap(void *addr, size_t size, backend_region_t region) {
 	check_range("unmap", addr, size);
+	region_check("unmap", addr, size, region, true);
 	atomic_fetch_add(&count.unmap_calls, 1);
 	atomic_fetch_sub(&count.reserved_bytes, size);
 	int saved = errno;
@@ -162,8 +259,6 @@ const backend_t backend_default = {
 	.name = "fake",
 	.init = fake_init,
 	.reserve = fake_reserve,
-	.commit = fake_commit,
-	.decommit = fake_decommit,
 	.purge = fake_purge,
 	.unmap = fake_unmap,
 	.advise_hugepage = fake_advise_hugepage,
@@ -177,6 +272,14 @@ void fake_fail_reserve_after(unsigned long n) {
 void fake_set_purge_zeroes(bool zeroes) { atomic_store(&purge_zeroes, zeroes); }
 size_t fake_page_bytes(void) { return page; }
 
+const char *fake_last_pmem_dir(size_t *max_bytes) {
+	pthread_mutex_lock(&regions_lock);
+	if (max_bytes != NULL)
+		*max_bytes = last_pmem_max_bytes;
+	pthread_mutex_unlock(&regions_lock);
+	return last_pmem_dir;
+}
+
 fake_counters_t fake_counters(void) {
 	return (fake_counters_t){
 		.reserve_calls = atomic_load(&count.reserve_calls),
@@ -184,9 +287,8 @@ fake_counters_t fake_counters(void) {
 		.unmap_calls = atomic_load(&count.unmap_calls),
 		.purge_lazy_calls = atomic_load(&count.purge_lazy_calls),
 		.purge_eager_calls = atomic_load(&count.purge_eager_calls),
-		.commit_calls = atomic_load(&count.commit_calls),
-		.decommit_calls = atomic_load(&count.decommit_calls),
 		.hugepage_calls = atomic_load(&count.hugepage_calls),
+		.pmem_reserve_calls = atomic_load(&count.pmem_reserve_calls),
 		.reserved_bytes = atomic_load(&count.reserved_bytes),
 	};
 }

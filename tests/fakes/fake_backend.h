@@ -2,8 +2,12 @@
  * fake_backend.h — a backend for tests: real memory (mmap), a page size of
  * the test's choosing (4, 16 or 64 KiB), failures on demand, counters, and
  * strict checks of the contract's preconditions (a violation aborts with
- * a message naming it).  Lazily purged memory is scribbled over, so code
- * that relies on its contents fails visibly.
+ * a message naming it): purge must name the region id of the reservation
+ * holding its range, unmap must name exactly one reservation (address,
+ * size and id), never a part of one.  Lazily purged memory is scribbled
+ * over, so code that relies on its contents fails visibly.  It offers
+ * file-backed PMEM (BACKEND_CAP_PMEM_DIR) as plain memory, remembering the
+ * directory it was asked for.
  *
  * Configuration is read by init() from the environment, so that a test
  * binary can be run under several page sizes by meson:
@@ -24,7 +28,7 @@
 typedef struct fake_counters {
 	unsigned long reserve_calls, reserve_failures;
 	unsigned long unmap_calls, purge_lazy_calls, purge_eager_calls;
-	unsigned long commit_calls, decommit_calls, hugepage_calls;
+	unsigned long hugepage_calls, pmem_reserve_calls;
 	size_t reserved_bytes; /* currently reserved */
 } fake_counters_t;
 
@@ -36,5 +40,8 @@ void fake_fail_reserve_after(unsigned long n);
 void fake_set_purge_zeroes(bool zeroes);
 fake_counters_t fake_counters(void);
 size_t fake_page_bytes(void);
+/* The pmem_dir (and pmem_max_bytes) of the last PMEM reservation, as the
+ * backend saw it then; "" before any. */
+const char *fake_last_pmem_dir(size_t *max_bytes);
 
 #endif

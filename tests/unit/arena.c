@@ -210,20 +210,26 @@ Test(arena, huge_runs_and_huge_targets_do_not_resize_in_place) {
 
 /* ---- manual arenas ---- */
 
+/* The one check of a placement (pages_placement_check), which
+ * strata_arena_create makes before arena_create_manual. */
 Test(arena, manual_arena_with_an_unsupported_tier_or_node_is_refused) {
-	backend_placement_t bad_tier = { .node = -1, .tier = 2 };
+	backend_placement_t bad_tier = { .node = -1, .tier = STRATA_TIER_HBM };
 	backend_placement_t bad_node = { .node = (int)pages_info.node_count };
 	backend_placement_t negative = { .node = -5 };
 	backend_placement_t tagged = { .node = -1, .is_tagged = true };
+	backend_placement_t unknown = { .node = -1, .tier = BACKEND_TIER_COUNT };
+	backend_placement_t pmem_default = { .node = -1, .pmem_dir = "/pmem" };
+	backend_placement_t bound_alone = { .node = -1, .pmem_max_bytes = 1 };
+	cr_assert_eq(pages_placement_check(&bad_tier), ENOTSUP);
+	cr_assert_eq(pages_placement_check(&bad_node), ENOTSUP);
+	cr_assert_eq(pages_placement_check(&negative), EINVAL);
+	cr_assert_eq(pages_placement_check(&tagged), ENOTSUP);
+	cr_assert_eq(pages_placement_check(&unknown), EINVAL);
+	cr_assert_eq(pages_placement_check(&pmem_default), EINVAL);
+	cr_assert_eq(pages_placement_check(&bound_alone), EINVAL);
 	unsigned index = 12345;
 	unsigned total = atomic_load(&narenas_total);
-	cr_assert_eq(arena_create_manual(&bad_tier, -2, -2, &index), ENOTSUP);
-	cr_assert_eq(arena_create_manual(&bad_node, -2, -2, &index), ENOTSUP);
-	cr_assert_eq(arena_create_manual(&negative, -2, -2, &index), ENOTSUP);
-	cr_assert_eq(arena_create_manual(&tagged, -2, -2, &index), ENOTSUP);
-	cr_assert_eq(index, 12345, "no index on failure");
-	cr_assert_eq(atomic_load(&narenas_total), total);
-	/* Through the public API too. */
+	/* Through the public API, which makes that check. */
 	strata_arena_opts opts;
 	strata_arena_opts_init(&opts);
 	opts.tier = STRATA_TIER_HBM;
@@ -231,6 +237,8 @@ Test(arena, manual_arena_with_an_unsupported_tier_or_node_is_refused) {
 	strata_arena_opts_init(&opts);
 	opts.node = (int)pages_info.node_count;
 	cr_assert_eq(strata_arena_create(&opts, &index), ENOTSUP);
+	cr_assert_eq(index, 12345, "no index on failure");
+	cr_assert_eq(atomic_load(&narenas_total), total);
 	/* The last node that exists is fine. */
 	opts.node = (int)pages_info.node_count - 1;
 	cr_assert_eq(strata_arena_create(&opts, &index), 0);
@@ -250,7 +258,8 @@ Test(arena_numa, manual_arena_on_a_second_node_needs_two_nodes) {
 	cr_assert_eq(pages_info.node_count, 2);
 	backend_placement_t node1 = { .node = 1 }, node2 = { .node = 2 };
 	unsigned index;
-	cr_assert_eq(arena_create_manual(&node2, -2, -2, &index), ENOTSUP);
+	cr_assert_eq(pages_placement_check(&node2), ENOTSUP);
+	cr_assert_eq(pages_placement_check(&node1), 0);
 	cr_assert_eq(arena_create_manual(&node1, -2, -2, &index), 0);
 	void *p = arena_malloc_small(arena_get(index), 3, false);
 	cr_assert_not_null(p);

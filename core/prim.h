@@ -1,0 +1,48 @@
+/*
+ * prim.h — the operating-system services the core uses that are not
+ * memory: a monotonic clock, the thread id, the CPU count, writing to a
+ * file descriptor, reading the environment.  Memory goes through the
+ * backend (backend.h); everything else the core needs from the system is
+ * here or is a portable POSIX call every target has (pthreads, atexit,
+ * pthread_atfork, fcntl, dup).
+ *
+ * Implemented once, in backends/prim/, and linked into every build
+ * whichever memory backend it has.
+ *
+ * Preconditions and promises of every function, stated once: callable from
+ * any thread at any time, including inside the process's first malloc,
+ * before constructors and at thread exit; never calls malloc (directly or
+ * through a libc function that may); never fails in a way the caller must
+ * handle (each says what it returns when the system cannot answer); leaves
+ * the caller's errno unchanged.
+ */
+#ifndef STRATA_PRIM_H
+#define STRATA_PRIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* Nanoseconds on CLOCK_MONOTONIC, the clock background.c's condition
+ * variable waits on.  Never goes backwards. */
+HIDDEN uint64_t prim_clock_ns(void);
+
+/* The calling thread's id as the system names it (Linux: its tid, the
+ * number top and /proc show); a per-thread value elsewhere. */
+HIDDEN uint64_t prim_thread_id(void);
+
+/* CPUs online; 0 when the system cannot tell. */
+HIDDEN unsigned prim_cpu_count(void);
+
+/* Write all len bytes of buf to fd, retrying short writes and EINTR;
+ * stops silently at the first other failure (a closed descriptor). */
+HIDDEN void prim_write_fd(int fd, const char *buf, size_t len);
+/* prim_write_fd on the standard error descriptor. */
+HIDDEN void prim_write_stderr(const char *buf, size_t len);
+
+/* The environment variable's value, NULL when unset.  The string belongs
+ * to the environment: read it before anything may change it. */
+HIDDEN const char *prim_getenv(const char *name);
+
+#endif /* STRATA_PRIM_H */
