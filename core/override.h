@@ -9,6 +9,8 @@
 #ifndef STRATA_OVERRIDE_H
 #define STRATA_OVERRIDE_H
 
+#include "cxx_new.h"
+
 #define EXPORT_ALIAS(target) \
 	__attribute__((alias(#target), visibility("default"), used))
 
@@ -32,6 +34,19 @@ void free_sized(void *ptr, size_t size) EXPORT_ALIAS(strata_free_sized);
 void free_aligned_sized(void *ptr, size_t align, size_t size)
     EXPORT_ALIAS(strata_free_aligned_sized);
 
+/* jemalloc's extended API: the flags are jemalloc's encoding (strata.h).
+ * xallocx, mallctl* and malloc_stats_print sit with their targets in
+ * api_jemalloc.c. */
+STRATA_MALLOC_ATTR STRATA_ALLOC_SIZE(1)
+void *mallocx(size_t size, int flags) EXPORT_ALIAS(strata_mallocx);
+STRATA_ALLOC_SIZE(2)
+void *rallocx(void *ptr, size_t size, int flags) EXPORT_ALIAS(strata_rallocx);
+size_t sallocx(const void *ptr, int flags) EXPORT_ALIAS(strata_sallocx);
+size_t nallocx(size_t size, int flags) EXPORT_ALIAS(strata_nallocx);
+void dallocx(void *ptr, int flags) EXPORT_ALIAS(strata_dallocx);
+void sdallocx(void *ptr, size_t size, int flags)
+    EXPORT_ALIAS(strata_sdallocx);
+
 STRATA_MALLOC_ATTR STRATA_ALLOC_SIZE(1)
 void *__libc_malloc(size_t size) EXPORT_ALIAS(strata_malloc);
 STRATA_MALLOC_ATTR STRATA_ALLOC_SIZE(1, 2)
@@ -45,5 +60,89 @@ void *__libc_valloc(size_t size) EXPORT_ALIAS(strata_valloc);
 void *__libc_pvalloc(size_t size) EXPORT_ALIAS(strata_pvalloc);
 int __posix_memalign(void **out, size_t align, size_t size)
     EXPORT_ALIAS(strata_posix_memalign);
+
+/* ---- C++: operator new / delete (Itanium C++ ABI names, LP64). ----
+ * new calls strata_malloc directly (a hidden alias: no GOT load) and
+ * leaves only the failure to cxx_new.c (new-handler loop, std::bad_alloc),
+ * so the hit path is strata_malloc's plus a test of the result; delete is
+ * an alias of strata_free, sized delete of strata_free_sized (a size that
+ * does not match the block's class is reported, as free_sized does).  The
+ * nothrow and aligned forms follow the same pattern. */
+_Static_assert(sizeof(size_t) == sizeof(unsigned long),
+               "the mangled names below spell size_t as unsigned long (m)");
+
+STRATA_MALLOC_ATTR STRATA_ALLOC_SIZE(1) HIDDEN
+void *api_malloc_local(size_t size) __attribute__((alias("strata_malloc")));
+
+#define CXX_NEW(mangled, is_nothrow) \
+	__attribute__((visibility("default"), used)) \
+	void *cxx_##mangled(size_t size) __asm__(#mangled); \
+	void *cxx_##mangled(size_t size) { \
+		void *p = api_malloc_local(size); \
+		if (likely(p != NULL)) \
+			return p; \
+		return cxx_new_slow(size, 0, is_nothrow); \
+	}
+#define CXX_NEW_ALIGNED(mangled, is_nothrow) \
+	__attribute__((visibility("default"), used)) \
+	void *cxx_##mangled(size_t size, size_t align) __asm__(#mangled); \
+	void *cxx_##mangled(size_t size, size_t align) { \
+		void *p = strata_aligned_alloc(align, size); \
+		if (likely(p != NULL)) \
+			return p; \
+		return cxx_new_slow(size, align, is_nothrow); \
+	}
+#define CXX_ALIAS(mangled, proto, target) \
+	void mangled##_alias proto __asm__(#mangled) EXPORT_ALIAS(target);
+
+CXX_NEW(_Znwm, false)
+CXX_NEW(_Znam, false)
+CXX_NEW(_ZnwmRKSt9nothrow_t, true)
+CXX_NEW(_ZnamRKSt9nothrow_t, true)
+CXX_NEW_ALIGNED(_ZnwmSt11align_val_t, false)
+CXX_NEW_ALIGNED(_ZnamSt11align_val_t, false)
+CXX_NEW_ALIGNED(_ZnwmSt11align_val_tRKSt9nothrow_t, true)
+CXX_NEW_ALIGNED(_ZnamSt11align_val_tRKSt9nothrow_t, true)
+
+/* delete(p), delete(p, nothrow), delete(p, align), delete(p, align,
+ * nothrow): the extra arguments need no reading, so plain free. */
+CXX_ALIAS(_ZdlPv, (void *p), strata_free)
+CXX_ALIAS(_ZdaPv, (void *p), strata_free)
+CXX_ALIAS(_ZdlPvRKSt9nothrow_t, (void *p), strata_free)
+CXX_ALIAS(_ZdaPvRKSt9nothrow_t, (void *p), strata_free)
+CXX_ALIAS(_ZdlPvSt11align_val_t, (void *p), strata_free)
+CXX_ALIAS(_ZdaPvSt11align_val_t, (void *p), strata_free)
+CXX_ALIAS(_ZdlPvSt11align_val_tRKSt9nothrow_t, (void *p), strata_free)
+CXX_ALIAS(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p), strata_free)
+/* delete(p, size), which C++14 compilers call for every delete of a
+ * complete type: the size check costs one table load and a compare on the
+ * hit path (the block's class from the pagemap entry free reads anyway,
+ * against the class of size); a miss, NULL or a mismatch goes to
+ * strata_free_sized, which reports the mismatch. */
+static ALWAYS_INLINE void cxx_delete_sized(void *p, size_t size) {
+	pm_entry_t e = pagemap_lookup(tag_strip(p));
+	if (likely((e & PM_FAST) && size <= SC_SMALL_MAX &&
+	           sc_small_index[(size + 7) >> 3] == pm_ind(e))) {
+		free_impl(p, e);
+		return;
+	}
+	strata_free_sized(p, size);
+}
+#define CXX_DELETE_SIZED(mangled) \
+	__attribute__((visibility("default"), used)) \
+	void cxx_##mangled(void *p, size_t size) __asm__(#mangled); \
+	void cxx_##mangled(void *p, size_t size) { cxx_delete_sized(p, size); }
+CXX_DELETE_SIZED(_ZdlPvm)
+CXX_DELETE_SIZED(_ZdaPvm)
+
+/* delete(p, size, align): free_aligned_sized takes (p, align, size). */
+#define CXX_DELETE_SIZED_ALIGNED(mangled) \
+	__attribute__((visibility("default"), used)) \
+	void cxx_##mangled(void *p, size_t size, size_t align) __asm__(#mangled); \
+	void cxx_##mangled(void *p, size_t size, size_t align) { \
+		strata_free_aligned_sized(p, align, size); \
+	}
+CXX_DELETE_SIZED_ALIGNED(_ZdlPvmSt11align_val_t)
+CXX_DELETE_SIZED_ALIGNED(_ZdaPvmSt11align_val_t)
 
 #endif

@@ -59,7 +59,11 @@ STRATA_EXPORT void strata_free_aligned_sized(void *ptr, size_t alignment,
 #define STRATA_MALLOCX_LG_ALIGN(la) ((int)(la))
 #define STRATA_MALLOCX_ALIGN(a) ((int)__builtin_ctzl((unsigned long)(a)))
 #define STRATA_MALLOCX_ZERO ((int)0x40)
-/* Bypass the calling thread's cache for this call. */
+/* Bypass the calling thread's cache for this call.  These values are
+ * jemalloc's MALLOCX_* (LG_ALIGN, ALIGN, ZERO, TCACHE_NONE, ARENA), so a
+ * program built against jemalloc's header passes strata the same flags;
+ * jemalloc's MALLOCX_TCACHE(tc) names an explicit cache from tcache.create,
+ * which strata does not have. */
 #define STRATA_MALLOCX_TCACHE_NONE ((int)0x100)
 /* Serve from arena a (an index from strata_arena_create or 0..narenas-1). */
 #define STRATA_MALLOCX_ARENA(a) ((int)(((unsigned)(a) + 1) << 20))
@@ -73,6 +77,11 @@ STRATA_EXPORT size_t strata_nallocx(size_t size, int flags);
 STRATA_EXPORT size_t strata_sallocx(const void *ptr, int flags);
 STRATA_EXPORT void strata_dallocx(void *ptr, int flags);
 STRATA_EXPORT void strata_sdallocx(void *ptr, size_t size, int flags);
+/* Resize in place to at least size, up to size + extra when possible;
+ * never moves.  Returns the usable size afterwards: the old one when the
+ * block could not be resized (compare it against size). */
+STRATA_EXPORT size_t strata_xallocx(void *ptr, size_t size, size_t extra,
+                                    int flags);
 
 /* ---- Arenas. ---- */
 

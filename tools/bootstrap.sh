@@ -14,6 +14,7 @@ if [ "$run_only" = 0 ]; then
 		g++ clang libcriterion-dev python3 git coreutils gawk gzip tar
 		binutils valgrind libnuma-dev
 		prometheus jq
+		libjemalloc-dev redis-server redis-tools
 		rustc cargo mandoc groff-base man-db
 	)
 fi

@@ -2,11 +2,14 @@
  * symbols.c — what libstrata.so exports in drop-in mode: the standard
  * allocation functions resolve into it (dlsym, then dladdr), calls this
  * program makes land in strata, and nothing but the public strata_* API,
- * the drop-in functions and glibc's aliases for them is exported.
+ * the drop-in functions, glibc's aliases and extras, jemalloc's API and the
+ * C++ operators is exported; strata_* carry the version STRATA_0.1, the
+ * other names none (as libjemalloc.so.2's).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,25 @@ static const char *const alias_names[] = {
 	"cfree", "__posix_memalign", "__libc_malloc", "__libc_calloc",
 	"__libc_realloc", "__libc_free", "__libc_memalign", "__libc_valloc",
 	"__libc_pvalloc",
+};
+
+/* jemalloc's unprefixed API, glibc's functions beyond the standard, and the
+ * C++ operators (Itanium ABI names). */
+static const char *const extra_names[] = {
+	"mallocx", "rallocx", "xallocx", "sallocx", "dallocx", "sdallocx",
+	"nallocx", "mallctl", "mallctlnametomib", "mallctlbymib",
+	"malloc_stats_print", "malloc_conf",
+	"malloc_trim", "mallinfo", "mallinfo2", "malloc_stats", "malloc_info",
+	"mallopt",
+	"_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
+	"_ZnwmSt11align_val_t", "_ZnamSt11align_val_t",
+	"_ZnwmSt11align_val_tRKSt9nothrow_t",
+	"_ZnamSt11align_val_tRKSt9nothrow_t",
+	"_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_ZdlPvRKSt9nothrow_t",
+	"_ZdaPvRKSt9nothrow_t", "_ZdlPvSt11align_val_t",
+	"_ZdaPvSt11align_val_t", "_ZdlPvmSt11align_val_t",
+	"_ZdaPvmSt11align_val_t", "_ZdlPvSt11align_val_tRKSt9nothrow_t",
+	"_ZdaPvSt11align_val_tRKSt9nothrow_t",
 };
 
 static const char *library_path(void) {
@@ -96,6 +118,9 @@ static bool is_allowed(const char *name) {
 	for (size_t i = 0; i < sizeof(alias_names) / sizeof(*alias_names); i++)
 		if (strcmp(name, alias_names[i]) == 0)
 			return true;
+	for (size_t i = 0; i < sizeof(extra_names) / sizeof(*extra_names); i++)
+		if (strcmp(name, extra_names[i]) == 0)
+			return true;
 	return false;
 }
 
@@ -146,10 +171,89 @@ Test(symbols, every_public_strata_function_is_exported) {
 		"strata_arena_opts_init", "strata_arena_create",
 		"strata_arena_destroy", "strata_thread_arena_set",
 		"strata_thread_arena_get", "strata_ctl", "strata_stats_print",
+		"strata_ctl_nametomib", "strata_ctl_bymib", "strata_xallocx",
 	};
 	void *lib = dlopen(library_path(), RTLD_NOW | RTLD_NOLOAD);
 	cr_assert_not_null(lib);
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
 		cr_assert_not_null(dlsym(lib, names[i]), "%s missing", names[i]);
 	dlclose(lib);
+}
+
+Test(symbols, jemalloc_glibc_and_cxx_names_resolve_into_libstrata) {
+	for (size_t i = 0; i < sizeof(extra_names) / sizeof(*extra_names); i++)
+		expect_resolves_into_strata(extra_names[i]);
+}
+
+/* The *allocx names are aliases (no extra jump), not wrappers. */
+Test(symbols, jemalloc_allocx_names_are_the_strata_functions) {
+	void *lib = dlopen(library_path(), RTLD_NOW | RTLD_NOLOAD);
+	cr_assert_not_null(lib);
+	static const char *const pairs[][2] = {
+		{ "mallocx", "strata_mallocx" }, { "rallocx", "strata_rallocx" },
+		{ "xallocx", "strata_xallocx" }, { "sallocx", "strata_sallocx" },
+		{ "dallocx", "strata_dallocx" }, { "sdallocx", "strata_sdallocx" },
+		{ "nallocx", "strata_nallocx" }, { "_ZdlPv", "strata_free" },
+	};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(*pairs); i++)
+		cr_assert_eq(dlsym(RTLD_DEFAULT, pairs[i][0]),
+		             dlsym(lib, pairs[i][1]), "%s is not %s", pairs[i][0],
+		             pairs[i][1]);
+	dlclose(lib);
+}
+
+/* "nm -D" of the library, one defined symbol per call of fn. */
+static void for_each_defined(void (*fn)(const char *name, const char *ver,
+                                        void *arg), void *arg) {
+	char cmd[4096], line[1024];
+	snprintf(cmd, sizeof(cmd), "nm -D --defined-only '%s'", library_path());
+	FILE *nm = popen(cmd, "r");
+	cr_assert_not_null(nm);
+	while (fgets(line, sizeof(line), nm) != NULL) {
+		char value[64], type[8], name[512];
+		if (sscanf(line, "%63s %7s %511s", value, type, name) != 3 ||
+		    strcmp(type, "A") == 0)
+			continue;
+		char *at = strchr(name, '@');
+		const char *ver = "";
+		if (at != NULL) {
+			*at = '\0';
+			ver = at + 1 + (at[1] == '@');
+		}
+		fn(name, ver, arg);
+	}
+	cr_assert_eq(pclose(nm), 0);
+}
+
+static void check_version(const char *name, const char *ver, void *arg) {
+	unsigned *n = arg;
+	if (strncmp(name, "strata_", 7) == 0)
+		cr_expect_str_eq(ver, "STRATA_0.1", "%s has version '%s'", name,
+		                 ver);
+	else
+		cr_expect_str_eq(ver, "", "%s is versioned (%s): unversioned "
+		                 "references from programs linked with jemalloc "
+		                 "and libc's own versioned ones must both bind",
+		                 name, ver);
+	n[strncmp(name, "strata_", 7) == 0]++;
+}
+
+Test(symbols, strata_names_carry_version_standard_names_none) {
+	unsigned n[2] = { 0, 0 };
+	for_each_defined(check_version, n);
+	cr_assert_gt(n[0], 40, "%u unversioned names", n[0]);
+	cr_assert_gt(n[1], 20, "%u strata_ names", n[1]);
+}
+
+Test(symbols, library_has_soname_libstrata_so_0) {
+	char cmd[4096], line[512];
+	snprintf(cmd, sizeof(cmd), "readelf -d '%s'", library_path());
+	FILE *re = popen(cmd, "r");
+	cr_assert_not_null(re);
+	bool found = false;
+	while (fgets(line, sizeof(line), re) != NULL)
+		if (strstr(line, "(SONAME)") && strstr(line, "[libstrata.so.0]"))
+			found = true;
+	pclose(re);
+	cr_assert(found, "no SONAME libstrata.so.0");
 }
