@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "conf_app.h"
 #include "prim.h"
 #include "report.h"
 
@@ -276,6 +277,7 @@ static void conf_confirm(void) {
 
 void conf_boot(void) {
 	conf_parse(conf_compiled_default(), "compiled default", false);
+	conf_parse(conf_app_malloc_conf(), "malloc_conf", true);
 	conf_parse(prim_getenv("MALLOC_CONF"), "MALLOC_CONF", true);
 	conf_parse(prim_getenv("STRATA_CONF"), "STRATA_CONF", false);
 	if (opt.confirm_conf)

@@ -140,9 +140,14 @@ static int check_arena(const size_t *mib, size_t depth) {
 		return 0;
 	return ENOENT;
 }
-/* arena.<i> also takes STRATA_ARENAS_ALL (purge and decay use it). */
+/* arena.<i> also takes STRATA_ARENAS_ALL (purge and decay use it) and,
+ * as jemalloc before 4096 was reserved, i == arenas.narenas (Redis's
+ * MEMORY PURGE still says "all arenas" that way). */
+static bool is_all_arenas(size_t i) {
+	return i == STRATA_ARENAS_ALL || i == atomic_load(&narenas_total);
+}
 static int check_arena_or_all(const size_t *mib, size_t depth) {
-	return mib[depth] == STRATA_ARENAS_ALL ? 0 : check_arena(mib, depth);
+	return is_all_arenas(mib[depth]) ? 0 : check_arena(mib, depth);
 }
 static int check_bin(const size_t *mib, size_t depth) {
 	return mib[depth] < SC_NSMALL ? 0 : ENOENT;
@@ -265,7 +270,7 @@ static const ctl_node_t arenas_nodes[] = {
 
 /* The arena of mib[1] (made on demand when automatic); NULL for ALL. */
 static arena_t *ctl_arena(const size_t *m) {
-	return m[1] == STRATA_ARENAS_ALL ? NULL : arena_get((unsigned)m[1]);
+	return is_all_arenas(m[1]) ? NULL : arena_get((unsigned)m[1]);
 }
 
 enum arena_field { ARENA_DIRTY, ARENA_MUZZY, ARENA_TIER, ARENA_NODE };
@@ -273,7 +278,7 @@ enum arena_field { ARENA_DIRTY, ARENA_MUZZY, ARENA_TIER, ARENA_NODE };
 static int rd_arena(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	arena_t *a = ctl_arena(m);
 	if (a == NULL)
-		return m[1] == STRATA_ARENAS_ALL ? EINVAL : EFAULT;
+		return is_all_arenas(m[1]) ? EINVAL : EFAULT;
 	stats_arena_settings_t st;
 	stats_arena_settings_read(a, &st);
 	switch ((enum arena_field)f) {
@@ -290,7 +295,7 @@ static int wr_arena_decay_ms(const size_t *m, uintptr_t f,
                              const ctl_value_t *v) {
 	arena_t *a = ctl_arena(m);
 	if (a == NULL)
-		return m[1] == STRATA_ARENAS_ALL ? EINVAL : EFAULT;
+		return is_all_arenas(m[1]) ? EINVAL : EFAULT;
 	return arena_set_decay_ms(a, f == ARENA_MUZZY, v->l);
 }
 
@@ -298,7 +303,7 @@ static int wr_arena_decay_ms(const size_t *m, uintptr_t f,
 static int wr_arena_purge(const size_t *m, uintptr_t force_all,
                           const ctl_value_t *v) {
 	(void)v;
-	if (m[1] == STRATA_ARENAS_ALL) {
+	if (is_all_arenas(m[1])) {
 		unsigned n = atomic_load(&narenas_total);
 		for (unsigned i = 0; i < n; i++) {
 			arena_t *a = atomic_load(&arenas[i]);
@@ -317,7 +322,7 @@ static int wr_arena_purge(const size_t *m, uintptr_t force_all,
 static int wr_arena_destroy(const size_t *m, uintptr_t f,
                             const ctl_value_t *v) {
 	(void)f, (void)v;
-	if (m[1] == STRATA_ARENAS_ALL)
+	if (is_all_arenas(m[1]))
 		return EINVAL;
 	return arena_destroy((unsigned)m[1]);
 }
