@@ -286,8 +286,8 @@ static int rd_arena(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	if (a == NULL)
 		return m[1] == STRATA_ARENAS_ALL ? EINVAL : EFAULT;
 	switch ((enum arena_field)f) {
-	case ARENA_DIRTY: v->l = a->dirty_decay_ms; break;
-	case ARENA_MUZZY: v->l = a->muzzy_decay_ms; break;
+	case ARENA_DIRTY: v->l = arena_decay_ms(a, false); break;
+	case ARENA_MUZZY: v->l = arena_decay_ms(a, true); break;
 	case ARENA_TIER: v->u = (unsigned)a->extents.placement.tier; break;
 	case ARENA_NODE: v->i = a->extents.placement.node; break;
 	default: return EFAULT;

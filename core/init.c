@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "pages.h"
 #include "pagemap.h"
+#include "purge.h"
 #include "report.h"
 #include "sizeclass.h"
 #include "stats.h"
@@ -62,12 +63,14 @@ static void prefork(void) {
 	tcache_prefork();
 	pagemap_prefork();
 	base_prefork();
-	background_prefork(); /* taken under bin locks by arena_after_free */
+	background_prefork();
+	purge_prefork(); /* last: purge_wake takes it under arenas_lock */
 }
 
 static void postfork_parent(void) {
 	if (!atomic_load(&malloc_is_booted))
 		return;
+	purge_postfork_parent();
 	background_postfork_parent();
 	base_postfork_parent();
 	pagemap_postfork_parent();
@@ -79,6 +82,7 @@ static void postfork_parent(void) {
 static void postfork_child(void) {
 	if (!atomic_load(&malloc_is_booted))
 		return;
+	purge_postfork_child();
 	background_postfork_child();
 	base_postfork_child();
 	pagemap_postfork_child();

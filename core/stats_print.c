@@ -306,8 +306,8 @@ static void walk_arena(emitter_t *em, arena_t *a) {
 	stats_arena_read(a, &sa);
 	emitter_obj_begin_index(em, "arena", a->index, 0, false);
 	walk_arena_sizes(em, &sa);
-	emitter_i64(em, &d_dirty, a->dirty_decay_ms);
-	emitter_i64(em, &d_muzzy, a->muzzy_decay_ms);
+	emitter_i64(em, &d_dirty, arena_decay_ms(a, false));
+	emitter_i64(em, &d_muzzy, arena_decay_ms(a, true));
 	walk_purge(em, &sa.purge);
 	emitter_obj_begin(em, "mutexes", "mutex");
 	emitter_obj_begin_named(em, "mutex", "extents");

@@ -26,7 +26,7 @@ static tcache_t *tcaches_live, *tcaches_spare;
 
 /* Point a bin at its stack of n slots starting at slot (plus the sentinel
  * slot after them); or, with n == 0, at the shared empty sentinel. */
-static void bin_init(tcache_bin_t *bin, void **slot, unsigned n) {
+static void tcache_bin_init(tcache_bin_t *bin, void **slot, unsigned n) {
 	slot[n] = NULL;
 	bin->head = slot + n;
 	bin->empty = bin->low_water = tcache_pos(slot + n);
@@ -36,7 +36,7 @@ static void bin_init(tcache_bin_t *bin, void **slot, unsigned n) {
 
 void tcache_boot(size_t tcache_max_bytes) {
 	for (unsigned i = 0; i < TCACHE_NBINS_MAX; i++)
-		bin_init(&tcache_disabled.bins[i], disabled_slots, 0);
+		tcache_bin_init(&tcache_disabled.bins[i], disabled_slots, 0);
 	tcache_nbins = tcache_max_bytes == 0 ? 0 : sc_index(tcache_max_bytes) + 1;
 	if (tcache_nbins > TCACHE_NBINS_MAX)
 		tcache_nbins = TCACHE_NBINS_MAX;
@@ -98,10 +98,10 @@ tcache_t *tcache_create(arena_t *a) {
 	void **slot = tc->stack_mem;
 	for (unsigned i = 0; i < TCACHE_NBINS_MAX; i++) {
 		if (i >= tcache_nbins) {
-			bin_init(&tc->bins[i], disabled_slots, 0);
+			tcache_bin_init(&tc->bins[i], disabled_slots, 0);
 			continue;
 		}
-		bin_init(&tc->bins[i], slot, ncached_max[i]);
+		tcache_bin_init(&tc->bins[i], slot, ncached_max[i]);
 		slot += ncached_max[i] + 1;
 	}
 	tc->arena = a;

@@ -194,7 +194,8 @@ void tsd_event(tsd_t *tsd) {
 		tsd_check_node(tsd);
 	if (tsd->tcache != &tcache_disabled)
 		tcache_gc_step(tsd->tcache);
-	memlimit_check_soft();
+	if (memlimit_is_above_soft())
+		arenas_purge_all();
 	background_maybe_start();
 	if (!background_is_running() && tsd->arena != NULL)
 		arena_decay_if_due(tsd->arena);

@@ -66,7 +66,7 @@ Test(slab, whole_slab_regions_are_distinct_inside_and_class_aligned) {
 		cr_assert_eq(run->ind, ind);
 		cr_assert_eq(run->bytes, g->slab_bytes);
 		cr_assert_eq(addr_of(run->addr) % page_bytes, 0);
-		cr_assert_eq(run->nfree, 0, "class %u: slab not full", ind);
+		cr_assert_eq(slab_of(run)->nfree, 0, "class %u: slab not full", ind);
 		for (unsigned i = 0; i < g->nregs; i++) {
 			char *p = regions[i];
 			cr_assert_eq(run_of(p), run, "class %u region %u", ind, i);
