@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "pages.h"
+#include "tag.h"
 #include "util.h"
 
 #define PAGEMAP_ADDR_BITS 48u
@@ -42,8 +43,11 @@ typedef uint64_t pm_entry_t;
 
 extern HIDDEN _Atomic(pm_entry_t *) pagemap_root[PAGEMAP_ROOT_LEN];
 
+/* The entry of addr's page; 0 when strata does not own it.  Callers pass
+ * untagged addresses (api.c strips); the tag is stripped here again as a
+ * guard, for free in builds without tags. */
 static ALWAYS_INLINE pm_entry_t pagemap_lookup(uintptr_t addr) {
-	uintptr_t key = addr >> lg_page;
+	uintptr_t key = tag_strip((const void *)addr) >> lg_page;
 	uintptr_t slot = key >> PAGEMAP_LEAF_BITS;
 	if (unlikely(slot >= PAGEMAP_ROOT_LEN))
 		return 0;

@@ -131,9 +131,9 @@ void *tcache_alloc_small_fill(tcache_t *tc, unsigned ind) {
 	return top[-(int)n];
 }
 
-/* Return n small blocks of class ind, one bin lock per arena met. */
-/* The run of a cached block.  A block freed twice may meet its run gone
- * by the time the second copy is flushed: that is reported here. */
+/* The run of a cached block (the cache holds untagged addresses).  A
+ * block freed twice may meet its run gone by the time the second copy is
+ * flushed: that is reported here. */
 static run_t *cached_block_run(void *ptr) {
 	pm_entry_t e = pagemap_lookup(addr_of(ptr));
 	if (e == 0)
@@ -142,6 +142,7 @@ static run_t *cached_block_run(void *ptr) {
 	return pm_desc(e);
 }
 
+/* Return n small blocks of class ind, one bin lock per arena met. */
 static void flush_small(unsigned ind, void **ptrs, unsigned n) {
 	run_t *runs[NCACHED_SMALL_MAX];
 	for (unsigned i = 0; i < n; i++)
