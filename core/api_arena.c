@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "arena.h"
-#include "conf.h"
 #include "init.h"
 #include "strata.h"
 #include "tsd.h"

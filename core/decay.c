@@ -1,5 +1,6 @@
 /*
- * decay.c — the backlog and the smoothstep table.
+ * decay.c — the decay curve: the backlog, the smoothstep table and the
+ * injectable clock.  A leaf; purge.c applies it per arena.
  */
 #include "decay.h"
 

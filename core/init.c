@@ -4,7 +4,7 @@
  * Boot runs under init_lock on the first call of any entry point: options,
  * backend probe, size classes, arena 0.  fork() takes every lock in the
  * order the allocator nests them (thread registry, arenas' bins then
- * extents, caches, pagemap, base, purger), so a thread holding some of
+ * extents, caches, pagemap, base, purger thread, purge wake-up), so a thread holding some of
  * them cannot deadlock the fork.  Registration with libc that may
  * itself call malloc (pthread_atfork, atexit) happens after the allocator
  * is marked ready, so such a nested call is served normally.

@@ -1,5 +1,6 @@
 /*
- * stats.c — aggregation and the text form of strata_stats_print.
+ * stats.c — per-arena and total statistics, gathered on demand from the
+ * bins and extents under their locks (the text forms are stats_print.c).
  */
 #include "stats.h"
 

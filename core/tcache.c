@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base.h"
+#include "list.h"
 #include "pagemap.h"
 #include "report.h"
 #include "sizeclass.h"
@@ -54,20 +55,11 @@ void tcache_boot(size_t tcache_max_bytes) {
 }
 
 static void registry_add(tcache_t *tc) {
-	tc->prev = NULL;
-	tc->next = tcaches_live;
-	if (tcaches_live != NULL)
-		tcaches_live->prev = tc;
-	tcaches_live = tc;
+	LIST_PUSH(&tcaches_live, tc, next, prev);
 }
 
 static void registry_remove(tcache_t *tc) {
-	if (tc->prev != NULL)
-		tc->prev->next = tc->next;
-	else
-		tcaches_live = tc->next;
-	if (tc->next != NULL)
-		tc->next->prev = tc->prev;
+	LIST_REMOVE(&tcaches_live, tc, next, prev);
 }
 
 static tcache_t *tcache_get_memory(void) {
