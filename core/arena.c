@@ -13,6 +13,7 @@
 #include "memlimit.h"
 #include "pagemap.h"
 #include "pages.h"
+#include "purge.h"
 
 _Atomic(arena_t *) arenas[ARENAS_MAX];
 unsigned narenas_auto;

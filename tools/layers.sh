@@ -11,18 +11,24 @@
 # Cross-cutting modules (conf, ctl, stats, tsd, sync, base, pagemap, ...)
 # are not ranked, but a cycle through them that touches a floor fails.
 #   tools/layers.sh BUILD_DIR      (a configured and built meson tree)
+#   tools/layers.sh --symbols FILE (the output of nm -A, for the check's
+#                                   own test: tests/layers/)
 # Prints the edges between floors, then "N passed, N failed".
 set -euo pipefail
-build=${1:?usage: tools/layers.sh BUILD_DIR}
-core="$build/libstrata_core.a"
-lib="$build/libstrata.a"
-for f in "$core" "$lib"; do
-	[ -f "$f" ] || { echo "missing $f (build first)"; echo "0 passed, 1 failed"; exit 1; }
-done
-command -v nm >/dev/null || { echo "nm missing (binutils)"; echo "0 passed, 1 failed"; exit 1; }
 syms=$(mktemp)
 trap 'rm -f "$syms"' EXIT
-{ nm -A "$core"; nm -A "$lib"; } >"$syms" 2>/dev/null
+if [ "${1:-}" = --symbols ]; then
+	cp "${2:?usage: tools/layers.sh --symbols FILE}" "$syms"
+else
+	build=${1:?usage: tools/layers.sh BUILD_DIR}
+	core="$build/libstrata_core.a"
+	lib="$build/libstrata.a"
+	for f in "$core" "$lib"; do
+		[ -f "$f" ] || { echo "missing $f (build first)"; echo "0 passed, 1 failed"; exit 1; }
+	done
+	command -v nm >/dev/null || { echo "nm missing (binutils)"; echo "0 passed, 1 failed"; exit 1; }
+	{ nm -A "$core"; nm -A "$lib"; } >"$syms" 2>/dev/null
+fi
 python3 - "$syms" <<'PY'
 import re, sys
 floors = ["api", "tcache", "arena", "slab", "extent", "purge", "pages",
