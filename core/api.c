@@ -9,6 +9,12 @@
  * pagemap loads, one flag test, a push that also refuses an immediate
  * double free, the deallocated counter — 33 instructions.  The callgrind
  * guard (tests/perf) fails the build when either grows.
+ *
+ * The pointer boundary: this is the only file that sees tagged pointers
+ * (tag.h).  Every entry point strips the caller's pointer once and passes
+ * the untagged address down (thread cache, arena, slab, pagemap); a block
+ * gets its tag back on the way out (tag_block_alloc) and a new one on the
+ * way in (tag_block_free) — nothing at all in builds without tags.
  */
 #include <errno.h>
 #include <string.h>
@@ -116,12 +122,13 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	tsd->allocated_bytes += sc_usable_size((unsigned)ind);
+	size_t usize = sc_usable_size((unsigned)ind);
+	tsd->allocated_bytes += usize;
 	if (tsd->allocated_bytes >= tsd->next_event_bytes)
 		tsd_event(tsd);
 	else
 		tsd_publish(tsd); /* slow path anyway: keep the record exact */
-	return p;
+	return tag_block_alloc(addr_of(p), usize);
 }
 
 void *strata_malloc(size_t size) {
@@ -133,7 +140,7 @@ void *strata_malloc(size_t size) {
 		if (likely(allocated < tsd->next_event_bytes &&
 		           tcache_bin_pop_fast(&tsd->tcache->bins[ind], &p))) {
 			tsd->allocated_bytes = allocated;
-			return p;
+			return tag_block_alloc(addr_of(p), sc_small_size[ind]);
 		}
 	}
 	return alloc_slow(size, 0, 0);
@@ -221,6 +228,7 @@ static _Noreturn void report_not_ours(const void *ptr) {
 	                   "double free)");
 }
 
+/* ptr is untagged from here down. */
 static run_t *run_of_start(const void *ptr, pm_entry_t e) {
 	run_t *run = pm_desc(e);
 	if (!(e & PM_SLAB) && (const void *)run->addr != ptr)
@@ -252,6 +260,7 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		report_not_ours(ptr);
 	run_t *run = run_of_start(ptr, e);
 	unsigned ind = pm_ind(e);
+	tag_block_free(addr_of(ptr), sc_usable_size(ind));
 	tsd_t *tsd = tsd_get();
 	/* A thread's first frees, before it ever allocates, go back to the
 	 * blocks' owners: caching another thread's block here and reusing it
@@ -276,11 +285,13 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	}
 }
 
+/* ptr untagged, e its pagemap entry. */
 static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
 	if (likely(e & PM_FAST)) {
 		unsigned ind = pm_ind(e);
 		tsd_t *tsd = tsd_get();
 		if (likely(tcache_bin_push_fast(&tsd->tcache->bins[ind], ptr))) {
+			tag_block_free(addr_of(ptr), sc_small_size[ind]);
 			if (STRATA_STATS)
 				tsd->deallocated_bytes += sc_small_size[ind];
 			return;
@@ -290,12 +301,14 @@ static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
 }
 
 void strata_free(void *ptr) {
-	free_impl(ptr, pagemap_lookup(tag_strip(ptr)));
+	uintptr_t addr = tag_strip(ptr);
+	free_impl((void *)addr, pagemap_lookup(addr));
 }
 
 void strata_dallocx(void *ptr, int flags) {
 	if (flags & FLAG_TCACHE_NONE) {
-		free_slow(ptr, pagemap_lookup(tag_strip(ptr)), flags);
+		uintptr_t addr = tag_strip(ptr);
+		free_slow((void *)addr, pagemap_lookup(addr), flags);
 		return;
 	}
 	strata_free(ptr);
@@ -306,16 +319,17 @@ void strata_dallocx(void *ptr, int flags) {
 static void sized_free(void *ptr, size_t size, size_t align, int flags) {
 	if (ptr == NULL)
 		return;
-	pm_entry_t e = pagemap_lookup(tag_strip(ptr));
+	void *p = (void *)tag_strip(ptr);
+	pm_entry_t e = pagemap_lookup(addr_of(p));
 	int ind = class_for(size, align);
 	if (e != 0 && (ind < 0 || sc_usable_size((unsigned)ind) !=
 	                              sc_usable_size(pm_ind(e))))
-		report_bad_pointer("sized free of", ptr,
+		report_bad_pointer("sized free of", p,
 		                   "size does not match the allocation");
 	if (flags & FLAG_TCACHE_NONE)
-		free_slow(ptr, e, flags);
+		free_slow(p, e, flags);
 	else
-		free_impl(ptr, e);
+		free_impl(p, e);
 }
 
 void strata_sdallocx(void *ptr, size_t size, int flags) {
@@ -367,10 +381,13 @@ static void *realloc_move(void *ptr, size_t old_usize, size_t size,
 	return p;
 }
 
+/* ptr is the caller's (tagged) pointer: it is what stays valid or gets
+ * copied from; addr, its untagged address, is what goes down. */
 static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
-	pm_entry_t e = pagemap_lookup(tag_strip(ptr));
+	uintptr_t addr = tag_strip(ptr);
+	pm_entry_t e = pagemap_lookup(addr);
 	if (e == 0)
-		report_bad_pointer("realloc of", ptr,
+		report_bad_pointer("realloc of", (void *)addr,
 		                   "not a live block of this allocator");
 	int ind = class_for(size, align);
 	if (ind < 0) {
@@ -379,12 +396,15 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 	}
 	unsigned old_ind = pm_ind(e);
 	size_t old_usize = sc_usable_size(old_ind);
-	if ((unsigned)ind == old_ind && (addr_of(ptr) & (align - 1)) == 0)
+	if ((unsigned)ind == old_ind && (addr & (align - 1)) == 0)
 		return ptr;
 	if (!(e & PM_SLAB) && !sc_is_small((unsigned)ind) &&
-	    (addr_of(ptr) & (align - 1)) == 0 &&
-	    arena_resize_large_in_place(run_of_start(ptr, e), (unsigned)ind)) {
+	    (addr & (align - 1)) == 0 &&
+	    arena_resize_large_in_place(run_of_start((void *)addr, e),
+	                                (unsigned)ind)) {
 		size_t usize = sc_usable_size((unsigned)ind);
+		if (usize > old_usize) /* the grown tail takes ptr's tag */
+			tag_set_range((char *)ptr + old_usize, usize - old_usize);
 		tsd_t *tsd = tsd_get();
 		tsd->allocated_bytes += usize;
 		if (STRATA_STATS)

@@ -11,7 +11,6 @@
 
 #include "arena.h"
 #include "base.h"
-#include "conf.h"
 #include "init.h"
 #include "pages.h"
 #include "strata.h"

@@ -77,17 +77,6 @@ size_t strata_xallocx(void *ptr, size_t size, size_t extra, int flags) {
 }
 
 #ifdef STRATA_DROP_IN
-/* jemalloc's weak definition: an executable that defines malloc_conf and
- * exports it (it does when linked with a library that has the symbol,
- * libjemalloc.so.2 or libstrata.so) takes precedence at run time; the read
- * goes through the GOT, since a weak definition is interposable. */
-__attribute__((weak, visibility("default"))) const char *malloc_conf;
-
-const char *conf_app_malloc_conf(void) {
-	const char *s = malloc_conf;
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
 #define EXPORT __attribute__((visibility("default")))
 
 EXPORT size_t xallocx(void *ptr, size_t size, size_t extra, int flags)
@@ -119,6 +108,4 @@ EXPORT void malloc_stats_print(void (*write_cb)(void *, const char *),
                                void *cbopaque, const char *opts) {
 	strata_stats_print(write_cb, cbopaque, opts);
 }
-#else
-const char *conf_app_malloc_conf(void) { return NULL; }
 #endif

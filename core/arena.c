@@ -1,5 +1,7 @@
 /*
- * arena.c — the arena table, large and huge runs, manual arenas.
+ * arena.c — the arena table, manual arenas and their destroy, the entry
+ * points into the bins, large and huge runs with their statistics, and
+ * the purge step after a free (run here, with no bin lock held).
  */
 #include "arena.h"
 
@@ -7,11 +9,11 @@
 #include <string.h>
 
 #include "base.h"
-#include "background.h"
 #include "conf.h"
 #include "memlimit.h"
 #include "pagemap.h"
-#include "run_list.h"
+#include "pages.h"
+#include "purge.h"
 
 _Atomic(arena_t *) arenas[ARENAS_MAX];
 unsigned narenas_auto;
@@ -27,27 +29,17 @@ static unsigned nspare_arenas;
 /* Settings and state of a fresh arena; locks and the recycled
  * descriptor lists are left as they are. */
 static void arena_reset(arena_t *a, unsigned index,
-                        const backend_placement_t *placement) {
+                        const backend_placement_t *placement,
+                        bool is_manual) {
 	a->index = index;
-	a->is_manual = false;
-	a->dirty_decay_ms = opt.dirty_decay_ms;
-	a->muzzy_decay_ms = opt.muzzy_decay_ms;
-	uint64_t now = decay_now_ns();
-	decay_init(&a->decay_dirty, a->dirty_decay_ms, now);
-	decay_init(&a->decay_muzzy, a->muzzy_decay_ms, now);
-	atomic_store(&a->decay_due_ns, DECAY_NEVER);
-	a->extents.placement = *placement;
-	a->extents.active_pages = 0;
-	a->extents.dirty_pages = a->extents.muzzy_pages = 0;
-	a->extents.purge = (purge_stats_t){ 0 };
+	a->is_manual = is_manual;
+	extents_reset(&a->extents, placement, opt.dirty_decay_ms,
+	              opt.muzzy_decay_ms);
 	a->large = (large_stats_t){ 0 };
 	memset(a->lextents, 0, sizeof(a->lextents));
-	a->huge_cached_bytes = a->huge_cached_dirty_bytes = 0;
-	a->huge_cached_count = 0;
-	a->huge_live_bytes = 0;
 	atomic_store(&a->nthreads, 0);
 	for (unsigned i = 0; i < SC_NSMALL; i++)
-		a->bins[i].stats = (bin_stats_t){ 0 };
+		bin_reset(&a->bins[i], a, &a->extents, is_manual);
 }
 
 static void arena_lock_all(arena_t *a) {
@@ -66,12 +58,13 @@ static void arena_unlock_all(arena_t *a) {
  * under its own locks: a purger or statistics reader that picked up the
  * pointer before the destroy may still be about to lock it, and then
  * finds a consistent (empty or new) arena. */
-static arena_t *arena_new(unsigned index, const backend_placement_t *pl) {
+static arena_t *arena_new(unsigned index, const backend_placement_t *pl,
+                          bool is_manual) {
 	arena_t *a;
 	if (nspare_arenas != 0) {
 		a = spare_arenas[--nspare_arenas];
 		arena_lock_all(a);
-		arena_reset(a, index, pl);
+		arena_reset(a, index, pl, is_manual);
 		arena_unlock_all(a);
 	} else {
 		a = base_alloc(sizeof(*a), CACHELINE_BYTES); /* zeroed */
@@ -79,8 +72,8 @@ static arena_t *arena_new(unsigned index, const backend_placement_t *pl) {
 			return NULL;
 		extents_init(&a->extents, pl);
 		for (unsigned i = 0; i < SC_NSMALL; i++)
-			mutex_init(&a->bins[i].lock, "bin");
-		arena_reset(a, index, pl);
+			bin_init(&a->bins[i]);
+		arena_reset(a, index, pl, is_manual);
 	}
 	atomic_store_explicit(&arenas[index], a, memory_order_release);
 	return a;
@@ -110,7 +103,7 @@ int arenas_boot(unsigned narenas) {
 	atomic_store(&narenas_total, narenas);
 	backend_placement_t placement = auto_placement(0);
 	mutex_lock(&arenas_lock);
-	arena_t *a0 = arena_new(0, &placement);
+	arena_t *a0 = arena_new(0, &placement, false);
 	mutex_unlock(&arenas_lock);
 	return a0 == NULL ? ENOMEM : 0;
 }
@@ -121,7 +114,7 @@ static arena_t *arena_get_locked(unsigned i) {
 	arena_t *a = atomic_load_explicit(&arenas[i], memory_order_relaxed);
 	if (a == NULL && i < narenas_auto) {
 		backend_placement_t placement = auto_placement(i);
-		a = arena_new(i, &placement);
+		a = arena_new(i, &placement, false);
 	}
 	return a;
 }
@@ -176,9 +169,8 @@ int arena_create_manual(const backend_placement_t *placement,
 	while (i <= MANUAL_ARENA_MAX &&
 	       atomic_load_explicit(&arenas[i], memory_order_relaxed) != NULL)
 		i++;
-	arena_t *a = i <= MANUAL_ARENA_MAX ? arena_new(i, &pl) : NULL;
+	arena_t *a = i <= MANUAL_ARENA_MAX ? arena_new(i, &pl, true) : NULL;
 	if (a != NULL) {
-		a->is_manual = true;
 		if (dirty_decay_ms != -2)
 			arena_set_decay_ms(a, false, dirty_decay_ms);
 		if (muzzy_decay_ms != -2)
@@ -189,24 +181,6 @@ int arena_create_manual(const backend_placement_t *placement,
 	}
 	mutex_unlock(&arenas_lock);
 	return a != NULL ? 0 : i > MANUAL_ARENA_MAX ? EAGAIN : ENOMEM;
-}
-
-static void huge_cache_evict(arena_t *a, run_t *run);
-
-/* Give every slab descriptor of a bin back to its spare list. */
-static void bin_discard(bin_t *bin) {
-	run_t *lists[] = { bin->cur, bin->empty, bin->nonfull, bin->full };
-	bin->cur = bin->empty = bin->nonfull = bin->full = NULL;
-	for (unsigned l = 0; l < ARRAY_LEN(lists); l++) {
-		run_t *run = lists[l];
-		while (run != NULL) {
-			run_t *next = l < 2 ? NULL : run->next;
-			pagemap_set(addr_of(run->addr), run->bytes >> lg_page, 0);
-			run_list_push(&bin->spare_descs, run);
-			run = next;
-		}
-	}
-	bin->stats = (bin_stats_t){ 0 };
 }
 
 int arena_destroy(unsigned index) {
@@ -228,23 +202,38 @@ int arena_destroy(unsigned index) {
 	while (a->large_runs != NULL) {
 		run_t *run = run_list_pop(&a->large_runs);
 		pagemap_set(addr_of(run->addr), 1, 0);
-		run_list_push(&a->spare_run_descs, run);
+		extents_run_desc_put(&a->extents, run);
 	}
-	while (a->huge_runs != NULL) {
-		run_t *run = run_list_pop(&a->huge_runs);
-		a->huge_live_bytes -= run->bytes;
-		pagemap_set(addr_of(run->addr), 1, 0);
-		pages_unmap(run->addr, run->bytes, run->region);
-		atomic_fetch_sub(&memlimit_huge_bytes, run->bytes);
-		run_list_push(&a->spare_run_descs, run);
-	}
-	while (a->huge_cache != NULL)
-		huge_cache_evict(a, a->huge_cache);
 	extents_release_all(&a->extents);
 	arena_unlock_all(a);
 	spare_arenas[nspare_arenas++] = a;
 	mutex_unlock(&arenas_lock);
 	return 0;
+}
+
+/* ---- small: the bins ---- */
+
+unsigned arena_fill_small(arena_t *a, unsigned ind, void **out, unsigned n) {
+	return bin_fill(&a->bins[ind], ind, out, n);
+}
+
+void *arena_malloc_small(arena_t *a, unsigned ind, bool zero) {
+	void *p;
+	if (bin_fill(&a->bins[ind], ind, &p, 1) == 0)
+		return NULL;
+	if (zero)
+		memset(p, 0, sc_small_size[ind]);
+	return p;
+}
+
+void arena_dalloc_small_batch(arena_t *a, unsigned ind, void *const *ptrs,
+                              run_t *const *runs, unsigned n) {
+	if (bin_dalloc_batch(&a->bins[ind], ptrs, runs, n) != 0)
+		extents_dirtied(&a->extents); /* the bin lock is released */
+}
+
+void arena_dalloc_small(run_t *run, void *ptr) {
+	arena_dalloc_small_batch(run->arena, run->ind, &ptr, &run, 1);
 }
 
 /* ---- large and huge ---- */
@@ -263,113 +252,33 @@ static void lextent_count(arena_t *a, unsigned ind, bool is_alloc) {
 	}
 }
 
-static run_t *run_desc_get(arena_t *a) {
-	run_t *run = run_list_pop(&a->spare_run_descs);
-	return run != NULL ? run : base_alloc(sizeof(run_t), CACHELINE_BYTES);
-}
-
 static uint64_t run_flags(const arena_t *a) {
 	return a->is_manual ? PM_NO_TCACHE : 0;
 }
 
-/* Freed huge mappings wait in the arena's cache (at most HUGE_CACHE_MAX)
- * so that a program cycling through big buffers does not pay mmap, page
- * faults and munmap each time.  Those of oversize_threshold bytes or more
- * are purged eagerly when freed (as jemalloc does for oversize
- * allocations): they keep their address space but no RSS.  The others
- * stay dirty until decay unmaps them, oldest first.  A cached mapping
- * serves a request of its size down to half of it. */
-#define HUGE_CACHE_MAX 16u
-
-static void huge_cache_unlink(arena_t *a, run_t *run) {
-	run_list_remove(&a->huge_cache, run);
-	a->huge_cached_bytes -= run->bytes;
-	a->huge_cached_count--;
-	if (!run->is_zeroed)
-		a->huge_cached_dirty_bytes -= run->bytes;
-}
-
-static void huge_cache_evict(arena_t *a, run_t *run) {
-	huge_cache_unlink(a, run);
-	pages_unmap(run->addr, run->bytes, run->region);
-	if (!run->is_zeroed)
-		atomic_fetch_sub(&memlimit_huge_bytes, run->bytes);
-	run_list_push(&a->spare_run_descs, run);
-}
-
-static run_t *huge_cache_oldest(arena_t *a, bool dirty_only) {
-	run_t *oldest = NULL;
-	for (run_t *r = a->huge_cache; r != NULL; r = r->next)
-		if (!dirty_only || !r->is_zeroed)
-			oldest = r;
-	return oldest;
-}
-
-static void huge_cache_put(arena_t *a, run_t *run) {
-	run_list_push(&a->huge_cache, run);
-	a->huge_cached_bytes += run->bytes;
-	a->huge_cached_count++;
-	if (run->is_zeroed)
-		atomic_fetch_sub(&memlimit_huge_bytes, run->bytes); /* no RSS */
-	else
-		a->huge_cached_dirty_bytes += run->bytes;
-	if (a->huge_cached_count > HUGE_CACHE_MAX)
-		huge_cache_evict(a, huge_cache_oldest(a, false));
-}
-
-static run_t *huge_cache_take(arena_t *a, size_t usize, size_t align,
-                              bool zero) {
-	run_t *best = NULL;
-	for (run_t *r = a->huge_cache; r != NULL; r = r->next) {
-		if (r->bytes < usize || r->bytes / 2 > usize ||
-		    (addr_of(r->addr) & (align - 1)) != 0 ||
-		    (zero && !r->is_zeroed))
-			continue;
-		if (best == NULL || r->bytes < best->bytes)
-			best = r;
-	}
-	if (best != NULL) {
-		huge_cache_unlink(a, best);
-		if (best->is_zeroed)
-			atomic_fetch_add(&memlimit_huge_bytes, best->bytes);
-	}
-	return best;
-}
-
-/* Unmap dirty cached mappings, oldest first, until npages are gone;
- * returns the pages unmapped.  Caller holds the lock. */
-static size_t huge_cache_purge(arena_t *a, size_t npages) {
-	size_t done = 0;
-	run_t *oldest;
-	while (done < npages && (oldest = huge_cache_oldest(a, true)) != NULL) {
-		done += oldest->bytes >> lg_page;
-		huge_cache_evict(a, oldest);
-	}
-	return done;
-}
-
+/* Extents lock held. */
 static void huge_register(arena_t *a, run_t *run, unsigned ind,
                           size_t usize) {
 	run->ind = ind;
-	a->huge_live_bytes += run->bytes;
+	extents_huge_live(&a->extents, run);
 	lextent_count(a, ind, true);
-	run_list_push(&a->huge_runs, run);
 	a->large.huge_nmalloc++;
 	a->large.huge_allocated_bytes += usize;
 }
 
 static void *arena_malloc_huge_cached(arena_t *a, unsigned ind, size_t usize,
                                       size_t align, bool zero) {
-	mutex_lock(&a->extents.lock);
-	run_t *run = huge_cache_take(a, usize, align, zero);
+	extents_t *ex = &a->extents;
+	mutex_lock(&ex->lock);
+	run_t *run = extents_huge_take_cached(ex, usize, align, zero);
 	if (run != NULL &&
 	    pagemap_set(addr_of(run->addr), 1, pm_make(run, ind, run_flags(a))) != 0) {
-		huge_cache_put(a, run);
+		extents_huge_put_back(ex, run);
 		run = NULL;
 	}
 	if (run != NULL)
 		huge_register(a, run, ind, usize);
-	mutex_unlock(&a->extents.lock);
+	mutex_unlock(&ex->lock);
 	return run != NULL ? run->addr : NULL;
 }
 
@@ -385,26 +294,25 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
 		if (memlimit_would_exceed_hard(usize))
 			return NULL;
 	}
+	extents_t *ex = &a->extents;
 	backend_region_t region;
-	char *addr = pages_reserve(usize, align, &a->extents.placement,
-	                           &region);
+	char *addr = extents_huge_map(ex, usize, align, &region);
 	if (addr == NULL)
 		return NULL;
-	mutex_lock(&a->extents.lock);
-	run_t *run = run_desc_get(a);
+	mutex_lock(&ex->lock);
+	run_t *run = extents_run_desc(ex);
 	if (run == NULL ||
 	    pagemap_set(addr_of(addr), 1, pm_make(run, ind, run_flags(a))) != 0) {
 		if (run != NULL)
-			run_list_push(&a->spare_run_descs, run);
-		mutex_unlock(&a->extents.lock);
-		pages_unmap(addr, usize, region);
+			extents_run_desc_put(ex, run);
+		mutex_unlock(&ex->lock);
+		extents_huge_unmap(ex, addr, usize, region);
 		return NULL;
 	}
 	*run = (run_t){ .addr = addr, .bytes = usize, .arena = a, .ind = ind,
 		        .kind = RUN_HUGE, .region = region };
-	atomic_fetch_add(&memlimit_huge_bytes, usize);
 	huge_register(a, run, ind, usize);
-	mutex_unlock(&a->extents.lock);
+	mutex_unlock(&ex->lock);
 	return addr; /* a fresh reservation reads as zero */
 }
 
@@ -417,7 +325,7 @@ void *arena_malloc_large(arena_t *a, unsigned ind, size_t align, bool zero) {
 	chunk_t *chunk;
 	bool is_zeroed = false;
 	mutex_lock(&a->extents.lock);
-	run_t *run = run_desc_get(a);
+	run_t *run = extents_run_desc(&a->extents);
 	char *addr = run == NULL ? NULL
 	                         : extents_alloc(&a->extents, npages, align_pages,
 	                                         &chunk, &is_zeroed);
@@ -428,7 +336,7 @@ void *arena_malloc_large(arena_t *a, unsigned ind, size_t align, bool zero) {
 	}
 	if (addr == NULL) {
 		if (run != NULL)
-			run_list_push(&a->spare_run_descs, run);
+			extents_run_desc_put(&a->extents, run);
 		mutex_unlock(&a->extents.lock);
 		return NULL;
 	}
@@ -446,22 +354,15 @@ void *arena_malloc_large(arena_t *a, unsigned ind, size_t align, bool zero) {
 
 static void arena_dalloc_huge(run_t *run) {
 	arena_t *a = run->arena;
-	bool is_zeroed = false;
-	if (run->bytes >= opt.oversize_threshold &&
-	    pages_purge(run->addr, run->bytes, run->region, BACKEND_PURGE_EAGER,
-	                &is_zeroed) != 0)
-		is_zeroed = false;
+	bool is_zeroed = extents_huge_drop_rss(run);
 	mutex_lock(&a->extents.lock);
 	pagemap_set(addr_of(run->addr), 1, 0);
-	run_list_remove(&a->huge_runs, run);
 	a->large.huge_ndalloc++;
 	a->large.huge_allocated_bytes -= sc_usable_size(run->ind);
-	a->huge_live_bytes -= run->bytes;
 	lextent_count(a, run->ind, false);
-	run->is_zeroed = is_zeroed;
-	huge_cache_put(a, run);
+	extents_huge_free(&a->extents, run, is_zeroed);
 	mutex_unlock(&a->extents.lock);
-	arena_after_free(a);
+	extents_dirtied(&a->extents);
 }
 
 void arena_dalloc_large(run_t *run) {
@@ -477,9 +378,9 @@ void arena_dalloc_large(run_t *run) {
 	lextent_count(a, run->ind, false);
 	a->large.ndalloc++;
 	a->large.allocated_bytes -= run->bytes;
-	run_list_push(&a->spare_run_descs, run);
+	extents_run_desc_put(&a->extents, run);
 	mutex_unlock(&a->extents.lock);
-	arena_after_free(a);
+	extents_dirtied(&a->extents);
 }
 
 bool arena_resize_large_in_place(run_t *run, unsigned ind) {
@@ -511,113 +412,48 @@ bool arena_resize_large_in_place(run_t *run, unsigned ind) {
 	}
 	mutex_unlock(&a->extents.lock);
 	if (new_pages < old_pages)
-		arena_after_free(a); /* the tail is dirty now */
+		extents_dirtied(&a->extents); /* the tail is dirty now */
 	return ok;
 }
 
-/* ---- decay ---- */
+/* ---- purging ---- */
 
-static uint64_t decay_deadline_locked(arena_t *a);
-
-/* Dirty pages in chunks and in cached huge mappings. */
-size_t arena_dirty_pages(const arena_t *a) {
-	return a->extents.dirty_pages + (a->huge_cached_dirty_bytes >> lg_page);
+void arena_drop_empty_slabs(arena_t *a) {
+	for (unsigned i = 0; i < SC_NSMALL; i++)
+		bin_drop_empty(&a->bins[i]);
 }
 
 void arena_decay(arena_t *a, bool force_all) {
-	extents_t *ex = &a->extents;
 	if (force_all)
 		arena_drop_empty_slabs(a);
-	mutex_lock(&ex->lock);
-	uint64_t now = decay_now_ns();
-	size_t dirty = arena_dirty_pages(a);
-	size_t keep = force_all ? 0 : decay_limit(&a->decay_dirty, now, dirty);
-	if (dirty > keep && (force_all || a->dirty_decay_ms >= 0)) {
-		size_t n = huge_cache_purge(a, dirty - keep);
-		if (dirty - keep > n)
-			extents_purge(ex, dirty - keep - n, false, force_all,
-			              opt.retain);
-	}
-	decay_purged(&a->decay_dirty, arena_dirty_pages(a));
-	keep = force_all ? 0
-	                 : decay_limit(&a->decay_muzzy, now, ex->muzzy_pages);
-	if (ex->muzzy_pages > keep && (force_all || a->muzzy_decay_ms >= 0))
-		extents_purge(ex, ex->muzzy_pages - keep, true, force_all,
-		              opt.retain);
-	decay_purged(&a->decay_muzzy, ex->muzzy_pages);
-	decay_deadline_locked(a);
-	mutex_unlock(&ex->lock);
-}
-
-/* Caller holds the extents lock. */
-static uint64_t decay_deadline_locked(arena_t *a) {
-	uint64_t d = decay_deadline_ns(&a->decay_dirty, arena_dirty_pages(a));
-	uint64_t m = decay_deadline_ns(&a->decay_muzzy, a->extents.muzzy_pages);
-	uint64_t due = d < m ? d : m;
-	atomic_store_explicit(&a->decay_due_ns, due, memory_order_relaxed);
-	return due;
-}
-
-uint64_t arena_decay_deadline(arena_t *a) {
-	mutex_lock(&a->extents.lock);
-	uint64_t due = decay_deadline_locked(a);
-	mutex_unlock(&a->extents.lock);
-	return due;
+	extents_decay(&a->extents, force_all);
 }
 
 void arena_decay_if_due(arena_t *a) {
-	uint64_t due = atomic_load_explicit(&a->decay_due_ns,
-	                                    memory_order_relaxed);
+	uint64_t due = purge_due_ns(&a->extents.purge);
 	if (due != DECAY_NEVER && decay_now_ns() >= due)
 		arena_decay(a, false);
 }
 
 int arena_set_decay_ms(arena_t *a, bool is_muzzy, long ms) {
-	if (ms < -1)
-		return EINVAL;
-	mutex_lock(&a->extents.lock);
-	if (is_muzzy) {
-		a->muzzy_decay_ms = ms;
-		decay_init(&a->decay_muzzy, ms, decay_now_ns());
-	} else {
-		a->dirty_decay_ms = ms;
-		decay_init(&a->decay_dirty, ms, decay_now_ns());
-	}
-	decay_deadline_locked(a);
-	mutex_unlock(&a->extents.lock);
-	background_wake();
-	return 0;
+	return extents_set_decay_ms(&a->extents,
+	                            is_muzzy ? PURGE_MUZZY : PURGE_DIRTY, ms);
 }
 
-void arena_after_free(arena_t *a) {
-	if (a->dirty_decay_ms == 0 || a->muzzy_decay_ms == 0) {
-		arena_decay(a, false);
-		return;
-	}
-	/* Pages are waiting now: the deadline is at most one epoch away. */
-	if (atomic_load_explicit(&a->decay_due_ns, memory_order_relaxed) ==
-	    DECAY_NEVER)
-		arena_decay_deadline(a);
-	background_notify();
+long arena_decay_ms(const arena_t *a, bool is_muzzy) {
+	return purge_decay_ms(&a->extents.purge,
+	                      is_muzzy ? PURGE_MUZZY : PURGE_DIRTY);
 }
 
 void arenas_purge_all(void) {
-	unsigned n = atomic_load(&narenas_total);
-	for (unsigned i = 0; i < n; i++) {
-		arena_t *a = atomic_load(&arenas[i]);
-		if (a != NULL)
-			arena_decay(a, true);
-	}
+	arenas_for_each(a)
+		arena_decay(a, true);
 }
 
 /* ---- fork ---- */
 
 static void arenas_for_each_lock(void (*fn)(mutex_t *)) {
-	unsigned n = atomic_load(&narenas_total);
-	for (unsigned i = 0; i < n; i++) {
-		arena_t *a = atomic_load(&arenas[i]);
-		if (a == NULL)
-			continue;
+	arenas_for_each(a) {
 		for (unsigned b = 0; b < SC_NSMALL; b++)
 			fn(&a->bins[b].lock);
 		fn(&a->extents.lock);

@@ -1,13 +1,18 @@
 /*
- * arena.h — arenas: one bin per small class, large and huge runs, stats.
+ * arena.h — arenas: the arena table, one bin per small class, large and
+ * huge runs with their statistics, manual arenas.
  *
- * An arena owns chunks (its extents_t) and serves three kinds of request:
- *   small   regions of a slab, through the class's bin (bin lock);
+ * An arena owns chunks and huge mappings (its extents_t) and serves three
+ * kinds of request:
+ *   small   regions of a slab, through the class's bin (slab.h, bin lock);
  *   large   a page run inside a chunk (extents lock);
- *   huge    beyond a chunk: a mapping of its own (extents lock for the list).
- * Lock order: bin -> extents -> base/pagemap.  Automatic arenas
- * (0 .. narenas_auto-1) are made on first use; manual arenas come from
- * strata_arena_create with their own placement and never feed a tcache.
+ *   huge    beyond a chunk: a mapping of its own (extents lock).
+ * Lock order: bin -> extents -> base/pagemap.  Purging: every function
+ * here that frees pages runs the purge step (extents_dirtied) itself,
+ * after releasing the bin lock; nothing below the arena starts one.
+ * Automatic arenas (0 .. narenas_auto-1) are made on first use; manual
+ * arenas come from strata_arena_create with their own placement and never
+ * feed a tcache.
  */
 #ifndef STRATA_ARENA_H
 #define STRATA_ARENA_H
@@ -17,9 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decay.h"
 #include "extent.h"
 #include "sizeclass.h"
+#include "slab.h"
 #include "sync.h"
 #include "util.h"
 
@@ -27,23 +32,6 @@
 /* Highest index STRATA_MALLOCX_ARENA can name: ((4094 + 1) << 20) is the
  * largest that fits an int. */
 #define MANUAL_ARENA_MAX 4094u
-
-typedef struct bin_stats {
-	uint64_t nmalloc, ndalloc; /* regions handed out / taken back */
-	uint64_t nfills, nflushes; /* tcache batches */
-	uint64_t nslabs_created;
-	size_t curregs, curslabs;
-} bin_stats_t;
-
-typedef struct bin {
-	mutex_t lock;
-	run_t *cur;      /* slab regions are taken from first */
-	run_t *nonfull;  /* other slabs with a free region */
-	run_t *full;     /* slabs with none (kept for arena destroy) */
-	run_t *empty;    /* one emptied slab kept to spare a create */
-	run_t *spare_descs;
-	bin_stats_t stats;
-} CACHE_ALIGNED bin_t;
 
 typedef struct large_stats {
 	uint64_t nmalloc, ndalloc;
@@ -62,19 +50,8 @@ typedef struct lextent_stats {
 typedef struct arena {
 	unsigned index;
 	bool is_manual;
-	long dirty_decay_ms, muzzy_decay_ms;
-	extents_t extents;  /* lock also covers huge list, large stats, decay */
-	decay_t decay_dirty, decay_muzzy;
-	/* Earliest time decay could purge something (DECAY_NEVER: nothing
-	 * waits); read without the lock to skip needless decay passes. */
-	_Atomic uint64_t decay_due_ns;
+	extents_t extents;  /* lock also covers large list and stats */
 	run_t *large_runs;  /* live large runs */
-	run_t *huge_runs;   /* live huge runs */
-	run_t *huge_cache;  /* freed huge mappings kept for reuse */
-	size_t huge_cached_bytes, huge_cached_dirty_bytes;
-	unsigned huge_cached_count;
-	size_t huge_live_bytes; /* mapped bytes of live huge runs */
-	run_t *spare_run_descs;
 	large_stats_t large;
 	lextent_stats_t lextents[ARENA_NLEXTENTS]; /* extents lock */
 	atomic_uint nthreads;
@@ -118,24 +95,28 @@ HIDDEN void arena_dalloc_large(run_t *run);
 /* Grow or shrink a large run in place to class ind; true on success. */
 HIDDEN bool arena_resize_large_in_place(run_t *run, unsigned ind);
 
-/* Purge what the decay curves say is due (everything with force_all).
- * Takes the extents lock; never called with a bin lock held. */
+/* Purge what the decay curves say is due; with force_all, first give
+ * back each bin's spare empty slab, then purge everything eligible.
+ * Takes the bin locks in turn, then the extents lock (never both). */
 HIDDEN void arena_decay(arena_t *a, bool force_all);
-/* Earliest time arena_decay could purge something; DECAY_NEVER if none. */
-HIDDEN uint64_t arena_decay_deadline(arena_t *a);
 /* arena_decay(a, false) if its deadline has passed: one atomic load and a
  * clock read otherwise. */
 HIDDEN void arena_decay_if_due(arena_t *a);
 /* 0 or EINVAL; -1 disables, 0 purges at once. */
 HIDDEN int arena_set_decay_ms(arena_t *a, bool is_muzzy, long ms);
+HIDDEN long arena_decay_ms(const arena_t *a, bool is_muzzy);
 /* Give back each bin's spare empty slab (before a forced purge). */
 HIDDEN void arena_drop_empty_slabs(arena_t *a);
 /* Purge every arena down to nothing eligible (mem_limit_soft, ctl). */
 HIDDEN void arenas_purge_all(void);
-/* Dirty pages in chunks plus cached huge mappings (extents lock held). */
-HIDDEN size_t arena_dirty_pages(const arena_t *a);
-/* After pages became dirty: purge now (decay 0) or tell the purger. */
-HIDDEN void arena_after_free(arena_t *a);
+
+/* Every arena that exists, in index order, as arena_t *a in the body
+ * (`continue` skips to the next arena; do not `break` out of it). */
+#define arenas_for_each(a)                                                  \
+	for (unsigned arenas_i_ = 0, arenas_n_ = atomic_load(&narenas_total); \
+	     arenas_i_ < arenas_n_; arenas_i_++)                               \
+		for (arena_t *a = atomic_load(&arenas[arenas_i_]); a != NULL;  \
+		     a = NULL)
 
 HIDDEN void arenas_prefork(void);
 HIDDEN void arenas_postfork_parent(void);

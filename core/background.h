@@ -9,7 +9,9 @@
  * during init, so there is no dlsym recursion or init-order hazard.  It
  * blocks every signal, allocates nothing, exits when no thread known to
  * strata is left (so it never keeps a process alive), and after fork the
- * child starts its own again on demand.
+ * child starts its own again on demand.  It sleeps and is woken in the
+ * purge layer (purge_sleep_until, purge_notify, purge_wake), so nothing
+ * below the arenas calls this module.
  */
 #ifndef STRATA_BACKGROUND_H
 #define STRATA_BACKGROUND_H
@@ -20,10 +22,6 @@
 
 /* Start the thread if it should run and does not; call with no lock held. */
 HIDDEN void background_maybe_start(void);
-/* New purgeable pages: wake the thread if it sleeps without a deadline. */
-HIDDEN void background_notify(void);
-/* A setting changed: recompute the deadline now. */
-HIDDEN void background_wake(void);
 HIDDEN bool background_is_running(void);
 /* Threads known to strata (they allocated at least once), for liveness. */
 HIDDEN void background_thread_arrived(void);

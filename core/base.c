@@ -1,7 +1,11 @@
 /*
- * base.c — the metadata bump allocator.
+ * base.c — the metadata bump allocator: regions reserved from the pages
+ * layer (metadata_thp decides their hugepage wish), carved in order,
+ * never given back.
  */
 #include "base.h"
+
+#include <errno.h>
 
 #include "conf.h"
 #include "pages.h"
@@ -13,6 +17,7 @@ MUTEX_GLOBAL(base_lock, "base");
 static char *base_cursor, *base_end;
 static size_t base_mapped;
 
+/* 0, or ENOMEM when the backend refuses a region. */
 static int base_grow(size_t need) {
 	size_t bytes = align_up(need > BASE_REGION_BYTES ? need
 	                                                   : BASE_REGION_BYTES,
@@ -25,7 +30,7 @@ static int base_grow(size_t need) {
 	backend_region_t id; /* metadata is never unmapped */
 	char *region = pages_reserve(bytes, page_bytes, &placement, &id);
 	if (region == NULL)
-		return -1;
+		return ENOMEM;
 	base_cursor = region;
 	base_end = region + bytes;
 	base_mapped += bytes;

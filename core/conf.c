@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
 #include "conf_app.h"
 #include "prim.h"
 #include "report.h"
@@ -168,7 +167,7 @@ bool conf_option_bool(const conf_option_t *o) {
 }
 
 long long conf_option_number(const conf_option_t *o) {
-	return o->live != NULL ? *o->live : conf_stored_number(o);
+	return conf_stored_number(o);
 }
 
 const char *conf_option_text(const conf_option_t *o) {

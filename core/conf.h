@@ -38,9 +38,9 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
  *   doc       one line, the man page's and the Prometheus HELP text
  *   optional  designated fields of conf_option_t: .min and .max (numbers,
  *             inclusive), .choices, .prom (the Prometheus name with its
- *             unit, when it differs from the key), .live (where the value
- *             in force lives when start-up resolves the option: ctl and
- *             stats show that one)
+ *             unit, when it differs from the key).  An option that start-up
+ *             resolves (narenas:0) is written back into opt with the value
+ *             in force, as jemalloc does, so ctl and stats show that one.
  */
 #define CONF_OPTIONS(X)                                                       \
 	X(abort_conf, BOOL, false, SAME,                                      \
@@ -49,7 +49,7 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 	  "Print every option's value at start-up")                           \
 	X(narenas, UNSIGNED, 0, SAME,                                         \
 	  "Automatic arenas (0: 4 x CPUs); threads are spread round-robin",   \
-	  .min = 1, .max = 2048, .live = &narenas_auto)                       \
+	  .min = 1, .max = 2048)                       \
 	X(tcache, BOOL, true, SAME, "Per-thread caches")                      \
 	X(tcache_max, SIZE, 32768, SAME,                                      \
 	  "Largest size class kept in thread caches",                         \
@@ -136,7 +136,6 @@ typedef struct conf_option {
 	long long min, max;         /* numeric types */
 	const char *const *choices; /* ENUM: NULL-terminated */
 	const char *prom;           /* NULL: the name */
-	const unsigned *live;       /* NULL: the value in opt */
 } conf_option_t;
 
 extern HIDDEN conf_t opt;

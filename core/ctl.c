@@ -304,12 +304,8 @@ static int wr_arena_purge(const size_t *m, uintptr_t force_all,
                           const ctl_value_t *v) {
 	(void)v;
 	if (is_all_arenas(m[1])) {
-		unsigned n = atomic_load(&narenas_total);
-		for (unsigned i = 0; i < n; i++) {
-			arena_t *a = atomic_load(&arenas[i]);
-			if (a != NULL)
-				arena_decay(a, force_all != 0);
-		}
+		arenas_for_each(a)
+			arena_decay(a, force_all != 0);
 		return 0;
 	}
 	arena_t *a = ctl_arena(m);

@@ -1,5 +1,6 @@
 /*
- * decay.c — the backlog and the smoothstep table.
+ * decay.c — the decay curve: the backlog, the smoothstep table and the
+ * injectable clock.  A leaf; purge.c applies it per arena.
  */
 #include "decay.h"
 
@@ -73,7 +74,7 @@ size_t decay_limit(decay_t *d, uint64_t now_ns, size_t npages) {
 void decay_purged(decay_t *d, size_t npages) { d->npages_last = npages; }
 
 uint64_t decay_deadline_ns(const decay_t *d, size_t npages) {
-	/* With 0 ms, frees purge inline (arena_after_free); what stays was
+	/* With 0 ms, frees purge inline (extents_dirtied); what stays was
 	 * left on purpose (a mostly live hugepage) and waits for more frees,
 	 * so the purger must not spin on it. */
 	if (d->decay_ms <= 0 || npages == 0)

@@ -1,5 +1,8 @@
 /*
- * extent.c — chunk page maps: run placement, release, in-place growth.
+ * extent.c — chunk page maps (run placement, release, in-place growth),
+ * huge mappings and their cache, and the purge pass.  Every reservation,
+ * purge and unmap of arena memory goes through here, and so does every
+ * charge of the memory limit.
  */
 #include "extent.h"
 
@@ -9,16 +12,12 @@
 #include "bitmap.h"
 #include "conf.h"
 #include "memlimit.h"
+#include "pagemap.h"
 #include "pages.h"
-
-atomic_size_t extents_charged_pages;
 
 size_t chunk_pages(void) { return CHUNK_BYTES >> lg_page; }
 
-static void charge(ptrdiff_t npages) {
-	atomic_fetch_add_explicit(&extents_charged_pages, (size_t)npages,
-	                          memory_order_relaxed);
-}
+static void charge(ptrdiff_t npages) { memlimit_charge_pages(npages); }
 
 void extents_init(extents_t *ex, const backend_placement_t *placement) {
 	memset(ex, 0, sizeof(*ex));
@@ -26,22 +25,16 @@ void extents_init(extents_t *ex, const backend_placement_t *placement) {
 	ex->placement = *placement;
 }
 
-static void list_push(chunk_t **head, chunk_t *c) {
-	c->prev = NULL;
-	c->next = *head;
-	if (*head != NULL)
-		(*head)->prev = c;
-	*head = c;
-}
-
-static void list_remove(chunk_t **head, chunk_t *c) {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		*head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->next = c->prev = NULL;
+void extents_reset(extents_t *ex, const backend_placement_t *placement,
+                   long dirty_decay_ms, long muzzy_decay_ms) {
+	ex->placement = *placement;
+	ex->active_pages = 0;
+	ex->dirty_pages = ex->muzzy_pages = 0;
+	ex->purge_stats = (purge_stats_t){ 0 };
+	purge_init(&ex->purge, dirty_decay_ms, muzzy_decay_ms);
+	ex->huge_cached_bytes = ex->huge_cached_dirty_bytes = 0;
+	ex->huge_cached_count = 0;
+	ex->huge_live_bytes = 0;
 }
 
 static unsigned bucket_of(size_t longest_pages) {
@@ -50,22 +43,11 @@ static unsigned bucket_of(size_t longest_pages) {
 
 static void bucket_link(extents_t *ex, chunk_t *c) {
 	c->bucket = bucket_of(c->longest_free_pages);
-	chunk_t **head = &ex->buckets[c->bucket];
-	c->bprev = NULL;
-	c->bnext = *head;
-	if (*head != NULL)
-		(*head)->bprev = c;
-	*head = c;
+	LIST_PUSH(&ex->buckets[c->bucket], c, bnext, bprev);
 }
 
 static void bucket_unlink(extents_t *ex, chunk_t *c) {
-	if (c->bprev != NULL)
-		c->bprev->bnext = c->bnext;
-	else
-		ex->buckets[c->bucket] = c->bnext;
-	if (c->bnext != NULL)
-		c->bnext->bprev = c->bprev;
-	c->bnext = c->bprev = NULL;
+	LIST_REMOVE(&ex->buckets[c->bucket], c, bnext, bprev);
 }
 
 static uint32_t longest_free_run(const chunk_t *c);
@@ -121,8 +103,11 @@ static size_t chunk_find_run(const chunk_t *c, size_t npages,
 static bool chunk_admitted(extents_t *ex) {
 	if (!memlimit_would_exceed_hard(CHUNK_BYTES))
 		return true;
-	extents_purge(ex, ex->dirty_pages, false, true, true);
-	extents_purge(ex, ex->muzzy_pages, true, true, true);
+	extents_purge(ex, ex->dirty_pages,
+	              EXTENT_PURGE_SPLIT | EXTENT_PURGE_RETAIN);
+	extents_purge(ex, ex->muzzy_pages,
+	              EXTENT_PURGE_MUZZY | EXTENT_PURGE_SPLIT |
+	                  EXTENT_PURGE_RETAIN);
 	return !memlimit_would_exceed_hard(CHUNK_BYTES);
 }
 
@@ -151,14 +136,14 @@ static chunk_t *chunk_create(extents_t *ex) {
 		pages_advise_hugepage(addr, CHUNK_BYTES, true);
 	else if (opt.thp == THP_NEVER)
 		pages_advise_hugepage(addr, CHUNK_BYTES, false); /* THP "always" */
-	list_push(&ex->chunks, c);
+	LIST_PUSH(&ex->chunks, c, next, prev);
 	bucket_link(ex, c);
 	ex->nchunks++;
 	return c;
 }
 
 static void chunk_destroy(extents_t *ex, chunk_t *c) {
-	list_remove(&ex->chunks, c);
+	LIST_REMOVE(&ex->chunks, c, next, prev);
 	bucket_unlink(ex, c);
 	ex->nchunks--;
 	ex->dirty_pages -= c->ndirty_pages;
@@ -278,15 +263,15 @@ static void purge_range(extents_t *ex, chunk_t *c, size_t start, size_t n,
 		bitmap_assign_range(c->muzzy_map, start, n, false);
 		c->nmuzzy_pages -= (uint32_t)n;
 		ex->muzzy_pages -= n;
-		ex->purge.eager_calls++;
-		ex->purge.eager_pages += n;
+		ex->purge_stats.eager_calls++;
+		ex->purge_stats.eager_pages += n;
 		charge(-(ptrdiff_t)n);
 	} else {
 		bitmap_assign_range(c->dirty_map, start, n, false);
 		c->ndirty_pages -= (uint32_t)n;
 		ex->dirty_pages -= n;
-		ex->purge.lazy_calls++;
-		ex->purge.lazy_pages += n;
+		ex->purge_stats.lazy_calls++;
+		ex->purge_stats.lazy_pages += n;
 		if (is_zeroed) { /* the backend could only purge eagerly */
 			charge(-(ptrdiff_t)n);
 		} else {
@@ -323,8 +308,10 @@ static bool chunk_is_clean_and_free(const chunk_t *c) {
 	       c->nmuzzy_pages == 0;
 }
 
-size_t extents_purge(extents_t *ex, size_t npages, bool from_muzzy,
-                     bool split_hugepages, bool retain) {
+size_t extents_purge(extents_t *ex, size_t npages, unsigned flags) {
+	bool from_muzzy = (flags & EXTENT_PURGE_MUZZY) != 0;
+	bool split_hugepages = (flags & EXTENT_PURGE_SPLIT) != 0;
+	bool retain = (flags & EXTENT_PURGE_RETAIN) != 0;
 	size_t done = 0;
 	bool is_huge = ex->placement.wants_hugepage &&
 	               pages_has_cap(BACKEND_CAP_HUGEPAGE);
@@ -343,10 +330,10 @@ size_t extents_purge(extents_t *ex, size_t npages, bool from_muzzy,
 				continue;
 			size_t n = purge_chunk(ex, c, npages - done, from_muzzy);
 			if (n != 0 && !is_free && is_huge)
-				ex->purge.hugepages_split++;
+				ex->purge_stats.hugepages_split++;
 			done += n;
 			if (!retain && chunk_is_clean_and_free(c)) {
-				ex->purge.chunks_unmapped++;
+				ex->purge_stats.chunks_unmapped++;
 				chunk_destroy(ex, c);
 			}
 		}
@@ -358,11 +345,181 @@ size_t extents_retained_bytes(const extents_t *ex) {
 	size_t clean_free = 0;
 	for (const chunk_t *c = ex->chunks; c != NULL; c = c->next)
 		clean_free += c->nfree_pages - c->ndirty_pages - c->nmuzzy_pages;
-	return clean_free << lg_page;
+	return (clean_free << lg_page) +
+	       (ex->huge_cached_bytes - ex->huge_cached_dirty_bytes);
+}
+
+size_t extents_dirty_pages(const extents_t *ex) {
+	return ex->dirty_pages + (ex->huge_cached_dirty_bytes >> lg_page);
+}
+
+/* ---- huge mappings ---- */
+
+static void huge_cache_unlink(extents_t *ex, run_t *run) {
+	run_list_remove(&ex->huge_cache, run);
+	ex->huge_cached_bytes -= run->bytes;
+	ex->huge_cached_count--;
+	if (!run->is_zeroed)
+		ex->huge_cached_dirty_bytes -= run->bytes;
+}
+
+static void huge_cache_evict(extents_t *ex, run_t *run) {
+	huge_cache_unlink(ex, run);
+	pages_unmap(run->addr, run->bytes, run->region);
+	if (!run->is_zeroed)
+		memlimit_charge_huge(-(ptrdiff_t)run->bytes);
+	run_list_push(&ex->spare_run_descs, run);
+}
+
+static run_t *huge_cache_oldest(extents_t *ex, bool dirty_only) {
+	run_t *oldest = NULL;
+	for (run_t *r = ex->huge_cache; r != NULL; r = r->next)
+		if (!dirty_only || !r->is_zeroed)
+			oldest = r;
+	return oldest;
+}
+
+/* Unmap dirty cached mappings, oldest first, until npages are gone;
+ * returns the pages unmapped. */
+static size_t huge_cache_purge(extents_t *ex, size_t npages) {
+	size_t done = 0;
+	run_t *oldest;
+	while (done < npages && (oldest = huge_cache_oldest(ex, true)) != NULL) {
+		done += oldest->bytes >> lg_page;
+		huge_cache_evict(ex, oldest);
+	}
+	return done;
+}
+
+run_t *extents_huge_take_cached(extents_t *ex, size_t usize, size_t align,
+                                bool zero) {
+	run_t *best = NULL;
+	for (run_t *r = ex->huge_cache; r != NULL; r = r->next) {
+		if (r->bytes < usize || r->bytes / 2 > usize ||
+		    (addr_of(r->addr) & (align - 1)) != 0 ||
+		    (zero && !r->is_zeroed))
+			continue;
+		if (best == NULL || r->bytes < best->bytes)
+			best = r;
+	}
+	if (best != NULL) {
+		huge_cache_unlink(ex, best);
+		if (best->is_zeroed)
+			memlimit_charge_huge((ptrdiff_t)best->bytes);
+	}
+	return best;
+}
+
+void *extents_huge_map(extents_t *ex, size_t usize, size_t align,
+                       backend_region_t *region) {
+	void *addr = pages_reserve(usize, align, &ex->placement, region);
+	if (addr != NULL)
+		memlimit_charge_huge((ptrdiff_t)usize);
+	return addr;
+}
+
+void extents_huge_unmap(extents_t *ex, void *addr, size_t usize,
+                        backend_region_t region) {
+	(void)ex;
+	pages_unmap(addr, usize, region);
+	memlimit_charge_huge(-(ptrdiff_t)usize);
+}
+
+bool extents_huge_drop_rss(const run_t *run) {
+	bool is_zeroed = false;
+	if (run->bytes >= opt.oversize_threshold &&
+	    pages_purge(run->addr, run->bytes, run->region,
+	                BACKEND_PURGE_EAGER, &is_zeroed) != 0)
+		is_zeroed = false;
+	return is_zeroed;
+}
+
+void extents_huge_free(extents_t *ex, run_t *run, bool is_zeroed) {
+	run_list_remove(&ex->huge_runs, run);
+	ex->huge_live_bytes -= run->bytes;
+	run->is_zeroed = is_zeroed;
+	extents_huge_put_back(ex, run);
+}
+
+void extents_huge_put_back(extents_t *ex, run_t *run) {
+	run_list_push(&ex->huge_cache, run);
+	ex->huge_cached_bytes += run->bytes;
+	ex->huge_cached_count++;
+	if (run->is_zeroed)
+		memlimit_charge_huge(-(ptrdiff_t)run->bytes); /* no RSS */
+	else
+		ex->huge_cached_dirty_bytes += run->bytes;
+	if (ex->huge_cached_count > EXTENT_HUGE_CACHE_MAX)
+		huge_cache_evict(ex, huge_cache_oldest(ex, false));
 }
 
 void extents_release_all(extents_t *ex) {
+	while (ex->huge_runs != NULL) {
+		run_t *run = run_list_pop(&ex->huge_runs);
+		ex->huge_live_bytes -= run->bytes;
+		pagemap_set(addr_of(run->addr), 1, 0);
+		pages_unmap(run->addr, run->bytes, run->region);
+		memlimit_charge_huge(-(ptrdiff_t)run->bytes);
+		run_list_push(&ex->spare_run_descs, run);
+	}
+	while (ex->huge_cache != NULL)
+		huge_cache_evict(ex, ex->huge_cache);
 	while (ex->chunks != NULL)
 		chunk_destroy(ex, ex->chunks);
 	ex->active_pages = 0;
+}
+
+/* ---- the purge pass ---- */
+
+void extents_decay(extents_t *ex, bool is_forced) {
+	unsigned flags = (is_forced ? EXTENT_PURGE_SPLIT : 0) |
+	                 (opt.retain ? EXTENT_PURGE_RETAIN : 0);
+	mutex_lock(&ex->lock);
+	uint64_t now = decay_now_ns();
+	size_t n = purge_excess(&ex->purge, PURGE_DIRTY, now,
+	                        extents_dirty_pages(ex), is_forced);
+	if (n != 0) {
+		size_t done = huge_cache_purge(ex, n);
+		if (n > done)
+			extents_purge(ex, n - done, flags);
+	}
+	purge_left(&ex->purge, PURGE_DIRTY, extents_dirty_pages(ex));
+	n = purge_excess(&ex->purge, PURGE_MUZZY, now, ex->muzzy_pages,
+	                 is_forced);
+	if (n != 0)
+		extents_purge(ex, n, flags | EXTENT_PURGE_MUZZY);
+	purge_left(&ex->purge, PURGE_MUZZY, ex->muzzy_pages);
+	purge_set_deadline(&ex->purge, extents_dirty_pages(ex),
+	                   ex->muzzy_pages);
+	mutex_unlock(&ex->lock);
+}
+
+uint64_t extents_decay_deadline(extents_t *ex) {
+	mutex_lock(&ex->lock);
+	uint64_t due = purge_set_deadline(&ex->purge, extents_dirty_pages(ex),
+	                                  ex->muzzy_pages);
+	mutex_unlock(&ex->lock);
+	return due;
+}
+
+int extents_set_decay_ms(extents_t *ex, purge_state_t s, long ms) {
+	mutex_lock(&ex->lock);
+	int err = purge_set_decay_ms(&ex->purge, s, ms);
+	purge_set_deadline(&ex->purge, extents_dirty_pages(ex),
+	                   ex->muzzy_pages);
+	mutex_unlock(&ex->lock);
+	if (err == 0)
+		purge_wake();
+	return err;
+}
+
+void extents_dirtied(extents_t *ex) {
+	if (purge_is_immediate(&ex->purge)) {
+		extents_decay(ex, false);
+		return;
+	}
+	/* Pages are waiting now: the deadline is at most one epoch away. */
+	if (purge_due_ns(&ex->purge) == DECAY_NEVER)
+		extents_decay_deadline(ex);
+	purge_notify();
 }

@@ -1,6 +1,8 @@
 /*
- * extent.h — page runs inside chunks.
+ * extent.h — page runs inside chunks, huge mappings, and the purge pass.
  *
+ * The one place that takes memory from the pages layer (chunks and huge
+ * mappings) and charges the memory limit for it.
  * A chunk is CHUNK_BYTES of address space, CHUNK_BYTES-aligned, reserved
  * from the backend for one arena.  Its metadata lives out of band: four
  * page bitmaps say, for every page, whether it is allocated (part of a slab
@@ -8,8 +10,10 @@
  * stale data), muzzy (lazily purged) or not known to read as zero.  Free
  * runs coalesce implicitly: a free run is just a stretch of clear bits.
  *
- * A run descriptor (run_t) describes one allocated run: a slab, a large
- * allocation, or a huge allocation with its own mapping (chunk == NULL).
+ * A run descriptor (run_t) describes one allocated run: a slab (slab.h
+ * extends it with the region bitmap), a large allocation, or a huge
+ * allocation with its own mapping (chunk == NULL).  Descriptors of large
+ * and huge runs are recycled through the extents' spare list.
  *
  * An extents_t is one arena's set of chunks.  All functions taking one
  * expect its lock held, except where said.  Chunks are bucketed by their
@@ -17,6 +21,17 @@
  * fewest free pages among the lowest bucket that can hold it, so nearly
  * empty chunks drain and can be returned whole (and hugepages stay
  * dense), without scanning every chunk.
+ *
+ * Huge runs (beyond a chunk) are one reservation each.  Freed ones wait
+ * in a cache (at most EXTENT_HUGE_CACHE_MAX) so that a program cycling
+ * through big buffers does not pay mmap, page faults and munmap each
+ * time; those of oversize_threshold bytes or more are purged eagerly when
+ * freed (they keep their address space but no RSS), the others stay
+ * dirty until the purge pass unmaps them, oldest first.  A cached mapping
+ * serves a request of its size down to half of it.
+ *
+ * The purge pass (extents_decay) asks the purge layer (purge.h) how much
+ * is due and purges it; it is never run with a bin lock held.
  */
 #ifndef STRATA_EXTENT_H
 #define STRATA_EXTENT_H
@@ -27,6 +42,9 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "base.h"
+#include "list.h"
+#include "purge.h"
 #include "sync.h"
 #include "util.h"
 
@@ -48,12 +66,23 @@ typedef struct run {
 	struct run *next, *prev;
 	uint32_t ind; /* size class */
 	uint8_t kind; /* enum run_kind */
-	bool is_listed; /* slab: on its bin's non-full list */
 	bool is_zeroed; /* cached huge mapping: purged, reads as zero */
-	uint16_t nfree, nregs; /* slab only */
 	backend_region_t region; /* huge only: the mapping's region id */
-	uint64_t bitmap[]; /* slab only: 1 = region free */
 } run_t;
+
+/* Lists of run descriptors (next/prev). */
+static inline void run_list_push(run_t **head, run_t *r) {
+	LIST_PUSH(head, r, next, prev);
+}
+static inline void run_list_remove(run_t **head, run_t *r) {
+	LIST_REMOVE(head, r, next, prev);
+}
+static inline run_t *run_list_pop(run_t **head) {
+	run_t *r = *head;
+	if (r != NULL)
+		run_list_remove(head, r);
+	return r;
+}
 
 typedef struct chunk {
 	char *addr;
@@ -89,15 +118,30 @@ typedef struct extents {
 	size_t nchunks;
 	size_t active_pages; /* allocated pages */
 	size_t dirty_pages, muzzy_pages;
-	purge_stats_t purge;
+	purge_stats_t purge_stats;
+	purge_t purge;        /* decay state of this arena */
+	run_t *huge_runs;     /* live huge runs */
+	run_t *huge_cache;    /* freed huge mappings kept for reuse */
+	size_t huge_cached_bytes, huge_cached_dirty_bytes;
+	unsigned huge_cached_count;
+	size_t huge_live_bytes; /* mapped bytes of live huge runs */
+	run_t *spare_run_descs; /* recycled large and huge descriptors */
 } extents_t;
 
-/* Pages counted against mem_limit_*: allocated, dirty and muzzy pages of
- * every arena (muzzy pages may still be resident until the OS reclaims
- * them). */
-extern HIDDEN atomic_size_t extents_charged_pages;
+#define EXTENT_HUGE_CACHE_MAX 16u
+
+/* Flags of extents_purge. */
+enum {
+	EXTENT_PURGE_MUZZY = 1,  /* purge muzzy pages eagerly (else dirty
+	                          * ones lazily) */
+	EXTENT_PURGE_SPLIT = 2,  /* also split mostly live hugepages */
+	EXTENT_PURGE_RETAIN = 4, /* keep chunks left free and clean mapped */
+};
 
 HIDDEN void extents_init(extents_t *ex, const backend_placement_t *placement);
+/* Settings and counters of a fresh arena (destroy recycles extents). */
+HIDDEN void extents_reset(extents_t *ex, const backend_placement_t *placement,
+                          long dirty_decay_ms, long muzzy_decay_ms);
 
 /* npages free pages aligned to align_pages (a power of two, <= a chunk's
  * pages), from the best-fitting chunk or a new one.  *is_zeroed tells
@@ -111,16 +155,73 @@ HIDDEN void extents_free(extents_t *ex, chunk_t *chunk, void *addr,
 HIDDEN bool extents_grow(extents_t *ex, chunk_t *chunk, void *addr,
                          size_t npages, size_t extra_pages);
 /* Purge up to npages pages: dirty ones lazily (they become muzzy) or,
- * with from_muzzy, muzzy ones eagerly (they release RSS now).  Entirely
- * free chunks go first, purged whole; a hugepage-backed chunk that is
- * mostly live is left alone unless split_hugepages.  A chunk left free
- * and clean is unmapped unless retain.  Returns the pages purged. */
-HIDDEN size_t extents_purge(extents_t *ex, size_t npages, bool from_muzzy,
-                            bool split_hugepages, bool retain);
-/* Bytes of free, purged address space kept for reuse. */
+ * with EXTENT_PURGE_MUZZY, muzzy ones eagerly (they release RSS now).
+ * Entirely free chunks go first, purged whole; a hugepage-backed chunk
+ * that is mostly live is left alone unless EXTENT_PURGE_SPLIT.  A chunk
+ * left free and clean is unmapped unless EXTENT_PURGE_RETAIN.  Returns
+ * the pages purged. */
+HIDDEN size_t extents_purge(extents_t *ex, size_t npages, unsigned flags);
+/* Bytes of free, purged address space kept for reuse (chunks and cached
+ * huge mappings). */
 HIDDEN size_t extents_retained_bytes(const extents_t *ex);
-/* Unmap every chunk (arena destroy). */
+/* Dirty pages in chunks plus cached huge mappings. */
+HIDDEN size_t extents_dirty_pages(const extents_t *ex);
+/* Unmap every chunk and every huge mapping, live or cached, and clear
+ * their pagemap entries (arena destroy). */
 HIDDEN void extents_release_all(extents_t *ex);
+
+/* A descriptor for a large or huge run; NULL without memory. */
+static inline run_t *extents_run_desc(extents_t *ex) {
+	run_t *run = run_list_pop(&ex->spare_run_descs);
+	return run != NULL ? run : base_alloc(sizeof(run_t), CACHELINE_BYTES);
+}
+static inline void extents_run_desc_put(extents_t *ex, run_t *run) {
+	run_list_push(&ex->spare_run_descs, run);
+}
+
+/* ---- huge mappings ---- */
+
+/* A cached mapping of at least usize bytes (at most twice), aligned to
+ * align, zeroed if zero; NULL if none fits.  Charged again when it was
+ * purged. */
+HIDDEN run_t *extents_huge_take_cached(extents_t *ex, size_t usize,
+                                       size_t align, bool zero);
+/* A fresh reservation of usize bytes aligned to align, charged to the
+ * memory limit; reads as zero.  Lock not held.  NULL without memory. */
+HIDDEN void *extents_huge_map(extents_t *ex, size_t usize, size_t align,
+                              backend_region_t *region);
+/* Undo extents_huge_map (lock not held). */
+HIDDEN void extents_huge_unmap(extents_t *ex, void *addr, size_t usize,
+                               backend_region_t region);
+/* Count run as live (its mapping came from one of the two above). */
+static inline void extents_huge_live(extents_t *ex, run_t *run) {
+	ex->huge_live_bytes += run->bytes;
+	run_list_push(&ex->huge_runs, run);
+}
+/* Lock not held, before extents_huge_free: give back the RSS of a freed
+ * mapping of oversize_threshold bytes or more.  True when it now reads
+ * as zero. */
+HIDDEN bool extents_huge_drop_rss(const run_t *run);
+/* A live run freed (is_zeroed from extents_huge_drop_rss): into the
+ * cache, evicting the oldest past the bound. */
+HIDDEN void extents_huge_free(extents_t *ex, run_t *run, bool is_zeroed);
+/* A run taken from the cache but not used goes back as it was. */
+HIDDEN void extents_huge_put_back(extents_t *ex, run_t *run);
+
+/* ---- the purge pass ---- */
+
+/* Purge what the decay curves say is due (everything with is_forced):
+ * cached huge mappings first, then chunk pages.  Takes the lock. */
+HIDDEN void extents_decay(extents_t *ex, bool is_forced);
+/* The earliest time extents_decay could purge something (takes the
+ * lock); DECAY_NEVER if none. */
+HIDDEN uint64_t extents_decay_deadline(extents_t *ex);
+/* 0 or EINVAL; -1 disables, 0 purges at once.  Takes the lock and wakes
+ * the purger. */
+HIDDEN int extents_set_decay_ms(extents_t *ex, purge_state_t s, long ms);
+/* After pages became dirty (lock not held, nor any bin lock): purge now
+ * when a curve is 0 ms, else arm the deadline and tell the purger. */
+HIDDEN void extents_dirtied(extents_t *ex);
 
 HIDDEN size_t chunk_pages(void);
 

@@ -4,7 +4,7 @@
  * Boot runs under init_lock on the first call of any entry point: options,
  * backend probe, size classes, arena 0.  fork() takes every lock in the
  * order the allocator nests them (thread registry, arenas' bins then
- * extents, caches, pagemap, base, purger), so a thread holding some of
+ * extents, caches, pagemap, base, purger thread, purge wake-up), so a thread holding some of
  * them cannot deadlock the fork.  Registration with libc that may
  * itself call malloc (pthread_atfork, atexit) happens after the allocator
  * is marked ready, so such a nested call is served normally.
@@ -23,6 +23,7 @@
 #include "pages.h"
 #include "pagemap.h"
 #include "prim.h"
+#include "purge.h"
 #include "report.h"
 #include "sizeclass.h"
 #include "stats.h"
@@ -51,7 +52,11 @@ static int boot(void) {
 	tcache_boot(opt.tcache ? opt.tcache_max : 0);
 	if ((err = tsd_boot()) != 0)
 		return err;
-	return arenas_boot(opt.narenas != 0 ? opt.narenas : default_narenas());
+	if ((err = arenas_boot(opt.narenas != 0 ? opt.narenas
+	                                        : default_narenas())) != 0)
+		return err;
+	opt.narenas = narenas_auto; /* the value in force, as jemalloc's */
+	return 0;
 }
 
 static void prefork(void) {
@@ -62,12 +67,14 @@ static void prefork(void) {
 	tcache_prefork();
 	pagemap_prefork();
 	base_prefork();
-	background_prefork(); /* taken under bin locks by arena_after_free */
+	background_prefork();
+	purge_prefork(); /* last: purge_wake takes it under arenas_lock */
 }
 
 static void postfork_parent(void) {
 	if (!atomic_load(&malloc_is_booted))
 		return;
+	purge_postfork_parent();
 	background_postfork_parent();
 	base_postfork_parent();
 	pagemap_postfork_parent();
@@ -79,6 +86,7 @@ static void postfork_parent(void) {
 static void postfork_child(void) {
 	if (!atomic_load(&malloc_is_booted))
 		return;
+	purge_postfork_child();
 	background_postfork_child();
 	base_postfork_child();
 	pagemap_postfork_child();

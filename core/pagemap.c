@@ -1,5 +1,6 @@
 /*
- * pagemap.c — leaf creation and range updates.
+ * pagemap.c — the radix tree's root, leaf creation on first use, range
+ * updates and the fork handlers of its lock.
  */
 #include "pagemap.h"
 

@@ -5,12 +5,16 @@
  * bits stripped first).  The root is a static array; a leaf covers 2^18
  * pages and is mapped on first use.  free() finds its metadata in two
  * dependent loads: root slot, then leaf entry.  An entry packs
- *   bits 0..47  the run descriptor's address (8-byte aligned),
+ *   bits 0..47  the run descriptor's address: every descriptor comes from
+ *               base_alloc(..., CACHELINE_BYTES), so it is 64-byte
+ *               aligned and its bits 0..5 are free for flags,
  *   bit 0       PM_FAST: a slab of an automatic arena, so free may push
  *               the block on the thread cache with no other test,
  *   bit 1       PM_SLAB: the run is a slab of small regions,
  *   bit 2       PM_NO_TCACHE: the run belongs to a manual arena, whose
  *               memory never sits in a thread cache,
+ *   bits 3..5   free (PM_FREE_MASK): a new per-run mark (the heap
+ *               profiler's sampled run) takes one of these,
  *   bits 48..63 the size class index.
  * Every page of a slab is registered (a pointer anywhere in it finds it);
  * only the first page of a large or huge run is (free takes the start).
@@ -25,6 +29,7 @@
 #include <stdint.h>
 
 #include "pages.h"
+#include "tag.h"
 #include "util.h"
 
 #define PAGEMAP_ADDR_BITS 48u
@@ -36,14 +41,21 @@
 #define PM_SLAB ((uint64_t)2)
 #define PM_NO_TCACHE ((uint64_t)4)
 #define PM_FLAG_MASK ((uint64_t)7)
+#define PM_FREE_MASK ((uint64_t)0x38)
+/* Descriptors are cache-line aligned, which leaves bits 0..5 clear. */
+#define PM_DESC_ALIGN CACHELINE_BYTES
+_Static_assert(PM_DESC_ALIGN >= 64, "pagemap flags need 6 clear bits");
 #define PM_IND_SHIFT 48u
 
 typedef uint64_t pm_entry_t;
 
 extern HIDDEN _Atomic(pm_entry_t *) pagemap_root[PAGEMAP_ROOT_LEN];
 
+/* The entry of addr's page; 0 when strata does not own it.  Callers pass
+ * untagged addresses (api.c strips); the tag is stripped here again as a
+ * guard, for free in builds without tags. */
 static ALWAYS_INLINE pm_entry_t pagemap_lookup(uintptr_t addr) {
-	uintptr_t key = addr >> lg_page;
+	uintptr_t key = tag_strip((const void *)addr) >> lg_page;
 	uintptr_t slot = key >> PAGEMAP_LEAF_BITS;
 	if (unlikely(slot >= PAGEMAP_ROOT_LEN))
 		return 0;
@@ -57,7 +69,7 @@ static ALWAYS_INLINE pm_entry_t pagemap_lookup(uintptr_t addr) {
 
 static inline void *pm_desc(pm_entry_t e) {
 	return (void *)(uintptr_t)((e & (((uint64_t)1 << PM_IND_SHIFT) - 1)) &
-	                           ~PM_FLAG_MASK);
+	                           ~(PM_FLAG_MASK | PM_FREE_MASK));
 }
 static inline unsigned pm_ind(pm_entry_t e) {
 	return (unsigned)(e >> PM_IND_SHIFT);

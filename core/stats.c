@@ -60,15 +60,14 @@ void stats_arena_read(arena_t *a, stats_arena_t *out) {
 	}
 	out->large_nmalloc += a->large.nmalloc + a->large.huge_nmalloc;
 	out->large_ndalloc += a->large.ndalloc + a->large.huge_ndalloc;
-	out->active_bytes += (a->extents.active_pages << lg_page) +
-	                     a->huge_live_bytes;
-	out->dirty_bytes += arena_dirty_pages(a) << lg_page;
-	out->muzzy_bytes += a->extents.muzzy_pages << lg_page;
-	out->mapped_bytes += a->extents.nchunks * CHUNK_BYTES +
-	                     a->huge_live_bytes + a->huge_cached_bytes;
-	out->retained_bytes += a->huge_cached_bytes - a->huge_cached_dirty_bytes;
-	out->retained_bytes += extents_retained_bytes(&a->extents);
-	purge_merge(&out->purge, &a->extents.purge);
+	const extents_t *ex = &a->extents;
+	out->active_bytes += (ex->active_pages << lg_page) + ex->huge_live_bytes;
+	out->dirty_bytes += extents_dirty_pages(ex) << lg_page;
+	out->muzzy_bytes += ex->muzzy_pages << lg_page;
+	out->mapped_bytes += ex->nchunks * CHUNK_BYTES + ex->huge_live_bytes +
+	                     ex->huge_cached_bytes;
+	out->retained_bytes += extents_retained_bytes(ex);
+	purge_merge(&out->purge, &ex->purge_stats);
 	mutex_stats_t m = a->extents.lock.stats;
 	mutex_unlock(&a->extents.lock);
 	stats_mutex_merge(&out->extents_mutex, &m);
@@ -79,15 +78,11 @@ void stats_totals_read(stats_totals_t *out) {
 	memset(out, 0, sizeof(*out));
 	if (!atomic_load(&malloc_is_booted))
 		return;
-	unsigned n = atomic_load(&narenas_total);
 	stats_arena_t sum;
 	memset(&sum, 0, sizeof(sum));
-	for (unsigned i = 0; i < n; i++) {
-		arena_t *a = atomic_load(&arenas[i]);
-		if (a != NULL) {
-			stats_arena_read(a, &sum);
-			out->narenas++;
-		}
+	arenas_for_each(a) {
+		stats_arena_read(a, &sum);
+		out->narenas++;
 	}
 	out->allocated_bytes = sum.small_allocated_bytes +
 	                       sum.large_allocated_bytes;
@@ -121,8 +116,8 @@ void stats_process_read(stats_process_t *out) {
 void stats_arena_settings_read(const arena_t *a,
                                stats_arena_settings_t *out) {
 	out->index = a->index;
-	out->dirty_decay_ms = a->dirty_decay_ms;
-	out->muzzy_decay_ms = a->muzzy_decay_ms;
+	out->dirty_decay_ms = arena_decay_ms(a, false);
+	out->muzzy_decay_ms = arena_decay_ms(a, true);
 	out->tier = (unsigned)a->extents.placement.tier;
 	out->node = a->extents.placement.node;
 }

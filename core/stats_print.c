@@ -189,12 +189,8 @@ static void walk_arena(emitter_t *em, arena_t *a) {
 
 static void walk_arenas(emitter_t *em) {
 	emitter_obj_begin(em, "arenas", "arena");
-	unsigned n = atomic_load(&narenas_total);
-	for (unsigned i = 0; i < n; i++) {
-		arena_t *a = atomic_load(&arenas[i]);
-		if (a != NULL)
-			walk_arena(em, a);
-	}
+	arenas_for_each(a)
+		walk_arena(em, a);
 	emitter_obj_end(em);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base.h"
+#include "list.h"
 #include "pagemap.h"
 #include "report.h"
 #include "sizeclass.h"
@@ -26,7 +27,7 @@ static tcache_t *tcaches_live, *tcaches_spare;
 
 /* Point a bin at its stack of n slots starting at slot (plus the sentinel
  * slot after them); or, with n == 0, at the shared empty sentinel. */
-static void bin_init(tcache_bin_t *bin, void **slot, unsigned n) {
+static void tcache_bin_init(tcache_bin_t *bin, void **slot, unsigned n) {
 	slot[n] = NULL;
 	bin->head = slot + n;
 	bin->empty = bin->low_water = tcache_pos(slot + n);
@@ -36,7 +37,7 @@ static void bin_init(tcache_bin_t *bin, void **slot, unsigned n) {
 
 void tcache_boot(size_t tcache_max_bytes) {
 	for (unsigned i = 0; i < TCACHE_NBINS_MAX; i++)
-		bin_init(&tcache_disabled.bins[i], disabled_slots, 0);
+		tcache_bin_init(&tcache_disabled.bins[i], disabled_slots, 0);
 	tcache_nbins = tcache_max_bytes == 0 ? 0 : sc_index(tcache_max_bytes) + 1;
 	if (tcache_nbins > TCACHE_NBINS_MAX)
 		tcache_nbins = TCACHE_NBINS_MAX;
@@ -54,20 +55,11 @@ void tcache_boot(size_t tcache_max_bytes) {
 }
 
 static void registry_add(tcache_t *tc) {
-	tc->prev = NULL;
-	tc->next = tcaches_live;
-	if (tcaches_live != NULL)
-		tcaches_live->prev = tc;
-	tcaches_live = tc;
+	LIST_PUSH(&tcaches_live, tc, next, prev);
 }
 
 static void registry_remove(tcache_t *tc) {
-	if (tc->prev != NULL)
-		tc->prev->next = tc->next;
-	else
-		tcaches_live = tc->next;
-	if (tc->next != NULL)
-		tc->next->prev = tc->prev;
+	LIST_REMOVE(&tcaches_live, tc, next, prev);
 }
 
 static tcache_t *tcache_get_memory(void) {
@@ -98,10 +90,10 @@ tcache_t *tcache_create(arena_t *a) {
 	void **slot = tc->stack_mem;
 	for (unsigned i = 0; i < TCACHE_NBINS_MAX; i++) {
 		if (i >= tcache_nbins) {
-			bin_init(&tc->bins[i], disabled_slots, 0);
+			tcache_bin_init(&tc->bins[i], disabled_slots, 0);
 			continue;
 		}
-		bin_init(&tc->bins[i], slot, ncached_max[i]);
+		tcache_bin_init(&tc->bins[i], slot, ncached_max[i]);
 		slot += ncached_max[i] + 1;
 	}
 	tc->arena = a;
@@ -131,9 +123,9 @@ void *tcache_alloc_small_fill(tcache_t *tc, unsigned ind) {
 	return top[-(int)n];
 }
 
-/* Return n small blocks of class ind, one bin lock per arena met. */
-/* The run of a cached block.  A block freed twice may meet its run gone
- * by the time the second copy is flushed: that is reported here. */
+/* The run of a cached block (the cache holds untagged addresses).  A
+ * block freed twice may meet its run gone by the time the second copy is
+ * flushed: that is reported here. */
 static run_t *cached_block_run(void *ptr) {
 	pm_entry_t e = pagemap_lookup(addr_of(ptr));
 	if (e == 0)
@@ -142,6 +134,7 @@ static run_t *cached_block_run(void *ptr) {
 	return pm_desc(e);
 }
 
+/* Return n small blocks of class ind, one bin lock per arena met. */
 static void flush_small(unsigned ind, void **ptrs, unsigned n) {
 	run_t *runs[NCACHED_SMALL_MAX];
 	for (unsigned i = 0; i < n; i++)

@@ -1,5 +1,7 @@
 /*
- * tsd.c — thread state setup and the thread-exit flush.
+ * tsd.c — thread state setup, the thread-exit flush, the registry of
+ * thread records (for per-thread statistics) and the periodic thread
+ * event (cache aging, node check, soft memory limit, purge when due).
  */
 #include "tsd.h"
 
@@ -10,6 +12,7 @@
 #include "base.h"
 #include "conf.h"
 #include "decay.h"
+#include "list.h"
 #include "pages.h"
 #include "prim.h"
 #include "memlimit.h"
@@ -38,24 +41,14 @@ static thread_record_t *registry_add(uint64_t thread_id, uint64_t now_ns) {
 		                      memory_order_relaxed);
 		rec->stats_mark_bytes = 0;
 		rec->stats_mark_ns = now_ns;
-		rec->prev = NULL;
-		rec->next = registry;
-		if (registry != NULL)
-			registry->prev = rec;
-		registry = rec;
+		LIST_PUSH(&registry, rec, next, prev);
 	}
 	mutex_unlock(&registry_lock);
 	return rec;
 }
 
 static void registry_unlink(thread_record_t *rec) {
-	if (rec->prev != NULL)
-		rec->prev->next = rec->next;
-	else
-		registry = rec->next;
-	if (rec->next != NULL)
-		rec->next->prev = rec->prev;
-	rec->prev = NULL;
+	LIST_REMOVE(&registry, rec, next, prev);
 	rec->next = spare_records;
 	spare_records = rec;
 }
@@ -193,7 +186,8 @@ void tsd_event(tsd_t *tsd) {
 		tsd_check_node(tsd);
 	if (tsd->tcache != &tcache_disabled)
 		tcache_gc_step(tsd->tcache);
-	memlimit_check_soft();
+	if (memlimit_is_above_soft())
+		arenas_purge_all();
 	background_maybe_start();
 	if (!background_is_running() && tsd->arena != NULL)
 		arena_decay_if_due(tsd->arena);

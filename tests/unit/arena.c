@@ -364,3 +364,25 @@ Test(arena_numa, round_robin_keeps_to_the_threads_node) {
 		             per_node < 64 ? per_node : 64, "node %u", node);
 	}
 }
+
+/* The pagemap leaves a descriptor's low six bits to flags: every kind of
+ * run descriptor (slab of each class, large, huge) is 64-byte aligned and
+ * no entry sets a bit of PM_FREE_MASK. */
+Test(arena, every_run_descriptor_leaves_the_free_pagemap_bits_clear) {
+	arena_t *a = new_arena();
+	for (unsigned ind = 0; sc_class_size(ind) <= LARGE_LIMIT; ind++) {
+		void *p = sc_is_small(ind) ? arena_malloc_small(a, ind, false)
+		                           : large(a, ind, page_bytes);
+		cr_assert_not_null(p, "class %u", ind);
+		pm_entry_t e = pagemap_lookup(addr_of(p));
+		cr_assert_eq(addr_of(pm_desc(e)) % PM_DESC_ALIGN, 0,
+		             "class %u", ind);
+		cr_assert_eq(e & PM_FREE_MASK, 0, "class %u", ind);
+		run_t *run = pm_desc(e);
+		cr_assert_eq(run->ind, ind, "class %u", ind);
+		if (sc_is_small(ind))
+			arena_dalloc_small(run, p);
+		else
+			arena_dalloc_large(run);
+	}
+}

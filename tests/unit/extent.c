@@ -60,6 +60,13 @@ static bool reads_as_zero(const char *p, size_t bytes) {
 	return true;
 }
 
+/* extents_purge flags: split hugepages always; keep emptied chunks
+ * mapped (KEEP) or not (ALL). */
+#define DIRTY_KEEP (EXTENT_PURGE_SPLIT | EXTENT_PURGE_RETAIN)
+#define MUZZY_KEEP (EXTENT_PURGE_MUZZY | DIRTY_KEEP)
+#define DIRTY_ALL EXTENT_PURGE_SPLIT
+#define MUZZY_ALL (EXTENT_PURGE_MUZZY | EXTENT_PURGE_SPLIT)
+
 Test(extent, chunk_geometry_follows_the_page_size) {
 	cr_assert_eq(page_bytes, fake_page_bytes());
 	cr_assert_eq((size_t)1 << lg_page, page_bytes);
@@ -104,7 +111,7 @@ Test(extent, purged_pages_are_zeroed_only_after_an_eager_purge) {
 	memset(r.addr, 0x11, 4 << lg_page);
 	give_back(r);
 	mutex_lock(&ex.lock);
-	cr_assert_eq(extents_purge(&ex, 4, false, true, true), 4);
+	cr_assert_eq(extents_purge(&ex, 4, DIRTY_KEEP), 4);
 	mutex_unlock(&ex.lock);
 	cr_assert_eq(ex.dirty_pages, 0);
 	cr_assert_eq(ex.muzzy_pages, 4);
@@ -113,8 +120,8 @@ Test(extent, purged_pages_are_zeroed_only_after_an_eager_purge) {
 	cr_assert_not(lazy.is_zeroed, "muzzy pages are not zero");
 	give_back(lazy);
 	mutex_lock(&ex.lock);
-	extents_purge(&ex, 4, false, true, true);
-	cr_assert_eq(extents_purge(&ex, 4, true, true, true), 4);
+	extents_purge(&ex, 4, DIRTY_KEEP);
+	cr_assert_eq(extents_purge(&ex, 4, MUZZY_KEEP), 4);
 	mutex_unlock(&ex.lock);
 	cr_assert_eq(ex.muzzy_pages, 0);
 	run_ref_t eager = take(4, 1);
@@ -128,8 +135,8 @@ Test(extent, eager_purge_that_does_not_zero_is_not_reported_zeroed) {
 	run_ref_t r = take(2, 1);
 	give_back(r);
 	mutex_lock(&ex.lock);
-	extents_purge(&ex, 2, false, true, true);
-	extents_purge(&ex, 2, true, true, true);
+	extents_purge(&ex, 2, DIRTY_KEEP);
+	extents_purge(&ex, 2, MUZZY_KEEP);
 	mutex_unlock(&ex.lock);
 	run_ref_t again = take(2, 1);
 	cr_assert_eq(again.addr, r.addr);
@@ -253,8 +260,8 @@ Test(extent, purge_unmaps_a_clean_free_chunk_unless_retained) {
 	give_back(r);
 	unsigned long unmaps = fake_counters().unmap_calls;
 	mutex_lock(&ex.lock);
-	extents_purge(&ex, cp, false, true, true);
-	extents_purge(&ex, cp, true, true, true);
+	extents_purge(&ex, cp, DIRTY_KEEP);
+	extents_purge(&ex, cp, MUZZY_KEEP);
 	mutex_unlock(&ex.lock);
 	cr_assert_eq(ex.nchunks, 1);
 	cr_assert_eq(fake_counters().unmap_calls, unmaps);
@@ -262,12 +269,12 @@ Test(extent, purge_unmaps_a_clean_free_chunk_unless_retained) {
 	/* Dirty again, then purged with retain off: gone. */
 	give_back(take(cp, 1));
 	mutex_lock(&ex.lock);
-	extents_purge(&ex, cp, false, true, false);
-	extents_purge(&ex, cp, true, true, false);
+	extents_purge(&ex, cp, DIRTY_ALL);
+	extents_purge(&ex, cp, MUZZY_ALL);
 	mutex_unlock(&ex.lock);
 	cr_assert_eq(ex.nchunks, 0);
 	cr_assert_eq(fake_counters().unmap_calls, unmaps + 1);
-	cr_assert_eq(ex.purge.chunks_unmapped, 1);
+	cr_assert_eq(ex.purge_stats.chunks_unmapped, 1);
 }
 
 /* Emptied chunks stay mapped: dirty until decay purges them, and with
@@ -286,8 +293,8 @@ Test(extent, emptied_chunks_stay_mapped_and_are_retained_after_purge) {
 	cr_assert_eq(ex.nchunks, 2);
 	cr_assert_eq(ex.dirty_pages, 2 * cp);
 	mutex_lock(&ex.lock);
-	extents_purge(&ex, 2 * cp, false, true, true);
-	extents_purge(&ex, 2 * cp, true, true, true);
+	extents_purge(&ex, 2 * cp, DIRTY_KEEP);
+	extents_purge(&ex, 2 * cp, MUZZY_KEEP);
 	mutex_unlock(&ex.lock);
 	cr_assert_eq(fake_counters().unmap_calls, unmaps, "retained, not unmapped");
 	cr_assert_eq(ex.nchunks, 2);

@@ -31,18 +31,21 @@ static uintptr_t far_leaf(unsigned i) {
 }
 
 static pm_entry_t entry_for(unsigned i) {
-	static uint64_t descs[8];
-	return pm_make(&descs[i % 8], 40 + i, PM_SLAB);
+	static _Alignas(PM_DESC_ALIGN) char descs[8][PM_DESC_ALIGN];
+	return pm_make(descs[i % 8], 40 + i, PM_SLAB);
 }
 
 Test(pagemap, entries_pack_and_unpack_every_field) {
-	/* Descriptor addresses from low to the top of the 48-bit space. */
-	static const uintptr_t descs[] = { 0x8, 0x1000, 0x7fffdeadbee8,
-		                           0xfffffffffff8, 0x123456789ab0 };
+	/* Descriptor addresses (64-byte aligned, as base_alloc hands them
+	 * out) from low to the top of the 48-bit space. */
+	static const uintptr_t descs[] = { 0x40, 0x1000, 0x7fffdeadbec0,
+		                           0xffffffffffc0, 0x123456789ac0 };
 	for (size_t d = 0; d < ARRAY_LEN(descs); d++)
 		for (unsigned ind = 0; ind < 200; ind++)
-			/* Every combination of the flag bits. */
-			for (uint64_t f = 0; f <= PM_FLAG_MASK; f++) {
+			/* Every combination of the flag bits, and of the
+			 * free bits a new flag may take. */
+			for (uint64_t f = 0; f <= (PM_FLAG_MASK | PM_FREE_MASK);
+			     f++) {
 				pm_entry_t e = pm_make((void *)descs[d], ind, f);
 				cr_assert_neq(e, 0);
 				cr_assert_eq(pm_desc(e), (void *)descs[d],
@@ -50,17 +53,17 @@ Test(pagemap, entries_pack_and_unpack_every_field) {
 				             (unsigned long)descs[d], ind,
 				             (unsigned long)f);
 				cr_assert_eq(pm_ind(e), ind);
-				cr_assert_eq(e & PM_FLAG_MASK, f);
+				cr_assert_eq(e & (PM_FLAG_MASK | PM_FREE_MASK), f);
 			}
 }
 
 /* Every class index a pagemap entry can name round-trips. */
 Test(pagemap, every_size_class_index_fits_in_an_entry) {
-	uint64_t desc;
+	static _Alignas(PM_DESC_ALIGN) char desc[PM_DESC_ALIGN];
 	for (unsigned ind = 0; sc_class_size(ind) <= ((size_t)1 << 40); ind++) {
-		pm_entry_t e = pm_make(&desc, ind, PM_NO_TCACHE);
+		pm_entry_t e = pm_make(desc, ind, PM_NO_TCACHE);
 		cr_assert_eq(pm_ind(e), ind);
-		cr_assert_eq(pm_desc(e), &desc);
+		cr_assert_eq(pm_desc(e), (void *)desc);
 	}
 }
 

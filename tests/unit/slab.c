@@ -18,6 +18,7 @@
 
 #include "arena.h"
 #include "expect_abort.h"
+#include "fake_backend.h"
 #include "pagemap.h"
 #include "sizeclass.h"
 #include "strata.h"
@@ -66,7 +67,7 @@ Test(slab, whole_slab_regions_are_distinct_inside_and_class_aligned) {
 		cr_assert_eq(run->ind, ind);
 		cr_assert_eq(run->bytes, g->slab_bytes);
 		cr_assert_eq(addr_of(run->addr) % page_bytes, 0);
-		cr_assert_eq(run->nfree, 0, "class %u: slab not full", ind);
+		cr_assert_eq(slab_of(run)->nfree, 0, "class %u: slab not full", ind);
 		for (unsigned i = 0; i < g->nregs; i++) {
 			char *p = regions[i];
 			cr_assert_eq(run_of(p), run, "class %u region %u", ind, i);
@@ -315,4 +316,52 @@ Test(slab, report_names_the_exact_pointer) {
 	snprintf(want, sizeof(want), "strata: double free of %p: ", p);
 	cr_assert_eq(strncmp(out.text, want, strlen(want)), 0, "'%s' vs '%s'",
 	             out.text, want);
+}
+
+static void *three[3 * SC_SLAB_MAXREGS];
+static run_t *three_runs[3 * SC_SLAB_MAXREGS];
+
+/* The bin operations never purge, even with a decay time of 0: a free that
+ * empties a slab reports the slab's pages as dirty, and the arena purges
+ * them after the bin lock is released. */
+Test(slab, emptied_slab_pages_are_reported_and_purged_after_the_bin_lock) {
+	backend_placement_t placement = { .node = -1 };
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		/* An arena per class: its chunk stays mostly free, so even a
+		 * hugepage-backed one is purged without a forced pass. */
+		unsigned index;
+		cr_assert_eq(arena_create_manual(&placement, 0, 0, &index), 0);
+		arena_t *a = arena_get(index);
+		const slab_geometry_t *g = &sc_slab[ind];
+		unsigned n = g->nregs;
+		/* Three full slabs; the third is current. */
+		fill(a, ind, three, 3 * n);
+		for (unsigned i = 0; i < 3 * n; i++)
+			three_runs[i] = run_of(three[i]);
+		bin_t *bin = &a->bins[ind];
+		/* The first emptied slab stays as the spare: nothing dirty. */
+		cr_assert_eq(bin_dalloc_batch(bin, three, three_runs, n), 0,
+		             "class %u", ind);
+		/* The second goes back to the extents, dirty, unpurged. */
+		fake_counters_t before = fake_counters();
+		size_t dirty = a->extents.dirty_pages;
+		cr_assert_eq(bin_dalloc_batch(bin, three + n, three_runs + n, n),
+		             g->slab_bytes / page_bytes, "class %u", ind);
+		cr_assert_eq(fake_counters().purge_lazy_calls,
+		             before.purge_lazy_calls, "class %u", ind);
+		cr_assert_eq(fake_counters().purge_eager_calls,
+		             before.purge_eager_calls, "class %u", ind);
+		cr_assert_eq(a->extents.dirty_pages,
+		             dirty + g->slab_bytes / page_bytes, "class %u", ind);
+		/* The arena's step purges them at once (decay 0). */
+		extents_dirtied(&a->extents);
+		cr_assert_eq(a->extents.dirty_pages, 0, "class %u", ind);
+		cr_assert_eq(a->extents.muzzy_pages, 0, "class %u", ind);
+		/* Through the arena entry point, the same in one call. */
+		for (unsigned i = 2 * n; i < 3 * n; i++) /* current: stays */
+			arena_dalloc_small(three_runs[i], three[i]);
+		arena_decay(a, true);
+		cr_assert_eq(a->extents.dirty_pages, 0, "class %u", ind);
+		cr_assert_eq(arena_destroy(index), 0);
+	}
 }

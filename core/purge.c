@@ -1,0 +1,125 @@
+/*
+ * purge.c — the per-arena purge policy over the two decay curves, and the
+ * sleep and wake-up of the background purger.
+ */
+#include "purge.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "prim.h"
+
+void purge_init(purge_t *p, long dirty_decay_ms, long muzzy_decay_ms) {
+	uint64_t now = decay_now_ns();
+	decay_init(&p->curve[PURGE_DIRTY], dirty_decay_ms, now);
+	decay_init(&p->curve[PURGE_MUZZY], muzzy_decay_ms, now);
+	atomic_store(&p->due_ns, DECAY_NEVER);
+}
+
+int purge_set_decay_ms(purge_t *p, purge_state_t s, long ms) {
+	if (ms < -1)
+		return EINVAL;
+	decay_init(&p->curve[s], ms, decay_now_ns());
+	return 0;
+}
+
+size_t purge_excess(purge_t *p, purge_state_t s, uint64_t now_ns,
+                    size_t npages, bool is_forced) {
+	if (is_forced)
+		return npages;
+	return npages - decay_limit(&p->curve[s], now_ns, npages);
+}
+
+void purge_left(purge_t *p, purge_state_t s, size_t npages) {
+	decay_purged(&p->curve[s], npages);
+}
+
+uint64_t purge_set_deadline(purge_t *p, size_t dirty_pages,
+                            size_t muzzy_pages) {
+	uint64_t d = decay_deadline_ns(&p->curve[PURGE_DIRTY], dirty_pages);
+	uint64_t m = decay_deadline_ns(&p->curve[PURGE_MUZZY], muzzy_pages);
+	uint64_t due = d < m ? d : m;
+	atomic_store_explicit(&p->due_ns, due, memory_order_relaxed);
+	return due;
+}
+
+/* ---- wake-up ---- */
+
+static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wait_cond;
+static bool is_cond_ready;
+static atomic_bool has_purger;
+static atomic_bool is_sleeping_idle; /* no deadline: needs a notify */
+static bool is_wake_pending;
+
+static void cond_init(void) {
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&wait_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	is_cond_ready = true;
+}
+
+void purge_set_purger(bool is_present) {
+	pthread_mutex_lock(&wait_lock);
+	if (!is_cond_ready)
+		cond_init();
+	atomic_store(&has_purger, is_present);
+	pthread_mutex_unlock(&wait_lock);
+}
+
+void purge_wake(void) {
+	if (!atomic_load(&has_purger))
+		return;
+	pthread_mutex_lock(&wait_lock);
+	is_wake_pending = true;
+	pthread_cond_signal(&wait_cond);
+	pthread_mutex_unlock(&wait_lock);
+}
+
+void purge_notify(void) {
+	if (atomic_load_explicit(&is_sleeping_idle, memory_order_relaxed))
+		purge_wake();
+}
+
+/* The absolute CLOCK_MONOTONIC time sleep_ns from now. */
+static void monotonic_deadline(uint64_t sleep_ns, struct timespec *ts) {
+	uint64_t t = prim_clock_ns() + sleep_ns;
+	ts->tv_sec = (time_t)(t / 1000000000u);
+	ts->tv_nsec = (long)(t % 1000000000u);
+}
+
+void purge_sleep_until(uint64_t deadline_ns, uint64_t max_sleep_ns) {
+	uint64_t now = decay_now_ns();
+	if (deadline_ns != DECAY_NEVER && deadline_ns <= now)
+		return;
+	uint64_t sleep_ns = deadline_ns == DECAY_NEVER ? max_sleep_ns
+	                                               : deadline_ns - now;
+	if (sleep_ns > max_sleep_ns)
+		sleep_ns = max_sleep_ns;
+	struct timespec ts;
+	monotonic_deadline(sleep_ns, &ts);
+	pthread_mutex_lock(&wait_lock);
+	atomic_store(&is_sleeping_idle, deadline_ns == DECAY_NEVER);
+	while (!is_wake_pending &&
+	       pthread_cond_timedwait(&wait_cond, &wait_lock, &ts) == 0)
+		;
+	is_wake_pending = false;
+	atomic_store(&is_sleeping_idle, false);
+	pthread_mutex_unlock(&wait_lock);
+}
+
+void purge_prefork(void) { pthread_mutex_lock(&wait_lock); }
+void purge_postfork_parent(void) { pthread_mutex_unlock(&wait_lock); }
+
+/* The child has no purger; it starts its own on demand. */
+void purge_postfork_child(void) {
+	pthread_mutex_init(&wait_lock, NULL);
+	if (is_cond_ready)
+		cond_init();
+	atomic_store(&has_purger, false);
+	atomic_store(&is_sleeping_idle, false);
+	is_wake_pending = false;
+}
