@@ -15,8 +15,9 @@ cd "$top"
 declare -A stage_cmd=(
 	[posix]="tools/ci/meson_suite.sh posix"
 	[numa]="tools/ci/meson_suite.sh numa"
+	[guard]="tools/ci/guard.sh"
 )
-stage_order=(posix numa)
+stage_order=(posix numa guard)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")
