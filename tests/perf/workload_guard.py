@@ -266,19 +266,19 @@ def compare(args):
     print("allocator instructions (callgrind, self cost of libstrata); ratio to %s"
           % libs[0][0])
     print("%-18s" % "workload" + "".join("%15s" % l for l, _ in libs) +
-          "".join("%9s" % ("ratio " + str(i + 1)) for i in range(1, len(libs))))
-    logs = [[] for _ in libs]
+          "".join("%13s" % (libs[i][0] + "/" + libs[0][0]) for i in range(1, len(libs))))
+    ratios = [[] for _ in libs]
     for name, _, _ in wls:
         b = res[0][name][0]
         row = "%-18s" % name + "".join("%15d" % r[name][0] for r in res)
         for i in range(1, len(libs)):
             ratio = res[i][name][0] / b
-            logs[i].append(ratio)
-            row += "%9.3f" % ratio
+            ratios[i].append(ratio)
+            row += "%13.3f" % ratio
         print(row)
     if len(wls) > 1:
         print("%-18s" % "geomean" + " " * 15 * len(libs) + "".join(
-            "%9.3f" % statistics.geometric_mean(logs[i]) for i in range(1, len(libs))))
+            "%13.3f" % statistics.geometric_mean(ratios[i]) for i in range(1, len(libs))))
     return 0
 
 
