@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # bench.sh — run the strata benchmark suite against strata and peer allocators.
 #
-# usage: tools/bench.sh [--quick] [--strata path/to/libstrata.so] [--build DIR]
-#                       [--baseline NAME] [--reps N] [--only w1,w2]
-#                       [--allocators a1,a2] [--timeout S] [--no-install]
+# usage: tools/bench.sh [--quick] [--strata [LABEL=]path/to/libstrata.so ...]
+#                       [--build DIR] [--baseline NAME] [--reps N]
+#                       [--only w1,w2] [--allocators a1,a2] [--timeout S]
+#                       [--no-install]
 #
 # Defaults: DIR=build, NAME=jemalloc (glibc if jemalloc is missing), N=3
 # (1 with --quick), S=300 s per run (60 with --quick), all workloads, all
 # allocators found.  --quick also makes every program do 1/8 of its work.
 #
 # Allocators: glibc (no preload), jemalloc, mimalloc, tcmalloc (minimal) and
-# strata (when --strata is given or DIR/libstrata.so exists).  Missing peer
-# libraries, the C compiler, python3 and gnuplot are installed from Debian
-# packages when running as root with apt-get (skip with --no-install).
+# strata (when --strata is given or DIR/libstrata.so exists).  --strata may
+# be given several times to compare builds in one interleaved run, each under
+# its LABEL (e.g. --strata before=old.so --strata after=new.so --baseline
+# before); without a label the first is "strata", the next "strata2" and so
+# on.  Missing peer libraries, the C compiler, python3 and gnuplot are
+# installed from Debian packages when running as root with apt-get (skip
+# with --no-install).
 #
 # The benchmark programs (benchmarks/*.c) are compiled into DIR/bench/.  Each
 # preload is first checked with a probe that reports which shared object
@@ -31,7 +36,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=
 QUICK=0
 REPS=
-STRATA=
+STRATA_SPECS=()
 BASELINE=jemalloc
 ONLY=
 ALLOCS=
@@ -54,8 +59,8 @@ note() { echo "bench.sh: $*" >&2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1 ;;
-        --strata) STRATA=${2:?}; shift ;;
-        --strata=*) STRATA=${1#*=} ;;
+        --strata) STRATA_SPECS+=("${2:?}"); shift ;;
+        --strata=*) STRATA_SPECS+=("${1#*=}") ;;
         --build) BUILD=${2:?}; shift ;;
         --build=*) BUILD=${1#*=} ;;
         --baseline) BASELINE=${2:?}; shift ;;
@@ -82,7 +87,23 @@ done
 # Paths given on the command line are relative to the caller's directory;
 # the default build directory is relative to the repository.
 if [ -z "$BUILD" ]; then BUILD="$ROOT/build"; else BUILD=$(realpath -m -- "$BUILD"); fi
-[ -z "$STRATA" ] || STRATA=$(realpath -m -- "$STRATA")
+# --strata [LABEL=]PATH: a label is a plain name before the first '='.
+STRATA_LABELS=()
+declare -A STRATA_PATH
+for spec in "${STRATA_SPECS[@]}"; do
+    label= path=$spec
+    if [[ "$spec" =~ ^([A-Za-z0-9_.-]+)=(.+)$ ]]; then
+        label=${BASH_REMATCH[1]} path=${BASH_REMATCH[2]}
+    fi
+    if [ -z "$label" ]; then
+        label=strata n=2
+        while [ -n "${STRATA_PATH[$label]+x}" ]; do label=strata$n; n=$((n + 1)); done
+    fi
+    case "$label" in glibc|jemalloc|mimalloc|tcmalloc) die "--strata label $label names a peer" ;; esac
+    [ -z "${STRATA_PATH[$label]+x}" ] || die "--strata label $label given twice"
+    STRATA_LABELS+=("$label")
+    STRATA_PATH[$label]=$(realpath -m -- "$path")
+done
 cd "$ROOT"
 OUT="$BUILD/bench"
 mkdir -p "$OUT"
@@ -162,10 +183,13 @@ for spec in jemalloc:libjemalloc.so.2:libjemalloc2 \
     [ -n "$path" ] || path=$(find_pkg_lib "$pkg" "$soname")
     if [ -n "$path" ]; then add_alloc "$name" "$path"; else note "$name not found, skipped"; fi
 done
-if [ -n "$STRATA" ]; then
-    [ -f "$STRATA" ] || die "no such file: $STRATA"
-    add_alloc strata "$(readlink -f "$STRATA")"
+if [ ${#STRATA_LABELS[@]} -gt 0 ]; then
+    for label in "${STRATA_LABELS[@]}"; do
+        [ -f "${STRATA_PATH[$label]}" ] || die "no such file: ${STRATA_PATH[$label]}"
+        add_alloc "$label" "$(readlink -f "${STRATA_PATH[$label]}")"
+    done
 elif [ -f "$BUILD/libstrata.so" ]; then
+    STRATA_LABELS=(strata)
     add_alloc strata "$(readlink -f "$BUILD/libstrata.so")"
 fi
 if [ -n "$ALLOCS" ]; then
@@ -192,7 +216,7 @@ for a in "${ORDER[@]}"; do
         note "$a: malloc and free bound to $m"
     else
         note "$a: malloc is NOT provided by ${want_path} (probe said: ${got:-nothing}); skipped"
-        if [ "$a" = strata ]; then die "strata does not interpose malloc"; fi
+        if [[ " ${STRATA_LABELS[*]} " == *" $a "* ]]; then die "$a (strata) does not interpose malloc"; fi
     fi
 done
 [ ${#ACTIVE[@]} -gt 0 ] || die "no usable allocator"

@@ -17,8 +17,9 @@ declare -A stage_cmd=(
 	[numa]="tools/ci/meson_suite.sh numa"
 	[tools]="tools/ci/tools.sh"
 	[jemalloc_compat]="tools/ci/jemalloc_compat.sh"
+	[guard]="tools/ci/guard.sh"
 )
-stage_order=(posix numa tools jemalloc_compat)
+stage_order=(posix numa tools jemalloc_compat guard)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")
