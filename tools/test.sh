@@ -16,8 +16,9 @@ declare -A stage_cmd=(
 	[posix]="tools/ci/meson_suite.sh posix"
 	[numa]="tools/ci/meson_suite.sh numa"
 	[tools]="tools/ci/tools.sh"
+	[prof]="tools/ci/prof.sh"
 )
-stage_order=(posix numa tools)
+stage_order=(posix numa tools prof)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")
