@@ -2,7 +2,7 @@
  * unwind_shim.c — preloaded into a real program built without frame
  * pointers (python3), takes one backtrace with each candidate unwinder
  * from inside the program's Nth malloc and prints, at exit, how many
- * frames each found and the names of the first frames (dladdr).
+ * frames each found and the names of those it can name (dladdr).
  *   LD_PRELOAD=./unwind_shim.so UNWIND_SHIM_AT=N python3 -c ...
  */
 #define _GNU_SOURCE
@@ -92,8 +92,7 @@ __attribute__((destructor)) static void shim_report(void) {
 		for (int i = 0; i < counts[m]; i++) {
 			if (dladdr(frames[m][i], &info) && info.dli_sname) {
 				named++;
-				if (i < 8)
-					fprintf(stderr, " %s", info.dli_sname);
+				fprintf(stderr, " %s", info.dli_sname);
 			}
 		}
 		fprintf(stderr, " ... (%d named)\n", named);
