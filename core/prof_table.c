@@ -219,12 +219,14 @@ static prof_recent_t *recent_held(uint64_t seq) {
 int prof_live_insert(const void *addr, size_t size, unsigned lg_sample,
                      prof_stack_t *stack, uint64_t tid, uint64_t now_ns) {
 	prof_weight_t w = prof_sample_weight(size, lg_sample);
-	uint64_t seq = recent_push(stack, addr_of(addr), size, tid, now_ns);
 	mutex_lock(&prof_live_lock);
 	prof_record_t **slot = record_slot(addr_of(addr));
 	int err = *slot != NULL ? EEXIST : 0;
 	prof_record_t *r = err == 0 ? record_take() : NULL;
 	if (r != NULL) {
+		/* In the ring only once recorded: prof_recent nests here. */
+		uint64_t seq = recent_push(stack, addr_of(addr), size, tid,
+		                           now_ns);
 		*r = (prof_record_t){ .addr = addr_of(addr), .size = size,
 		                      .stack = stack, .weight = w,
 		                      .recent_seq = seq };

@@ -4,9 +4,10 @@
  * and a bounded ring of the most recent sampled allocations.
  *
  * Memory comes from base_alloc (metadata, never inside user memory), so
- * nothing here calls malloc.  Three locks, never nested: prof_stacks
- * (interning), prof_live (records and every stack's counters), prof_recent
- * (the ring).  Stacks are never freed: a pointer to one stays valid for
+ * nothing here calls malloc.  Three locks: prof_stacks (interning),
+ * prof_live (records and every stack's counters), prof_recent (the ring);
+ * only prof_recent nests, inside prof_live, and base's lock nests inside
+ * prof_stacks and prof_live.  Stacks are never freed: a pointer to one stays valid for
  * the life of the process, which is what lets the dump writers walk them
  * without holding a lock across a write.
  */

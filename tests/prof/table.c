@@ -143,6 +143,9 @@ Test(prof_table, recent_ring_keeps_the_newest_through_resizes) {
 	for (int i = 10; i < 16; i++)
 		prof_live_insert(blocks[i], 16, 19, s, 3, 100 + i);
 	expect_held(9, 17);
+	/* A refused sample does not enter the ring. */
+	cr_expect_eq(prof_live_insert(blocks[15], 16, 19, s, 3, 1), EEXIST);
+	expect_held(9, 17);
 	cr_assert_eq(prof_recent_set_max(2), 0); /* shrinks: the newest two */
 	expect_held(15, 17);
 	cr_assert_eq(prof_recent_set_max(8), 0); /* the dropped stay gone */
