@@ -10,7 +10,8 @@
  * program prints.
  *   e2e PREFIX [LG_SAMPLE]
  * prints "site NAME alloc_bytes BYTES inuse_bytes BYTES" per site, then
- * "dump KIND PATH" per dump.
+ * "dump KIND PATH" per dump; the first heap_v2 dump is taken before the
+ * small site's frees, for jeprof --base.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -85,7 +86,8 @@ VISIBLE void site_large_blocks(void) {
 	__asm__ volatile("" ::: "memory");
 }
 
-static void dump(const char *prefix, uint64_t seq, const char *ext,
+static void dump(const char *label, const char *prefix, uint64_t seq,
+                 const char *ext,
                  int (*writer)(int, const prof_dump_opts_t *)) {
 	char path[4096];
 	prof_dump_opts_t o = { .lg_sample = lg_sample, .with_accum = true,
@@ -96,7 +98,7 @@ static void dump(const char *prefix, uint64_t seq, const char *ext,
 		perror(path);
 		exit(1);
 	}
-	printf("dump %s %s\n", ext, path);
+	printf("dump %s %s\n", label, path);
 }
 
 int main(int argc, char **argv) {
@@ -114,18 +116,20 @@ int main(int argc, char **argv) {
 	                                           now_ns(), 0), lg_sample);
 	site_small_blocks();
 	site_large_blocks();
+	dump("heap_before_free", argv[1], 0, "heap", prof_dump_heap_v2);
 	for (size_t i = 0; i < SMALL_COUNT; i += 2)
 		e2e_free(small_blocks[i]);
-	printf("site site_small_blocks alloc_bytes %d inuse_bytes %d\n",
-	       SMALL_COUNT * SMALL_BYTES, SMALL_COUNT / 2 * SMALL_BYTES);
+	printf("site site_small_blocks alloc_bytes %d inuse_bytes %d "
+	       "freed_bytes -%d\n", SMALL_COUNT * SMALL_BYTES,
+	       SMALL_COUNT / 2 * SMALL_BYTES, SMALL_COUNT / 2 * SMALL_BYTES);
 	printf("site site_large_blocks alloc_bytes %d inuse_bytes %d\n",
 	       LARGE_COUNT * LARGE_BYTES, LARGE_COUNT * LARGE_BYTES);
 	printf("samples %zu live, %u stacks\n", prof_live_count(),
 	       prof_stack_count());
-	dump(argv[1], 0, "heap", prof_dump_heap_v2);
-	dump(argv[1], 1, "pb", prof_dump_pprof);
-	dump(argv[1], 2, "gheap", prof_dump_gperftools);
-	dump(argv[1], 3, "json", prof_dump_recent_json);
+	dump("heap", argv[1], 1, "heap", prof_dump_heap_v2);
+	dump("pb", argv[1], 2, "pb", prof_dump_pprof);
+	dump("gheap", argv[1], 3, "gheap", prof_dump_gperftools);
+	dump("json", argv[1], 4, "json", prof_dump_recent_json);
 	fflush(stdout);
 	return prof_dump_leak_report(STDERR_FILENO,
 	                             &(prof_dump_opts_t){ .lg_sample = lg_sample },

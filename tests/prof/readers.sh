@@ -26,7 +26,7 @@ want_of() { awk -v s="$1" -v k="$2" '$1 == "site" && $2 == s {
 # optionally suffixed B) in OUTPUT_FILE against the expected KIND bytes.
 check() {
 	local reader=$1 kind=$2 out=$3 site want got
-	for site in site_small_blocks site_large_blocks; do
+	for site in ${check_sites:-site_small_blocks site_large_blocks}; do
 		want=$(want_of "$site" "${kind}_bytes")
 		got=$(awk -v s="$site" '$NF == s { sub(/B$/, "", $1); print $1; exit }' "$out")
 		if [ -z "$got" ]; then
@@ -52,6 +52,11 @@ if command -v jeprof >/dev/null; then
 	cat "$work/jeprof.inuse"
 	check jeprof inuse "$work/jeprof.inuse"
 	check jeprof alloc "$work/jeprof.alloc"
+	# --base: what was freed between the two dumps, as negative bytes.
+	jeprof --text --show_bytes --base="$(dump_of heap_before_free)" "$prog" "$heap" \
+		>"$work/jeprof.base" 2>&1
+	cat "$work/jeprof.base"
+	check_sites=site_small_blocks check "jeprof --base" freed "$work/jeprof.base"
 else
 	echo "skipped: jeprof not installed (libjemalloc-dev)"; skip=$((skip + 1))
 fi
