@@ -8,7 +8,7 @@ set -euo pipefail
 run_only=0
 [ "${1:-}" = "--run" ] && run_only=1
 
-packages=(meson ninja-build pkg-config gcc libc6-dev time bc)
+packages=(meson ninja-build pkg-config gcc libc6-dev time bc libunwind-dev)
 if [ "$run_only" = 0 ]; then
 	packages+=(
 		g++ clang libcriterion-dev python3 git coreutils gawk gzip tar
@@ -16,6 +16,7 @@ if [ "$run_only" = 0 ]; then
 		prometheus jq
 		libjemalloc-dev redis-server redis-tools
 		rustc cargo mandoc groff-base man-db
+		libjemalloc-dev golang-go google-perftools
 	)
 fi
 

@@ -18,8 +18,9 @@ declare -A stage_cmd=(
 	[tools]="tools/ci/tools.sh"
 	[jemalloc_compat]="tools/ci/jemalloc_compat.sh"
 	[guard]="tools/ci/guard.sh"
+	[prof]="tools/ci/prof.sh"
 )
-stage_order=(posix numa tools jemalloc_compat guard)
+stage_order=(posix numa tools jemalloc_compat prof guard)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")
