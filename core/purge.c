@@ -24,26 +24,6 @@ int purge_set_decay_ms(purge_t *p, purge_state_t s, long ms) {
 	return 0;
 }
 
-size_t purge_excess(purge_t *p, purge_state_t s, uint64_t now_ns,
-                    size_t npages, bool is_forced) {
-	if (is_forced)
-		return npages;
-	return npages - decay_limit(&p->curve[s], now_ns, npages);
-}
-
-void purge_left(purge_t *p, purge_state_t s, size_t npages) {
-	decay_purged(&p->curve[s], npages);
-}
-
-uint64_t purge_set_deadline(purge_t *p, size_t dirty_pages,
-                            size_t muzzy_pages) {
-	uint64_t d = decay_deadline_ns(&p->curve[PURGE_DIRTY], dirty_pages);
-	uint64_t m = decay_deadline_ns(&p->curve[PURGE_MUZZY], muzzy_pages);
-	uint64_t due = d < m ? d : m;
-	atomic_store_explicit(&p->due_ns, due, memory_order_relaxed);
-	return due;
-}
-
 /* ---- wake-up ---- */
 
 static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;

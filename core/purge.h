@@ -46,13 +46,26 @@ static inline long purge_decay_ms(const purge_t *p, purge_state_t s) {
 HIDDEN int purge_set_decay_ms(purge_t *p, purge_state_t s, long ms);
 /* Of npages pages in state s, how many are due for purging at now_ns
  * (all of them with is_forced, none when the curve is disabled). */
-HIDDEN size_t purge_excess(purge_t *p, purge_state_t s, uint64_t now_ns,
-                           size_t npages, bool is_forced);
+static inline size_t purge_excess(purge_t *p, purge_state_t s,
+                                  uint64_t now_ns, size_t npages,
+                                  bool is_forced) {
+	if (is_forced)
+		return npages;
+	return npages - decay_limit(&p->curve[s], now_ns, npages);
+}
 /* After a pass: npages remain in state s. */
-HIDDEN void purge_left(purge_t *p, purge_state_t s, size_t npages);
+static inline void purge_left(purge_t *p, purge_state_t s, size_t npages) {
+	decay_purged(&p->curve[s], npages);
+}
 /* Recompute and publish the deadline from the pages in each state. */
-HIDDEN uint64_t purge_set_deadline(purge_t *p, size_t dirty_pages,
-                                   size_t muzzy_pages);
+static inline uint64_t purge_set_deadline(purge_t *p, size_t dirty_pages,
+                                          size_t muzzy_pages) {
+	uint64_t d = decay_deadline_ns(&p->curve[PURGE_DIRTY], dirty_pages);
+	uint64_t m = decay_deadline_ns(&p->curve[PURGE_MUZZY], muzzy_pages);
+	uint64_t due = d < m ? d : m;
+	atomic_store_explicit(&p->due_ns, due, memory_order_relaxed);
+	return due;
+}
 /* The published deadline (no lock). */
 static inline uint64_t purge_due_ns(const purge_t *p) {
 	return atomic_load_explicit(&p->due_ns, memory_order_relaxed);

@@ -50,6 +50,10 @@ pub struct strata_arena_opts {
     pub policy: strata_policy,
     pub dirty_decay_ms: c_long,
     pub muzzy_decay_ms: c_long,
+    /// File-backed PMEM directory (tier PMEM), or null; copied at creation.
+    pub pmem_dir: *const c_char,
+    /// With `pmem_dir`: size bound in bytes, 0 for none.
+    pub pmem_max_bytes: usize,
 }
 
 pub type strata_write_cb = unsafe extern "C" fn(opaque: *mut c_void, text: *const c_char);
