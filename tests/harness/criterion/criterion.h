@@ -14,7 +14,9 @@
  * by HARNESS_TIMEOUT_SCALE, default 1) kills a test that overruns it; a
  * test that dies of a signal or exits non-zero failed (so a sanitizer
  * report, which exits non-zero, is a failure).  Options: --jobs=N (tests
- * run N at a time), --filter=SUITE/NAME (a prefix match), others ignored.
+ * run N at a time), --filter=SUITE/NAME (run only those; a prefix match,
+ * repeatable), --exclude=SUITE/NAME (leave those out; a prefix match,
+ * repeatable), others ignored.
  * The last line of output is "N passed, N failed, N skipped".
  */
 #ifndef STRATA_PLAIN_HARNESS_H
@@ -216,30 +218,39 @@ static void harness_reap(struct harness_job *jobs, unsigned *running,
 	}
 }
 
-static bool harness_selected(const struct harness_test *t, const char *filter) {
-	if (filter == NULL)
-		return true;
+static bool harness_matches(const struct harness_test *t, const char *prefix) {
 	char full[256];
 	snprintf(full, sizeof(full), "%s/%s", t->suite, t->name);
-	return strncmp(full, filter, strlen(filter)) == 0;
+	return strncmp(full, prefix, strlen(prefix)) == 0;
+}
+
+static bool harness_selected(const struct harness_test *t, int argc,
+                             char **argv) {
+	bool has_filter = false, is_in = false;
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--exclude=", 10) == 0 &&
+		    harness_matches(t, argv[i] + 10))
+			return false;
+		if (strncmp(argv[i], "--filter=", 9) == 0) {
+			has_filter = true;
+			is_in = is_in || harness_matches(t, argv[i] + 9);
+		}
+	}
+	return !has_filter || is_in;
 }
 
 int main(int argc, char **argv) {
 	unsigned jobs_max = 1;
-	const char *filter = NULL;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i++)
 		if (strncmp(argv[i], "--jobs=", 7) == 0)
 			jobs_max = (unsigned)atoi(argv[i] + 7);
-		else if (strncmp(argv[i], "--filter=", 9) == 0)
-			filter = argv[i] + 9;
-	}
 	if (jobs_max < 1 || jobs_max > 64)
 		jobs_max = 1;
 	struct harness_job jobs[64];
 	unsigned running = 0;
 	struct harness_counts c = { 0, 0, 0 };
 	for (const struct harness_test *t = harness_tests; t != NULL; t = t->next) {
-		if (!harness_selected(t, filter))
+		if (!harness_selected(t, argc, argv))
 			continue;
 		size_t n = t->fn != NULL ? 1 : t->params().count;
 		for (size_t k = 0; k < n; k++) {
