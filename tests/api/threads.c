@@ -522,3 +522,43 @@ Test(threads, arena_destroy_races_with_purge_and_stats_safely) {
 	atomic_store(&purger_stop, true);
 	pthread_join(purger, NULL);
 }
+
+/* ---- the first calls of a process ---- */
+
+/* No .init: the first allocation of the process happens in the test. */
+TestSuite(threads_boot, .timeout = 90);
+
+#define BOOT_THREADS 8
+static atomic_uint boot_waiting;
+
+/* Every thread waits for the others, then allocates at once: one of them
+ * boots strata while the others are already on the fast path. */
+static void *allocate_at_once(void *arg) {
+	atomic_fetch_add(&boot_waiting, 1);
+	while (atomic_load(&boot_waiting) < BOOT_THREADS)
+		;
+	unsigned id = (unsigned)(uintptr_t)arg;
+	size_t size = 8 + 40 * id;
+	unsigned char *p = strata_malloc(size);
+	if (p != NULL)
+		memset(p, (int)id + 1, size);
+	return p;
+}
+
+Test(threads_boot, threads_racing_to_the_first_malloc_all_get_blocks) {
+	pthread_t t[BOOT_THREADS];
+	for (unsigned i = 0; i < BOOT_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, allocate_at_once,
+		                            (void *)(uintptr_t)i), 0);
+	unsigned char *got[BOOT_THREADS];
+	for (unsigned i = 0; i < BOOT_THREADS; i++)
+		cr_assert_eq(pthread_join(t[i], (void **)&got[i]), 0);
+	for (unsigned i = 0; i < BOOT_THREADS; i++) {
+		cr_assert_not_null(got[i], "thread %u", i);
+		size_t size = 8 + 40 * i;
+		cr_assert_geq(strata_malloc_usable_size(got[i]), size);
+		for (size_t k = 0; k < size; k++)
+			cr_assert_eq(got[i][k], i + 1, "thread %u byte %zu", i, k);
+		strata_free(got[i]);
+	}
+}
