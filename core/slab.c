@@ -177,8 +177,8 @@ void arena_dalloc_small(run_t *run, void *ptr) {
 void arena_drop_empty_slabs(arena_t *a) {
 	for (unsigned i = 0; i < SC_NSMALL; i++) {
 		bin_t *bin = &a->bins[i];
-		if (bin->empty == NULL) /* racy peek; checked again locked */
-			continue;
+		/* Read under the lock: a forced purge is rare, and an unlocked
+		 * peek raced with the bin's owners writing bin->empty. */
 		mutex_lock(&bin->lock);
 		run_t *run = bin->empty;
 		bin->empty = NULL;
