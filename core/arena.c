@@ -592,11 +592,12 @@ int arena_set_decay_ms(arena_t *a, bool is_muzzy, long ms) {
 	if (ms < -1)
 		return EINVAL;
 	mutex_lock(&a->extents.lock);
+	/* Relaxed stores: arena_after_free reads the times without the lock. */
 	if (is_muzzy) {
-		a->muzzy_decay_ms = ms;
+		__atomic_store_n(&a->muzzy_decay_ms, ms, __ATOMIC_RELAXED);
 		decay_init(&a->decay_muzzy, ms, decay_now_ns());
 	} else {
-		a->dirty_decay_ms = ms;
+		__atomic_store_n(&a->dirty_decay_ms, ms, __ATOMIC_RELAXED);
 		decay_init(&a->decay_dirty, ms, decay_now_ns());
 	}
 	decay_deadline_locked(a);
@@ -606,7 +607,8 @@ int arena_set_decay_ms(arena_t *a, bool is_muzzy, long ms) {
 }
 
 void arena_after_free(arena_t *a) {
-	if (a->dirty_decay_ms == 0 || a->muzzy_decay_ms == 0) {
+	if (__atomic_load_n(&a->dirty_decay_ms, __ATOMIC_RELAXED) == 0 ||
+	    __atomic_load_n(&a->muzzy_decay_ms, __ATOMIC_RELAXED) == 0) {
 		arena_decay(a, false);
 		return;
 	}

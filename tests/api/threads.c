@@ -562,3 +562,48 @@ Test(threads_boot, threads_racing_to_the_first_malloc_all_get_blocks) {
 		strata_free(got[i]);
 	}
 }
+
+/* ---- decay times changed while blocks are freed ---- */
+
+static atomic_bool decay_writer_stop;
+
+/* Alternates the arena's dirty decay between two values through ctl. */
+static void *set_decay_repeatedly(void *arg) {
+	char name[64];
+	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms",
+	         (unsigned)(uintptr_t)arg);
+	for (long ms = 0; !atomic_load(&decay_writer_stop); ms++) {
+		long v = 1000 + ms % 2;
+		cr_assert_eq(strata_ctl(name, NULL, NULL, &v, sizeof(v)), 0);
+	}
+	return NULL;
+}
+
+Test(threads, decay_time_set_while_another_thread_frees) {
+	strata_arena_opts opts;
+	strata_arena_opts_init(&opts);
+	unsigned ind;
+	cr_assert_eq(strata_arena_create(&opts, &ind), 0);
+	pthread_t writer;
+	atomic_store(&decay_writer_stop, false);
+	cr_assert_eq(pthread_create(&writer, NULL, set_decay_repeatedly,
+	                            (void *)(uintptr_t)ind), 0);
+	for (unsigned i = 0; i < 4000; i++) {
+		size_t size = i % 2 ? 100 : 100000;
+		unsigned char *p = strata_mallocx(size, STRATA_MALLOCX_ARENA(ind) |
+		                                  STRATA_MALLOCX_TCACHE_NONE);
+		cr_assert_not_null(p);
+		memset(p, 0xa5, size);
+		cr_assert_eq(p[size - 1], 0xa5);
+		strata_free(p);
+	}
+	atomic_store(&decay_writer_stop, true);
+	cr_assert_eq(pthread_join(writer, NULL), 0);
+	long ms = 0;
+	size_t len = sizeof(ms);
+	char name[64];
+	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ind);
+	cr_assert_eq(strata_ctl(name, &ms, &len, NULL, 0), 0);
+	cr_assert(ms == 1000 || ms == 1001, "decay %ld", ms);
+	cr_assert_eq(strata_arena_destroy(ind), 0);
+}
