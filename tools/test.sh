@@ -15,8 +15,10 @@ cd "$top"
 declare -A stage_cmd=(
 	[posix]="tools/ci/meson_suite.sh posix"
 	[numa]="tools/ci/meson_suite.sh numa"
+	[sanitize]="tools/ci/sanitize.sh"
+	[fuzz]="tools/ci/fuzz.sh"
 )
-stage_order=(posix numa)
+stage_order=(posix numa sanitize fuzz)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>
@@ -566,16 +567,19 @@ Test(threads_boot, threads_racing_to_the_first_malloc_all_get_blocks) {
 /* ---- decay times changed while blocks are freed ---- */
 
 static atomic_bool decay_writer_stop;
+static atomic_uint decay_writes;
 
 /* Alternates the arena's dirty decay between two values through ctl. */
 static void *set_decay_repeatedly(void *arg) {
 	char name[64];
 	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms",
 	         (unsigned)(uintptr_t)arg);
-	for (long ms = 0; !atomic_load(&decay_writer_stop); ms++) {
-		long v = 1000 + ms % 2;
+	long ms = 0;
+	do {
+		long v = 1000 + ms++ % 2;
 		cr_assert_eq(strata_ctl(name, NULL, NULL, &v, sizeof(v)), 0);
-	}
+		atomic_fetch_add(&decay_writes, 1);
+	} while (!atomic_load(&decay_writer_stop));
 	return NULL;
 }
 
@@ -588,6 +592,8 @@ Test(threads, decay_time_set_while_another_thread_frees) {
 	atomic_store(&decay_writer_stop, false);
 	cr_assert_eq(pthread_create(&writer, NULL, set_decay_repeatedly,
 	                            (void *)(uintptr_t)ind), 0);
+	while (atomic_load(&decay_writes) == 0) /* the writer is running */
+		sched_yield();
 	for (unsigned i = 0; i < 4000; i++) {
 		size_t size = i % 2 ? 100 : 100000;
 		unsigned char *p = strata_mallocx(size, STRATA_MALLOCX_ARENA(ind) |
