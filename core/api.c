@@ -133,7 +133,7 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 
 void *strata_malloc(size_t size) {
 	if (likely(size <= SC_SMALL_MAX)) {
-		unsigned ind = sc_small_index[(size + 7) >> 3];
+		unsigned ind = sc_small_index_load(size);
 		tsd_t *tsd = tsd_get();
 		uint64_t allocated = tsd->allocated_bytes + sc_small_size[ind];
 		void *p;

@@ -14,6 +14,10 @@ void purge_init(purge_t *p, long dirty_decay_ms, long muzzy_decay_ms) {
 	uint64_t now = decay_now_ns();
 	decay_init(&p->curve[PURGE_DIRTY], dirty_decay_ms, now);
 	decay_init(&p->curve[PURGE_MUZZY], muzzy_decay_ms, now);
+	atomic_store_explicit(&p->decay_ms[PURGE_DIRTY], dirty_decay_ms,
+	                      memory_order_relaxed);
+	atomic_store_explicit(&p->decay_ms[PURGE_MUZZY], muzzy_decay_ms,
+	                      memory_order_relaxed);
 	atomic_store(&p->due_ns, DECAY_NEVER);
 }
 
@@ -21,6 +25,7 @@ int purge_set_decay_ms(purge_t *p, purge_state_t s, long ms) {
 	if (ms < -1)
 		return EINVAL;
 	decay_init(&p->curve[s], ms, decay_now_ns());
+	atomic_store_explicit(&p->decay_ms[s], ms, memory_order_relaxed);
 	return 0;
 }
 

@@ -34,12 +34,15 @@ typedef struct purge {
 	/* Earliest time a pass could purge something (DECAY_NEVER: nothing
 	 * waits); read without the lock to skip needless passes. */
 	_Atomic uint64_t due_ns;
+	/* The curves' decay times again, for readers without the lock (the
+	 * free path's purge_is_immediate, ctl): written with the curve. */
+	_Atomic long decay_ms[2];
 } purge_t;
 
 HIDDEN void purge_init(purge_t *p, long dirty_decay_ms, long muzzy_decay_ms);
 /* The decay time of a curve; may be read without the lock. */
 static inline long purge_decay_ms(const purge_t *p, purge_state_t s) {
-	return p->curve[s].decay_ms;
+	return atomic_load_explicit(&p->decay_ms[s], memory_order_relaxed);
 }
 /* 0 or EINVAL (ms < -1).  The caller updates the deadline, then calls
  * purge_wake after unlocking. */
@@ -73,8 +76,8 @@ static inline uint64_t purge_due_ns(const purge_t *p) {
 /* A curve is 0 ms: pages freed are purged right after the free (no
  * lock). */
 static inline bool purge_is_immediate(const purge_t *p) {
-	return p->curve[PURGE_DIRTY].decay_ms == 0 ||
-	       p->curve[PURGE_MUZZY].decay_ms == 0;
+	return purge_decay_ms(p, PURGE_DIRTY) == 0 ||
+	       purge_decay_ms(p, PURGE_MUZZY) == 0;
 }
 
 /* ---- the purger's wake-up (no lock of the caller's matters) ---- */

@@ -52,7 +52,11 @@ void sizeclass_boot(void) {
 		size_t size = i << 3;
 		while (sc_small_size[ind] < size)
 			ind++;
-		sc_small_index[i] = (uint8_t)ind;
+		/* Relaxed: another thread's fast path may read the table
+		 * while the booting thread writes it (then takes the slow
+		 * path, which waits for the boot). */
+		__atomic_store_n(&sc_small_index[i], (uint8_t)ind,
+		                 __ATOMIC_RELAXED);
 	}
 	for (unsigned c = 0; c < SC_NSMALL; c++) {
 		sc_slab[c] = slab_geometry_for(sc_small_size[c]);

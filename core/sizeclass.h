@@ -55,10 +55,17 @@ static inline unsigned sc_index_compute(size_t size) {
 	return SC_GROUP_BASE_INDEX + (lg - SC_GROUP_BASE_LG) * 4 + k - 1;
 }
 
+/* The table read of a small size: relaxed, as it may race with the boot's
+ * writes (a plain load on every target). */
+static ALWAYS_INLINE unsigned sc_small_index_load(size_t size) {
+	return __atomic_load_n(&sc_small_index[(size + 7) >> 3],
+	                       __ATOMIC_RELAXED);
+}
+
 /* Class of a request; size must be in 1 .. SC_SIZE_MAX (0 counts as 1). */
 static ALWAYS_INLINE unsigned sc_index(size_t size) {
 	if (likely(size <= SC_SMALL_MAX))
-		return sc_small_index[(size + 7) >> 3];
+		return sc_small_index_load(size);
 	return sc_index_compute(size);
 }
 

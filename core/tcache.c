@@ -26,9 +26,12 @@ MUTEX_GLOBAL(tcaches_lock, "tcaches");
 static tcache_t *tcaches_live, *tcaches_spare;
 
 /* Point a bin at its stack of n slots starting at slot (plus the sentinel
- * slot after them); or, with n == 0, at the shared empty sentinel. */
+ * slot after them); or, with n == 0, at the shared empty sentinel, which
+ * is NULL from the start and never written: threads creating their caches
+ * at once all point bins at it. */
 static void tcache_bin_init(tcache_bin_t *bin, void **slot, unsigned n) {
-	slot[n] = NULL;
+	if (n > 0)
+		slot[n] = NULL;
 	bin->head = slot + n;
 	bin->empty = bin->low_water = tcache_pos(slot + n);
 	bin->full = tcache_pos(slot);

@@ -19,8 +19,10 @@ declare -A stage_cmd=(
 	[jemalloc_compat]="tools/ci/jemalloc_compat.sh"
 	[guard]="tools/ci/guard.sh"
 	[prof]="tools/ci/prof.sh"
+	[sanitize]="tools/ci/sanitize.sh"
+	[fuzz]="tools/ci/fuzz.sh"
 )
-stage_order=(posix numa tools jemalloc_compat prof guard)
+stage_order=(posix numa tools jemalloc_compat prof sanitize fuzz guard)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>
@@ -521,4 +522,94 @@ Test(threads, arena_destroy_races_with_purge_and_stats_safely) {
 	}
 	atomic_store(&purger_stop, true);
 	pthread_join(purger, NULL);
+}
+
+/* ---- the first calls of a process ---- */
+
+/* No .init: the first allocation of the process happens in the test. */
+TestSuite(threads_boot, .timeout = 90);
+
+#define BOOT_THREADS 8
+static atomic_uint boot_waiting;
+
+/* Every thread waits for the others, then allocates at once: one of them
+ * boots strata while the others are already on the fast path. */
+static void *allocate_at_once(void *arg) {
+	atomic_fetch_add(&boot_waiting, 1);
+	while (atomic_load(&boot_waiting) < BOOT_THREADS)
+		;
+	unsigned id = (unsigned)(uintptr_t)arg;
+	size_t size = 8 + 40 * id;
+	unsigned char *p = strata_malloc(size);
+	if (p != NULL)
+		memset(p, (int)id + 1, size);
+	return p;
+}
+
+Test(threads_boot, threads_racing_to_the_first_malloc_all_get_blocks) {
+	pthread_t t[BOOT_THREADS];
+	for (unsigned i = 0; i < BOOT_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, allocate_at_once,
+		                            (void *)(uintptr_t)i), 0);
+	unsigned char *got[BOOT_THREADS];
+	for (unsigned i = 0; i < BOOT_THREADS; i++)
+		cr_assert_eq(pthread_join(t[i], (void **)&got[i]), 0);
+	for (unsigned i = 0; i < BOOT_THREADS; i++) {
+		cr_assert_not_null(got[i], "thread %u", i);
+		size_t size = 8 + 40 * i;
+		cr_assert_geq(strata_malloc_usable_size(got[i]), size);
+		for (size_t k = 0; k < size; k++)
+			cr_assert_eq(got[i][k], i + 1, "thread %u byte %zu", i, k);
+		strata_free(got[i]);
+	}
+}
+
+/* ---- decay times changed while blocks are freed ---- */
+
+static atomic_bool decay_writer_stop;
+static atomic_uint decay_writes;
+
+/* Alternates the arena's dirty decay between two values through ctl. */
+static void *set_decay_repeatedly(void *arg) {
+	char name[64];
+	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms",
+	         (unsigned)(uintptr_t)arg);
+	long ms = 0;
+	do {
+		long v = 1000 + ms++ % 2;
+		cr_assert_eq(strata_ctl(name, NULL, NULL, &v, sizeof(v)), 0);
+		atomic_fetch_add(&decay_writes, 1);
+	} while (!atomic_load(&decay_writer_stop));
+	return NULL;
+}
+
+Test(threads, decay_time_set_while_another_thread_frees) {
+	strata_arena_opts opts;
+	strata_arena_opts_init(&opts);
+	unsigned ind;
+	cr_assert_eq(strata_arena_create(&opts, &ind), 0);
+	pthread_t writer;
+	atomic_store(&decay_writer_stop, false);
+	cr_assert_eq(pthread_create(&writer, NULL, set_decay_repeatedly,
+	                            (void *)(uintptr_t)ind), 0);
+	while (atomic_load(&decay_writes) == 0) /* the writer is running */
+		sched_yield();
+	for (unsigned i = 0; i < 4000; i++) {
+		size_t size = i % 2 ? 100 : 100000;
+		unsigned char *p = strata_mallocx(size, STRATA_MALLOCX_ARENA(ind) |
+		                                  STRATA_MALLOCX_TCACHE_NONE);
+		cr_assert_not_null(p);
+		memset(p, 0xa5, size);
+		cr_assert_eq(p[size - 1], 0xa5);
+		strata_free(p);
+	}
+	atomic_store(&decay_writer_stop, true);
+	cr_assert_eq(pthread_join(writer, NULL), 0);
+	long ms = 0;
+	size_t len = sizeof(ms);
+	char name[64];
+	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ind);
+	cr_assert_eq(strata_ctl(name, &ms, &len, NULL, 0), 0);
+	cr_assert(ms == 1000 || ms == 1001, "decay %ld", ms);
+	cr_assert_eq(strata_arena_destroy(ind), 0);
 }

@@ -31,6 +31,14 @@ TestSuite(behaviour, .timeout = 60);
 
 /* Opaque to the compiler, so it neither folds nor warns. */
 static volatile size_t size_max = SIZE_MAX;
+/* Calls the compiler cannot remove: a malloc/free pair whose block is not
+ * used is otherwise elided at -O1 and above (without -fno-builtin). */
+static void *(*volatile const malloc_v)(size_t) = malloc;
+static void *(*volatile const calloc_v)(size_t, size_t) = calloc;
+static void *(*volatile const aligned_alloc_v)(size_t, size_t) = aligned_alloc;
+static void (*volatile const free_v)(void *) = free;
+/* A block stored here has escaped: writing it and freeing it is kept. */
+static void *volatile block_sink;
 
 static size_t page(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 
@@ -49,6 +57,7 @@ __attribute__((constructor(101))) static void allocate_before_main(void) {
 			break;
 		}
 		memset(p, 0x3c, size);
+		block_sink = p;
 		free(p);
 	}
 	char *z = calloc(100, 10);
@@ -177,14 +186,14 @@ Test(behaviour, posix_memalign_aligns_and_reports_errors) {
 
 Test(behaviour, standard_functions_set_the_errno_the_standard_names) {
 	errno = 0;
-	cr_assert_null(malloc(size_max));
+	cr_assert_null(malloc_v(size_max));
 	cr_assert_eq(errno, ENOMEM);
 	errno = 0;
-	cr_assert_null(calloc(size_max / 2 + 1, 2));
+	cr_assert_null(calloc_v(size_max / 2 + 1, 2));
 	cr_assert_eq(errno, ENOMEM);
 	errno = 0;
 	size_t volatile not_pow2 = 24; /* volatile: clang rejects the literal */
-	cr_assert_null(aligned_alloc(not_pow2, 48));
+	cr_assert_null(aligned_alloc_v(not_pow2, 48));
 	cr_assert_eq(errno, EINVAL);
 	errno = 0;
 	cr_assert_null(memalign(size_max / 2 + 2, 16));
@@ -202,8 +211,8 @@ Test(behaviour, standard_functions_set_the_errno_the_standard_names) {
 	free(p);
 	/* success leaves errno alone */
 	errno = 777;
-	free(malloc(10));
-	free(calloc(3, 3));
+	free_v(malloc_v(10));
+	free_v(calloc_v(3, 3));
 	cr_assert_eq(errno, 777);
 }
 
@@ -237,6 +246,7 @@ static void allocate_at_thread_exit(void *value) {
 			atomic_fetch_add(&destructor_failures, 1);
 		else
 			memset(q, 1, size);
+		block_sink = q;
 		free(q);
 	}
 	if (run % 2 == 0) {
@@ -249,7 +259,7 @@ static void allocate_at_thread_exit(void *value) {
 static void *thread_with_key(void *arg) {
 	(void)arg;
 	for (unsigned i = 0; i < 100; i++)
-		free(malloc(i * 100 + 1));
+		free_v(malloc_v(i * 100 + 1));
 	char *p = malloc(64);
 	memset(p, 0x55, 64);
 	pthread_setspecific(exit_key, p);
@@ -290,7 +300,7 @@ static void *allocate_until_stopped(void *arg) {
 static void *child_thread(void *arg) {
 	(void)arg;
 	for (unsigned i = 0; i < 1000; i++)
-		free(malloc(i * 37 + 1));
+		free_v(malloc_v(i * 37 + 1));
 	return NULL;
 }
 
@@ -301,6 +311,7 @@ static int child_work(void) {
 		if (p == NULL)
 			return 2;
 		memset(p, 0x66, size);
+		block_sink = p;
 		free(p);
 	}
 	char *s = strdup("after fork");

@@ -66,7 +66,8 @@ int main(void) {
 		fprintf(stderr, "strata_ctl not found\n");
 		return 2;
 	}
-	free(malloc(100));
+	void *(*volatile const malloc_v)(size_t) = malloc; /* not elided */
+	free(malloc_v(100));
 	unsigned n = 0, opt_n = 0;
 	size_t len = sizeof(n);
 	if (ctl("arenas.narenas", &n, &len, NULL, 0) != 0 ||

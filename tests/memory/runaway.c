@@ -45,7 +45,10 @@ int main(void) {
 	}
 	/* Large and huge requests fail cleanly too. */
 	errno = 0;
-	void *big = malloc((size_t)512 << 20);
+	/* Through a volatile pointer: a block only compared with NULL and
+	 * never freed may be assumed non-NULL and its malloc removed. */
+	void *(*volatile const malloc_v)(size_t) = malloc;
+	void *big = malloc_v((size_t)512 << 20);
 	if (big != NULL || errno != ENOMEM) {
 		printf("512 MiB beyond the limit: %p errno %d\n", big, errno);
 		return 1;

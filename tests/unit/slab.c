@@ -36,8 +36,10 @@ static arena_t *new_arena(void) {
 	return a;
 }
 
-static void *regions[2 * SC_SLAB_MAXREGS];
-static run_t *runs[2 * SC_SLAB_MAXREGS];
+/* Room for three whole slabs of any class (the spare-slab test fills
+ * three; at 64 KiB pages one slab holds SC_SLAB_MAXREGS regions). */
+static void *regions[3 * SC_SLAB_MAXREGS];
+static run_t *runs[3 * SC_SLAB_MAXREGS];
 
 static run_t *run_of(const void *p) {
 	pm_entry_t e = pagemap_lookup(addr_of(p));

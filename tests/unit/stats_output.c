@@ -200,7 +200,7 @@ Test(stats_output, printing_allocates_nothing) {
 static volatile int worker_go;
 static void *worker(void *arg) {
 	void *p = strata_malloc(5000);
-	*(pid_t *)arg = (pid_t)syscall(SYS_gettid);
+	__atomic_store_n((pid_t *)arg, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&worker_go, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	strata_free(p);

@@ -106,8 +106,11 @@ struct pinned {
 
 static void *pinned_thread(void *arg) {
 	struct pinned *t = arg;
+	/* Through volatile pointers: an unused malloc/free pair is elided. */
+	void *(*volatile const malloc_v)(size_t) = malloc;
+	void (*volatile const free_v)(void *) = free;
 	for (int i = 0; i < 64; i++) /* past the 64 KiB node re-check */
-		free(malloc(4096));
+		free_v(malloc_v(4096));
 	strata_thread_arena_get(&t->arena);
 	char *p = malloc(4 * MIB);
 	memset(p, 7, 4 * MIB);
