@@ -7,6 +7,7 @@
 #include "pages.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 backend_info_t pages_info;
@@ -23,6 +24,21 @@ static void pages_drop_unbacked_caps(void) {
 		pages_info.caps &= ~(unsigned)BACKEND_CAP_HUGEPAGE;
 	if (backend->current_node == NULL)
 		pages_info.caps &= ~(unsigned)BACKEND_CAP_NUMA;
+	if (backend->version < 3 || backend->probe_late == NULL)
+		pages_info.caps &= ~(unsigned)BACKEND_CAP_PROBE_LATE;
+}
+
+/* What probe_late finds widens the published geometry; the once makes it
+ * visible to every thread that checks a placement afterwards. */
+static pthread_once_t probe_late_once = PTHREAD_ONCE_INIT;
+
+static void probe_late_run(void) {
+	backend_info_t info = pages_info;
+	if (backend->probe_late(&info) != 0)
+		return;
+	pages_info.tier_mask |= info.tier_mask;
+	pages_info.caps |= info.caps & (BACKEND_CAP_TIERS |
+	                                BACKEND_CAP_PMEM_DIR);
 }
 
 int pages_boot(void) {
@@ -75,6 +91,8 @@ static int placement_is_servable(const backend_placement_t *pl) {
 }
 
 int pages_placement_check(const backend_placement_t *placement) {
+	if (pages_has_cap(BACKEND_CAP_PROBE_LATE))
+		pthread_once(&probe_late_once, probe_late_run);
 	int err = placement_is_wellformed(placement);
 	return err != 0 ? err : placement_is_servable(placement);
 }
