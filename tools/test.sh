@@ -15,9 +15,10 @@ cd "$top"
 declare -A stage_cmd=(
 	[posix]="tools/ci/meson_suite.sh posix"
 	[numa]="tools/ci/meson_suite.sh numa"
+	[memkind]="tools/ci/meson_suite.sh memkind"
 	[tools]="tools/ci/tools.sh"
 )
-stage_order=(posix numa tools)
+stage_order=(posix numa memkind tools)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")
