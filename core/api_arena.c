@@ -78,16 +78,13 @@ static void pmem_dir_default(backend_placement_t *pl) {
 
 /* The one-line reason of an ENOTSUP that comes from a missing tier. */
 static void report_missing_tier(const backend_placement_t *pl) {
-	static const char *const names[BACKEND_TIER_COUNT] = {
-		"DEFAULT", "DRAM", "HBM", "PMEM"
-	};
 	if (pl->pmem_dir != NULL && !pages_has_cap(BACKEND_CAP_PMEM_DIR))
 		report_line("arena: tier PMEM with a directory (file-backed) is "
 		            "not available from backend '", pages_backend_name(),
 		            "'", (char *)NULL);
 	else if (pl->pmem_dir == NULL &&
 	         !(pages_info.tier_mask & (1u << pl->tier)))
-		report_line("arena: tier ", names[pl->tier],
+		report_line("arena: tier ", pages_tier_name(pl->tier),
 		            " is not available from backend '",
 		            pages_backend_name(), "'", (char *)NULL);
 }

@@ -59,6 +59,13 @@ int pages_boot(void) {
 
 const char *pages_backend_name(void) { return backend->name; }
 
+const char *pages_tier_name(unsigned tier) {
+	static const char *const names[BACKEND_TIER_COUNT] = {
+		"DEFAULT", "DRAM", "HBM", "PMEM"
+	};
+	return tier < BACKEND_TIER_COUNT ? names[tier] : "?";
+}
+
 /* Each value inside the vocabulary of include/strata.h. */
 static int placement_is_wellformed(const backend_placement_t *pl) {
 	if ((unsigned)pl->tier >= BACKEND_TIER_COUNT ||

@@ -41,6 +41,9 @@ static inline bool pages_has_cap(unsigned cap) {
 #define PAGES_PMEM_DIR_MAX 4096u /* bytes, with the NUL */
 HIDDEN int pages_placement_check(const backend_placement_t *placement);
 
+/* "DEFAULT", "DRAM", "HBM", "PMEM"; "?" outside the vocabulary. */
+HIDDEN const char *pages_tier_name(unsigned tier);
+
 /* NULL on failure (never sets errno: callers decide what to report).
  * *region: the reservation's region id, to be handed back to pages_purge
  * and pages_unmap of any part of it. */

@@ -165,13 +165,19 @@ static void walk_arena(emitter_t *em, arena_t *a) {
 	    d_dirty = { "dirty_decay_ms", "dirty_decay_seconds",
 		        "Dirty decay time (-1: never)", G, 1000 },
 	    d_muzzy = { "muzzy_decay_ms", "muzzy_decay_seconds",
-		        "Muzzy decay time (-1: never)", G, 1000 };
+		        "Muzzy decay time (-1: never)", G, 1000 },
+	    d_tier = { "tier", NULL, "Memory tier of the arena's placement", G,
+		       0 };
 	stats_arena_t sa;
 	stats_arena_settings_t st;
 	memset(&sa, 0, sizeof(sa));
 	stats_arena_read(a, &sa);
 	stats_arena_settings_read(a, &st);
 	emitter_obj_begin_index(em, "arena", st.index, 0, false);
+	/* JSON and text as a member, Prometheus as a label of every metric:
+	 * sum by (tier) gives mapped and active bytes per tier. */
+	emitter_str(em, &d_tier, pages_tier_name(st.tier));
+	emitter_label(em, "tier", pages_tier_name(st.tier));
 	walk_group(em, &stats_arena_group, &sa);
 	walk_group(em, &stats_small_group, &sa);
 	walk_group(em, &stats_large_group, &sa);

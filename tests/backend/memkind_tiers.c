@@ -270,3 +270,43 @@ Test(memkind_tiers, pmem_dir_option_serves_pmem_arenas_without_their_own) {
 	cr_assert(lies_in_dir(p, d), "a block of the option's PMEM arena");
 	strata_dallocx(p, STRATA_MALLOCX_ARENA(pm));
 }
+
+static char stats_buf[1 << 20];
+static size_t stats_used;
+static void to_buf(void *opaque, const char *s) {
+	(void)opaque;
+	size_t n = strlen(s);
+	if (stats_used + n < sizeof(stats_buf)) {
+		memcpy(stats_buf + stats_used, s, n);
+		stats_used += n;
+	}
+}
+
+/* The arena's tier labels its metrics: its mapped bytes under tier PMEM
+ * cover what it holds, and its file holds at least its active bytes. */
+Test(memkind_tiers, a_pmem_arena_reports_its_bytes_under_tier_pmem) {
+	const char *d = make_dir();
+	unsigned pm = pmem_arena(d, 0, -1);
+	enum { N = 16 };
+	char *blocks[N];
+	for (int i = 0; i < N; i++) {
+		blocks[i] = strata_mallocx(256 * KIB, STRATA_MALLOCX_ARENA(pm));
+		cr_assert_not_null(blocks[i]);
+		memset(blocks[i], 0x31, 256 * KIB);
+	}
+	stats_used = 0;
+	strata_stats_print(to_buf, NULL, "P");
+	stats_buf[stats_used] = '\0';
+	char key[128];
+	snprintf(key, sizeof(key),
+	         "strata_arena_mapped_bytes{arena=\"%u\",tier=\"PMEM\"} ", pm);
+	const char *at = strstr(stats_buf, key);
+	cr_assert_not_null(at, "no %s in the Prometheus output", key);
+	unsigned long long mapped = strtoull(at + strlen(key), NULL, 10);
+	cr_log_info("PMEM arena: %llu bytes mapped, file %lld bytes", mapped,
+	            file_bytes(blocks[0]));
+	cr_assert_geq(mapped, (unsigned long long)N * 256 * KIB);
+	cr_assert_geq(file_bytes(blocks[0]), (long long)N * 256 * KIB);
+	for (int i = 0; i < N; i++)
+		strata_dallocx(blocks[i], STRATA_MALLOCX_ARENA(pm));
+}
