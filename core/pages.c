@@ -36,9 +36,11 @@ static void probe_late_run(void) {
 	backend_info_t info = pages_info;
 	if (backend->probe_late(&info) != 0)
 		return;
+	/* Only new bits are written: other threads read caps meanwhile. */
+	unsigned caps = info.caps & (BACKEND_CAP_TIERS | BACKEND_CAP_PMEM_DIR);
+	if (caps & ~pages_info.caps)
+		pages_info.caps |= caps;
 	pages_info.tier_mask |= info.tier_mask;
-	pages_info.caps |= info.caps & (BACKEND_CAP_TIERS |
-	                                BACKEND_CAP_PMEM_DIR);
 }
 
 int pages_boot(void) {
