@@ -68,6 +68,8 @@ enum {
 	/* Version 3: probe_late is present and finishes what init could not
 	 * probe without allocating. */
 	BACKEND_CAP_PROBE_LATE = 1u << 6,
+	/* Version 3: provider_name is present. */
+	BACKEND_CAP_PROVIDER_NAME = 1u << 7,
 };
 
 /* Filled once by init(). */
@@ -151,6 +153,11 @@ typedef struct backend {
 	 * allocator is ready and before the first placement is checked; it
 	 * may add bits to info->tier_mask and info->caps, nothing else. */
 	int (*probe_late)(backend_info_t *info);
+
+	/* BACKEND_CAP_PROVIDER_NAME: the name of the provider a placement is
+	 * served from (a memkind kind, ...), for statistics: a string that
+	 * lives as long as the process.  Never allocates, takes no lock. */
+	const char *(*provider_name)(const backend_placement_t *placement);
 } backend_t;
 
 /* The backend chosen at build time. */

@@ -26,6 +26,8 @@ static void pages_drop_unbacked_caps(void) {
 		pages_info.caps &= ~(unsigned)BACKEND_CAP_NUMA;
 	if (backend->version < 3 || backend->probe_late == NULL)
 		pages_info.caps &= ~(unsigned)BACKEND_CAP_PROBE_LATE;
+	if (backend->version < 3 || backend->provider_name == NULL)
+		pages_info.caps &= ~(unsigned)BACKEND_CAP_PROVIDER_NAME;
 }
 
 /* What probe_late finds widens the published geometry; the once makes it
@@ -66,6 +68,13 @@ const char *pages_tier_name(unsigned tier) {
 		"DEFAULT", "DRAM", "HBM", "PMEM"
 	};
 	return tier < BACKEND_TIER_COUNT ? names[tier] : "?";
+}
+
+const char *pages_provider_name(const backend_placement_t *placement) {
+	if (!pages_has_cap(BACKEND_CAP_PROVIDER_NAME))
+		return backend->name;
+	const char *name = backend->provider_name(placement);
+	return name != NULL ? name : backend->name;
 }
 
 /* Each value inside the vocabulary of include/strata.h. */

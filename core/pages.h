@@ -44,6 +44,10 @@ HIDDEN int pages_placement_check(const backend_placement_t *placement);
 /* "DEFAULT", "DRAM", "HBM", "PMEM"; "?" outside the vocabulary. */
 HIDDEN const char *pages_tier_name(unsigned tier);
 
+/* What serves the placement (a memkind kind, ...), else the backend's
+ * name; for statistics. */
+HIDDEN const char *pages_provider_name(const backend_placement_t *placement);
+
 /* NULL on failure (never sets errno: callers decide what to report).
  * *region: the reservation's region id, to be handed back to pages_purge
  * and pages_unmap of any part of it. */

@@ -167,7 +167,10 @@ static void walk_arena(emitter_t *em, arena_t *a) {
 	    d_muzzy = { "muzzy_decay_ms", "muzzy_decay_seconds",
 		        "Muzzy decay time (-1: never)", G, 1000 },
 	    d_tier = { "tier", NULL, "Memory tier of the arena's placement", G,
-		       0 };
+		       0 },
+	    d_provider = { "provider", NULL,
+		           "What serves the arena (a memkind kind, ...)", G,
+		           0 };
 	stats_arena_t sa;
 	stats_arena_settings_t st;
 	memset(&sa, 0, sizeof(sa));
@@ -178,6 +181,7 @@ static void walk_arena(emitter_t *em, arena_t *a) {
 	 * sum by (tier) gives mapped and active bytes per tier. */
 	emitter_str(em, &d_tier, pages_tier_name(st.tier));
 	emitter_label(em, "tier", pages_tier_name(st.tier));
+	emitter_str(em, &d_provider, st.provider);
 	walk_group(em, &stats_arena_group, &sa);
 	walk_group(em, &stats_small_group, &sa);
 	walk_group(em, &stats_large_group, &sa);

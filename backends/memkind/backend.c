@@ -14,4 +14,5 @@ const backend_t backend_default = {
 	.advise_hugepage = NULL,
 	.current_node = NULL,
 	.probe_late = mk_probe_late,
+	.provider_name = mk_provider_name,
 };

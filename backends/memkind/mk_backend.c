@@ -82,7 +82,8 @@ int mk_init(backend_info_t *info) {
 	info->hugepage_bytes = 0;
 	info->node_count = 1;
 	info->tier_mask = 1u << STRATA_TIER_DEFAULT;
-	info->caps = BACKEND_CAP_PMEM_DIR | BACKEND_CAP_PROBE_LATE;
+	info->caps = BACKEND_CAP_PMEM_DIR | BACKEND_CAP_PROBE_LATE |
+	             BACKEND_CAP_PROVIDER_NAME;
 	atomic_store(&is_available[MK_DEFAULT], true);
 	return 0;
 }
@@ -250,8 +251,8 @@ int mk_unmap(void *addr, size_t size, backend_region_t region) {
 	return 0;
 }
 
-const char *mk_region_kind_name(backend_region_t region) {
-	if (region < MK_STATIC_COUNT)
-		return static_names[region];
-	return kind_of(region) != NULL ? "memkind_create_pmem" : NULL;
+const char *mk_provider_name(const backend_placement_t *pl) {
+	if (pl->pmem_dir != NULL)
+		return "memkind_create_pmem";
+	return static_names[static_kind_of(pl)];
 }

@@ -15,8 +15,8 @@ int mk_purge(void *addr, size_t size, backend_region_t region,
              backend_purge_t how, bool *is_zeroed);
 int mk_unmap(void *addr, size_t size, backend_region_t region);
 
-/* For statistics and tests: the memkind kind name behind a region
- * ("memkind_default", "pmem0000000a", ...), NULL for an unknown id. */
-const char *mk_region_kind_name(backend_region_t region);
+/* The kind a placement is served from: "MEMKIND_HBW", ...,
+ * "memkind_create_pmem" for a directory. */
+const char *mk_provider_name(const backend_placement_t *pl);
 
 #endif

@@ -283,7 +283,8 @@ static void to_buf(void *opaque, const char *s) {
 }
 
 /* The arena's tier labels its metrics: its mapped bytes under tier PMEM
- * cover what it holds, and its file holds at least its active bytes. */
+ * cover what it holds, its file holds at least as much, and the JSON
+ * gives its tier and kind. */
 Test(memkind_tiers, a_pmem_arena_reports_its_bytes_under_tier_pmem) {
 	const char *d = make_dir();
 	unsigned pm = pmem_arena(d, 0, -1);
@@ -307,6 +308,13 @@ Test(memkind_tiers, a_pmem_arena_reports_its_bytes_under_tier_pmem) {
 	            file_bytes(blocks[0]));
 	cr_assert_geq(mapped, (unsigned long long)N * 256 * KIB);
 	cr_assert_geq(file_bytes(blocks[0]), (long long)N * 256 * KIB);
+	stats_used = 0;
+	strata_stats_print(to_buf, NULL, "J");
+	stats_buf[stats_used] = '\0';
+	cr_assert_not_null(strstr(stats_buf, "\"tier\": \"PMEM\","));
+	cr_assert_not_null(strstr(stats_buf,
+	                          "\"provider\": \"memkind_create_pmem\""),
+	                   "the JSON names the arena's kind");
 	for (int i = 0; i < N; i++)
 		strata_dallocx(blocks[i], STRATA_MALLOCX_ARENA(pm));
 }
