@@ -13,6 +13,7 @@
 #include "base.h"
 #include "init.h"
 #include "pages.h"
+#include "report.h"
 #include "strata.h"
 #include "tsd.h"
 
@@ -64,6 +65,29 @@ static const char *pmem_dir_copy(const char *dir) {
 	return copy;
 }
 
+/* A PMEM arena without a directory of its own takes the process-wide one
+ * (options pmem_dir, pmem_max), if set. */
+static void pmem_dir_default(backend_placement_t *pl) {
+	if (pl->tier != STRATA_TIER_PMEM || pl->pmem_dir != NULL ||
+	    opt.pmem_dir[0] == '\0')
+		return;
+	pl->pmem_dir = opt.pmem_dir;
+	pl->pmem_max_bytes = opt.pmem_max;
+}
+
+/* The one-line reason of an ENOTSUP that comes from a missing tier. */
+static void report_missing_tier(const backend_placement_t *pl) {
+	if (pl->pmem_dir != NULL && !pages_has_cap(BACKEND_CAP_PMEM_DIR))
+		report_line("arena: tier PMEM with a directory (file-backed) is "
+		            "not available from backend '", pages_backend_name(),
+		            "'", (char *)NULL);
+	else if (pl->pmem_dir == NULL &&
+	         !(pages_info.tier_mask & (1u << pl->tier)))
+		report_line("arena: tier ", pages_tier_name(pl->tier),
+		            " is not available from backend '",
+		            pages_backend_name(), "'", (char *)NULL);
+}
+
 int strata_arena_create(const strata_arena_opts *opts, unsigned *arena_index) {
 	strata_arena_opts o;
 	if (opts == NULL || arena_index == NULL)
@@ -82,8 +106,12 @@ int strata_arena_create(const strata_arena_opts *opts, unsigned *arena_index) {
 		.pmem_dir = o.pmem_dir,
 		.pmem_max_bytes = o.pmem_max_bytes,
 	};
-	if ((err = pages_placement_check(&placement)) != 0)
+	pmem_dir_default(&placement);
+	if ((err = pages_placement_check(&placement)) != 0) {
+		if (err == ENOTSUP)
+			report_missing_tier(&placement);
 		return err;
+	}
 	if (placement.pmem_dir != NULL &&
 	    (placement.pmem_dir = pmem_dir_copy(placement.pmem_dir)) == NULL)
 		return ENOMEM;

@@ -1,6 +1,6 @@
 /*
  * backend.h — the contract between the portable core and a memory backend,
- * version 2.  docs/backend-contract.md is the long form, operation by
+ * version 3.  docs/backend-contract.md is the long form, operation by
  * operation.
  *
  * Exactly one backend is compiled in (meson -Dmemory_backend=NAME) and
@@ -21,8 +21,8 @@
  * of info.page_bytes, size > 0, [addr, addr+size) lies inside the one
  * reservation that reserve() returned together with `region`.  Every
  * operation returns 0 or an errno value, is thread-safe, never calls malloc
- * (directly or through libc functions that may), and leaves the caller's
- * errno unchanged.
+ * (directly or through libc functions that may; probe_late alone may), and
+ * leaves the caller's errno unchanged.
  *
  * The struct is versioned and append-only from version 2 on: a new
  * operation goes at the end and raises BACKEND_VERSION; the core accepts
@@ -42,7 +42,7 @@
 
 #include "strata.h"
 
-#define BACKEND_VERSION 2
+#define BACKEND_VERSION 3
 
 /* Tiers a backend can name: strata_tier's values are 0 .. count - 1. */
 #define BACKEND_TIER_COUNT ((unsigned)STRATA_TIER_PMEM + 1)
@@ -65,6 +65,11 @@ enum {
 	/* placement.pmem_dir is honoured: file-backed memory in that
 	 * directory, at most pmem_max_bytes of it. */
 	BACKEND_CAP_PMEM_DIR = 1u << 5,
+	/* Version 3: probe_late is present and finishes what init could not
+	 * probe without allocating. */
+	BACKEND_CAP_PROBE_LATE = 1u << 6,
+	/* Version 3: provider_name is present. */
+	BACKEND_CAP_PROVIDER_NAME = 1u << 7,
 };
 
 /* Filled once by init(). */
@@ -139,6 +144,20 @@ typedef struct backend {
 	int (*advise_hugepage)(void *addr, size_t size, bool want);
 	/* BACKEND_CAP_NUMA: the node the calling thread runs on now. */
 	int (*current_node)(unsigned *node);
+
+	/* ---- version 3 ---- */
+
+	/* BACKEND_CAP_PROBE_LATE: the part of the probe that may call malloc
+	 * (a library under the backend that allocates while it looks at the
+	 * machine).  Called once, outside every allocator lock, after the
+	 * allocator is ready and before the first placement is checked; it
+	 * may add bits to info->tier_mask and info->caps, nothing else. */
+	int (*probe_late)(backend_info_t *info);
+
+	/* BACKEND_CAP_PROVIDER_NAME: the name of the provider a placement is
+	 * served from (a memkind kind, ...), for statistics: a string that
+	 * lives as long as the process.  Never allocates, takes no lock. */
+	const char *(*provider_name)(const backend_placement_t *placement);
 } backend_t;
 
 /* The backend chosen at build time. */

@@ -29,7 +29,8 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
  *   type      BOOL; UNSIGNED; SIZE (a size_t, bytes take k/m/g suffixes);
  *             LONG; MS (a time in milliseconds, stored as a long); STRING
  *             (fewer than CONF_STRING_BYTES characters; a longer kind, say
- *             a file prefix, is a new type with its own CONF_DIM_); ENUM
+ *             a file prefix, is a new type with its own CONF_DIM_); PATH
+ *             (a file-system path, fewer than CONF_PATH_BYTES); ENUM
  *             (one word of .choices, stored as its index, an unsigned)
  *   jemalloc  SAME: MALLOC_CONF may set it, it means what it means in
  *             jemalloc; OTHER: jemalloc has the key with another meaning;
@@ -85,14 +86,20 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 	  "Form of that print: text, J (JSON) or P (Prometheus)")             \
 	X(percpu_arena, ENUM, 0, SAME,                                        \
 	  "Accepted for compatibility: arenas are never chosen by CPU",       \
-	  .choices = conf_percpu_arena_choices)
+	  .choices = conf_percpu_arena_choices)                               \
+	X(pmem_dir, PATH, "", NONE,                                           \
+	  "Directory of file-backed PMEM for PMEM arenas without their own")  \
+	X(pmem_max, SIZE, 0, NONE,                                            \
+	  "Bound on each such arena's PMEM file (0: none)",                   \
+	  .max = CONF_BYTES_MAX, .prom = "pmem_max_bytes")
 
 #define CONF_STRING_BYTES 16
+#define CONF_PATH_BYTES 4096 /* PAGES_PMEM_DIR_MAX */
 #define CONF_DECAY_MS_MAX (1LL << 40)
 #define CONF_BYTES_MAX (1LL << 50)
 
 enum conf_type { CONF_BOOL, CONF_UNSIGNED, CONF_SIZE, CONF_LONG, CONF_MS,
-	         CONF_STRING, CONF_ENUM };
+	         CONF_STRING, CONF_ENUM, CONF_PATH };
 enum conf_jemalloc { CONF_JEMALLOC_SAME, CONF_JEMALLOC_OTHER,
 	             CONF_JEMALLOC_NONE };
 
@@ -104,7 +111,9 @@ enum conf_jemalloc { CONF_JEMALLOC_SAME, CONF_JEMALLOC_OTHER,
 #define CONF_CTYPE_MS long
 #define CONF_CTYPE_STRING char
 #define CONF_CTYPE_ENUM unsigned
+#define CONF_CTYPE_PATH char
 #define CONF_DIM_STRING [CONF_STRING_BYTES]
+#define CONF_DIM_PATH [CONF_PATH_BYTES]
 #define CONF_DIM_BOOL
 #define CONF_DIM_UNSIGNED
 #define CONF_DIM_SIZE

@@ -96,6 +96,9 @@ HIDDEN void emitter_obj_begin_index(emitter_t *em, const char *label,
 HIDDEN void emitter_obj_begin_named(emitter_t *em, const char *label,
                                     const char *key);
 HIDDEN void emitter_obj_end(emitter_t *em);
+/* Prometheus: one more label (value < 24 bytes) on every metric inside
+ * the object opened last; the other forms ignore it. */
+HIDDEN void emitter_label(emitter_t *em, const char *name, const char *value);
 
 HIDDEN void emitter_u64(emitter_t *em, const emitter_desc_t *d, uint64_t v);
 HIDDEN void emitter_i64(emitter_t *em, const emitter_desc_t *d, int64_t v);

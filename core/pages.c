@@ -7,6 +7,7 @@
 #include "pages.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 backend_info_t pages_info;
@@ -23,6 +24,25 @@ static void pages_drop_unbacked_caps(void) {
 		pages_info.caps &= ~(unsigned)BACKEND_CAP_HUGEPAGE;
 	if (backend->current_node == NULL)
 		pages_info.caps &= ~(unsigned)BACKEND_CAP_NUMA;
+	if (backend->version < 3 || backend->probe_late == NULL)
+		pages_info.caps &= ~(unsigned)BACKEND_CAP_PROBE_LATE;
+	if (backend->version < 3 || backend->provider_name == NULL)
+		pages_info.caps &= ~(unsigned)BACKEND_CAP_PROVIDER_NAME;
+}
+
+/* What probe_late finds widens the published geometry; the once makes it
+ * visible to every thread that checks a placement afterwards. */
+static pthread_once_t probe_late_once = PTHREAD_ONCE_INIT;
+
+static void probe_late_run(void) {
+	backend_info_t info = pages_info;
+	if (backend->probe_late(&info) != 0)
+		return;
+	/* Only new bits are written: other threads read caps meanwhile. */
+	unsigned caps = info.caps & (BACKEND_CAP_TIERS | BACKEND_CAP_PMEM_DIR);
+	if (caps & ~pages_info.caps)
+		pages_info.caps |= caps;
+	pages_info.tier_mask |= info.tier_mask;
 }
 
 int pages_boot(void) {
@@ -42,6 +62,20 @@ int pages_boot(void) {
 }
 
 const char *pages_backend_name(void) { return backend->name; }
+
+const char *pages_tier_name(unsigned tier) {
+	static const char *const names[BACKEND_TIER_COUNT] = {
+		"DEFAULT", "DRAM", "HBM", "PMEM"
+	};
+	return tier < BACKEND_TIER_COUNT ? names[tier] : "?";
+}
+
+const char *pages_provider_name(const backend_placement_t *placement) {
+	if (!pages_has_cap(BACKEND_CAP_PROVIDER_NAME))
+		return backend->name;
+	const char *name = backend->provider_name(placement);
+	return name != NULL ? name : backend->name;
+}
 
 /* Each value inside the vocabulary of include/strata.h. */
 static int placement_is_wellformed(const backend_placement_t *pl) {
@@ -75,6 +109,8 @@ static int placement_is_servable(const backend_placement_t *pl) {
 }
 
 int pages_placement_check(const backend_placement_t *placement) {
+	if (pages_has_cap(BACKEND_CAP_PROBE_LATE))
+		pthread_once(&probe_late_once, probe_late_run);
 	int err = placement_is_wellformed(placement);
 	return err != 0 ? err : placement_is_servable(placement);
 }

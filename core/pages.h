@@ -36,9 +36,17 @@ static inline bool pages_has_cap(unsigned cap) {
 /* The one check of a placement, made when an arena is created: 0, EINVAL
  * when a field is outside the vocabulary of include/strata.h (or pmem_dir
  * is empty, longer than PAGES_PMEM_DIR_MAX, or asked for without the PMEM
- * tier), ENOTSUP when this backend and machine cannot serve it. */
+ * tier), ENOTSUP when this backend and machine cannot serve it.  Runs the
+ * backend's probe_late first, once: call it outside every allocator lock. */
 #define PAGES_PMEM_DIR_MAX 4096u /* bytes, with the NUL */
 HIDDEN int pages_placement_check(const backend_placement_t *placement);
+
+/* "DEFAULT", "DRAM", "HBM", "PMEM"; "?" outside the vocabulary. */
+HIDDEN const char *pages_tier_name(unsigned tier);
+
+/* What serves the placement (a memkind kind, ...), else the backend's
+ * name; for statistics. */
+HIDDEN const char *pages_provider_name(const backend_placement_t *placement);
 
 /* NULL on failure (never sets errno: callers decide what to report).
  * *region: the reservation's region id, to be handed back to pages_purge

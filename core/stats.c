@@ -120,6 +120,7 @@ void stats_arena_settings_read(const arena_t *a,
 	out->muzzy_decay_ms = arena_decay_ms(a, true);
 	out->tier = (unsigned)a->extents.placement.tier;
 	out->node = a->extents.placement.node;
+	out->provider = pages_provider_name(&a->extents.placement);
 }
 
 void stats_bin_read(arena_t *a, unsigned j, bin_stats_t *out,

@@ -63,6 +63,7 @@ typedef struct stats_arena_settings {
 	long dirty_decay_ms, muzzy_decay_ms;
 	unsigned tier; /* strata_tier of its placement */
 	int node;      /* NUMA node of its placement, -1 for any */
+	const char *provider; /* what serves it (pages_provider_name) */
 } stats_arena_settings_t;
 
 HIDDEN void stats_process_read(stats_process_t *out);

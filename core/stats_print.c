@@ -61,6 +61,7 @@ static void walk_opt(emitter_t *em) {
 		case CONF_LONG:
 		case CONF_MS: emitter_i64(em, &d, n); break;
 		case CONF_STRING:
+		case CONF_PATH:
 		case CONF_ENUM: emitter_str(em, &d, conf_option_text(o)); break;
 		}
 	}
@@ -164,13 +165,23 @@ static void walk_arena(emitter_t *em, arena_t *a) {
 	    d_dirty = { "dirty_decay_ms", "dirty_decay_seconds",
 		        "Dirty decay time (-1: never)", G, 1000 },
 	    d_muzzy = { "muzzy_decay_ms", "muzzy_decay_seconds",
-		        "Muzzy decay time (-1: never)", G, 1000 };
+		        "Muzzy decay time (-1: never)", G, 1000 },
+	    d_tier = { "tier", NULL, "Memory tier of the arena's placement", G,
+		       0 },
+	    d_provider = { "provider", NULL,
+		           "What serves the arena (a memkind kind, ...)", G,
+		           0 };
 	stats_arena_t sa;
 	stats_arena_settings_t st;
 	memset(&sa, 0, sizeof(sa));
 	stats_arena_read(a, &sa);
 	stats_arena_settings_read(a, &st);
 	emitter_obj_begin_index(em, "arena", st.index, 0, false);
+	/* JSON and text as a member, Prometheus as a label of every metric:
+	 * sum by (tier) gives mapped and active bytes per tier. */
+	emitter_str(em, &d_tier, pages_tier_name(st.tier));
+	emitter_label(em, "tier", pages_tier_name(st.tier));
+	emitter_str(em, &d_provider, st.provider);
 	walk_group(em, &stats_arena_group, &sa);
 	walk_group(em, &stats_small_group, &sa);
 	walk_group(em, &stats_large_group, &sa);

@@ -12,7 +12,7 @@ packages=(meson ninja-build pkg-config gcc libc6-dev time bc libunwind-dev)
 if [ "$run_only" = 0 ]; then
 	packages+=(
 		g++ clang libcriterion-dev python3 git coreutils gawk gzip tar
-		binutils valgrind libnuma-dev
+		binutils valgrind libnuma-dev libmemkind-dev
 		prometheus jq
 		libjemalloc-dev redis-server redis-tools
 		rustc cargo mandoc groff-base man-db

@@ -15,6 +15,7 @@ cd "$top"
 declare -A stage_cmd=(
 	[posix]="tools/ci/meson_suite.sh posix"
 	[numa]="tools/ci/meson_suite.sh numa"
+	[memkind]="tools/ci/meson_suite.sh memkind"
 	[tools]="tools/ci/tools.sh"
 	[jemalloc_compat]="tools/ci/jemalloc_compat.sh"
 	[guard]="tools/ci/guard.sh"
@@ -22,7 +23,7 @@ declare -A stage_cmd=(
 	[sanitize]="tools/ci/sanitize.sh"
 	[fuzz]="tools/ci/fuzz.sh"
 )
-stage_order=(posix numa tools jemalloc_compat prof sanitize fuzz guard)
+stage_order=(posix numa memkind tools jemalloc_compat prof sanitize fuzz guard)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")

@@ -136,7 +136,8 @@ Test(stats_output, json_is_one_document_python_and_jq_accept) {
 	                    "assert d[\"stats\"][\"threads\"]' '%s'", path), 0);
 	if (have("jq"))
 		cr_assert_eq(run_on("jq -e '.stats.arenas[\"0\"].bins[\"0\"].nmalloc "
-		                    ">= 1' '%s' >/dev/null", path), 0);
+		                    ">= 1 and .stats.arenas[\"0\"].tier == \"DEFAULT\"' "
+		                    "'%s' >/dev/null", path), 0);
 	unlink(path);
 	free_load(p, n);
 }
@@ -146,7 +147,9 @@ Test(stats_output, prometheus_text_passes_promtool) {
 	void **p = make_load(&n);
 	print_stats("P");
 	cr_assert_not_null(strstr(out, "# TYPE strata_allocated_bytes gauge\n"));
-	cr_assert_not_null(strstr(out, "strata_arena_bin_nmalloc_total{arena=\"0\",bin=\"0\",size_class=\"8\"} "));
+	cr_assert_not_null(strstr(out, "strata_arena_bin_nmalloc_total{arena=\"0\",tier=\"DEFAULT\",bin=\"0\",size_class=\"8\"} "));
+	cr_assert_not_null(strstr(out, "strata_arena_mapped_bytes{arena=\"0\",tier=\"DEFAULT\"} "),
+	                   "the tier labels every metric of an arena");
 	cr_assert_not_null(strstr(out, "strata_mutex_num_ops_total{mutex=\"base\"} "));
 	char path[256];
 	save(path, sizeof(path));
