@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "base.h"
+#include "conf.h"
 #include "init.h"
 #include "pages.h"
 #include "report.h"
