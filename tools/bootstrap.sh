@@ -14,6 +14,8 @@ if [ "$run_only" = 0 ]; then
 		g++ clang libcriterion-dev python3 git coreutils gawk gzip tar
 		binutils valgrind libnuma-dev
 		prometheus jq
+		gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user-static
+		binfmt-support debootstrap
 	)
 fi
 
