@@ -15,8 +15,9 @@ cd "$top"
 declare -A stage_cmd=(
 	[posix]="tools/ci/meson_suite.sh posix"
 	[numa]="tools/ci/meson_suite.sh numa"
+	[aarch64]="tools/ci/aarch64.sh"
 )
-stage_order=(posix numa)
+stage_order=(posix numa aarch64)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")
