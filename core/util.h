@@ -13,7 +13,15 @@
 #define HIDDEN __attribute__((visibility("hidden")))
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #define NOINLINE __attribute__((noinline))
-#define CACHELINE_BYTES 64
+/* The padding unit for data two threads write: the destructive-interference
+ * size.  64 bytes on x86-64; meson sets 128 for AArch64 (Neoverse and
+ * Apple parts fetch 128-byte pairs or have 128-byte lines), from the host
+ * CPU family, for every file of a build alike.  A compile-time constant: it
+ * fixes struct layouts (bin_t) and base_alloc alignments. */
+#ifndef STRATA_CACHELINE_BYTES
+#define STRATA_CACHELINE_BYTES 64
+#endif
+#define CACHELINE_BYTES STRATA_CACHELINE_BYTES
 #define CACHE_ALIGNED __attribute__((aligned(CACHELINE_BYTES)))
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -17,6 +17,8 @@ if [ "$run_only" = 0 ]; then
 		libjemalloc-dev redis-server redis-tools
 		rustc cargo mandoc groff-base man-db
 		libjemalloc-dev golang-go google-perftools
+		gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user-static
+		binfmt-support debootstrap
 	)
 fi
 

@@ -22,8 +22,9 @@ declare -A stage_cmd=(
 	[prof]="tools/ci/prof.sh"
 	[sanitize]="tools/ci/sanitize.sh"
 	[fuzz]="tools/ci/fuzz.sh"
+	[aarch64]="tools/ci/aarch64.sh"
 )
-stage_order=(posix numa memkind tools jemalloc_compat prof sanitize fuzz guard)
+stage_order=(posix numa memkind tools jemalloc_compat prof sanitize fuzz guard aarch64)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")

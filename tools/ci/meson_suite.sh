@@ -3,12 +3,14 @@
 # the top of the tree, builds, runs `meson test`, and ends with the counts
 # (skips counted apart, each with the reason the test printed).
 #   tools/ci/meson_suite.sh BACKEND [meson setup options ...]
+# Environment: STRATA_BUILD_DIR (instead of build-BACKEND), STRATA_TEST_ARGS
+# (more `meson test` options, split on spaces).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 backend=$1
 shift
-dir="build-$backend"
+dir=${STRATA_BUILD_DIR:-build-$backend}
 if [ -d "$dir" ]; then
 	meson setup --reconfigure "$dir" -Dmemory_backend="$backend" \
 		-Dtests=enabled "$@" >/dev/null
@@ -17,7 +19,8 @@ else
 fi
 ninja -C "$dir"
 status=0
-meson test -C "$dir" --print-errorlogs --num-processes 2 || status=$?
+# shellcheck disable=SC2086
+meson test -C "$dir" --print-errorlogs --num-processes 2 ${STRATA_TEST_ARGS:-} || status=$?
 python3 - "$dir/meson-logs/testlog.json" "$status" <<'PY'
 import json, sys
 ok = bad = skip = 0
