@@ -79,10 +79,16 @@ static arena_t *arena_new(unsigned index, const backend_placement_t *pl,
 	return a;
 }
 
-/* Huge pages wherever the backend offers them (thp:never turns that off),
- * for automatic and manual arenas alike. */
+/* Huge pages where the backend offers them, for automatic and manual
+ * arenas alike: thp:always asks for them; while thp is left unset, strata's
+ * own hugepages knob (on by default) does; thp:default set by the user
+ * leaves the system setting alone, as in jemalloc. */
 static bool arena_wants_hugepage(void) {
-	return pages_has_cap(BACKEND_CAP_HUGEPAGE) && opt.thp != THP_NEVER;
+	if (!pages_has_cap(BACKEND_CAP_HUGEPAGE))
+		return false;
+	return opt.thp == THP_ALWAYS ||
+	       (opt.thp == THP_DEFAULT && !conf_is_set(CONF_ID_thp) &&
+	        opt.hugepages);
 }
 
 /* Automatic arenas: a home node each when there are several. */
