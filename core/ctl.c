@@ -22,8 +22,10 @@
 #include <string.h>
 
 #include "conf.h"
+#include "background.h"
 #include "decay.h"
 #include "init.h"
+#include "sizeclass.h"
 #include "stats.h"
 #include "stats_table.h"
 #include "strata.h"
@@ -180,6 +182,86 @@ static int wr_epoch(const size_t *m, uintptr_t a, const ctl_value_t *v) {
 	return 0;
 }
 
+/* ---- jemalloc's top-level switches and config.* ---- */
+
+static int rd_background_thread(const size_t *m, uintptr_t a,
+                                ctl_value_t *v) {
+	(void)m, (void)a;
+	v->b = opt.background_thread;
+	return 0;
+}
+/* false: the purger thread exits on its next wake-up (within its idle
+ * check); true starts it if it is not running. */
+static int wr_background_thread(const size_t *m, uintptr_t a,
+                                const ctl_value_t *v) {
+	(void)m, (void)a;
+	opt.background_thread = v->b;
+	if (v->b)
+		background_maybe_start();
+	return 0;
+}
+static int rd_max_background_threads(const size_t *m, uintptr_t a,
+                                     ctl_value_t *v) {
+	(void)m, (void)a;
+	v->z = opt.max_background_threads;
+	return 0;
+}
+/* A bound, as in jemalloc: strata runs one thread, which any bound >= 1
+ * allows; 0 is EINVAL. */
+static int wr_max_background_threads(const size_t *m, uintptr_t a,
+                                     const ctl_value_t *v) {
+	(void)m, (void)a;
+	if (v->z == 0)
+		return EINVAL;
+	opt.max_background_threads = v->z;
+	return 0;
+}
+static int rd_config_malloc_conf(const size_t *m, uintptr_t a,
+                                 ctl_value_t *v) {
+	(void)m, (void)a;
+	v->s = conf_compiled_default();
+	return 0;
+}
+static const ctl_node_t config_nodes[] = {
+	LEAF("malloc_conf", CTL_STRING, rd_config_malloc_conf, NULL, 0),
+};
+
+/* ---- system.*: the machine's shape as the backend found it ---- */
+
+enum system_field { SYS_BACKEND, SYS_PAGE, SYS_HUGEPAGE, SYS_CACHELINE,
+	            SYS_NODES, SYS_TIERS, SYS_CAPS, SYS_HAS_HUGEPAGE,
+	            SYS_HAS_NUMA };
+
+static int rd_system(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	(void)m;
+	stats_system_t s;
+	stats_system_read(&s);
+	switch ((enum system_field)f) {
+	case SYS_BACKEND: v->s = s.backend; break;
+	case SYS_PAGE: v->z = s.page_bytes; break;
+	case SYS_HUGEPAGE: v->z = s.hugepage_bytes; break;
+	case SYS_CACHELINE: v->z = s.cacheline_bytes; break;
+	case SYS_NODES: v->u = s.node_count; break;
+	case SYS_TIERS: v->u = s.tier_mask; break;
+	case SYS_CAPS: v->u = s.caps; break;
+	case SYS_HAS_HUGEPAGE: v->b = s.has_hugepage; break;
+	case SYS_HAS_NUMA: v->b = s.has_numa; break;
+	default: return EFAULT;
+	}
+	return 0;
+}
+static const ctl_node_t system_nodes[] = {
+	LEAF("backend", CTL_STRING, rd_system, NULL, SYS_BACKEND),
+	LEAF("page", CTL_SIZE, rd_system, NULL, SYS_PAGE),
+	LEAF("hugepage", CTL_SIZE, rd_system, NULL, SYS_HUGEPAGE),
+	LEAF("cacheline", CTL_SIZE, rd_system, NULL, SYS_CACHELINE),
+	LEAF("nodes", CTL_UNSIGNED, rd_system, NULL, SYS_NODES),
+	LEAF("tiers", CTL_UNSIGNED, rd_system, NULL, SYS_TIERS),
+	LEAF("caps", CTL_UNSIGNED, rd_system, NULL, SYS_CAPS),
+	LEAF("has_hugepage", CTL_BOOL, rd_system, NULL, SYS_HAS_HUGEPAGE),
+	LEAF("has_numa", CTL_BOOL, rd_system, NULL, SYS_HAS_NUMA),
+};
+
 /* ---- opt.*: one leaf per row of conf.h's CONF_OPTIONS ---- */
 
 static int rd_opt(const size_t *m, uintptr_t id, ctl_value_t *v) {
@@ -212,7 +294,7 @@ static const ctl_node_t opt_nodes[] = { CONF_OPTIONS(OPT_LEAF) };
 
 /* ---- arenas.* (geometry, create) ---- */
 
-enum arenas_field { ARENAS_NARENAS, ARENAS_PAGE, ARENAS_NBINS,
+enum arenas_field { ARENAS_NARENAS, ARENAS_PAGE, ARENAS_QUANTUM, ARENAS_NBINS,
 	            ARENAS_NLEXTENTS, BIN_SIZE, BIN_NREGS, BIN_SLAB_SIZE,
 	            LEXTENT_SIZE };
 
@@ -220,6 +302,7 @@ static int rd_arenas(const size_t *m, uintptr_t a, ctl_value_t *v) {
 	switch ((enum arenas_field)a) {
 	case ARENAS_NARENAS: v->u = atomic_load(&narenas_total); break;
 	case ARENAS_PAGE: v->z = page_bytes; break;
+	case ARENAS_QUANTUM: v->z = SC_QUANTUM; break;
 	case ARENAS_NBINS: v->u = SC_NSMALL; break;
 	case ARENAS_NLEXTENTS: v->u = stats_nlextents(); break;
 	case BIN_SIZE: v->z = sc_small_size[m[2]]; break;
@@ -260,6 +343,7 @@ static const ctl_node_t arenas_nodes[] = {
 	LEAF("narenas", CTL_UNSIGNED, rd_arenas, NULL, ARENAS_NARENAS),
 	LEAF("create", CTL_UNSIGNED, rd_arenas_create, NULL, 0),
 	LEAF("page", CTL_SIZE, rd_arenas, NULL, ARENAS_PAGE),
+	LEAF("quantum", CTL_SIZE, rd_arenas, NULL, ARENAS_QUANTUM),
 	LEAF("nbins", CTL_UNSIGNED, rd_arenas, NULL, ARENAS_NBINS),
 	INDEXED("bin", arenas_bin_index),
 	LEAF("nlextents", CTL_UNSIGNED, rd_arenas, NULL, ARENAS_NLEXTENTS),
@@ -397,8 +481,15 @@ static int wr_tcache_flush(const size_t *m, uintptr_t f,
 	return 0;
 }
 
+static int rd_tcache_enabled(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	(void)m, (void)f;
+	v->b = ctl_tsd()->tcache != &tcache_disabled;
+	return 0;
+}
+
 static const ctl_node_t thread_tcache_nodes[] = {
 	LEAF("flush", CTL_VOID, NULL, wr_tcache_flush, 0),
+	LEAF("enabled", CTL_BOOL, rd_tcache_enabled, NULL, 0),
 };
 static const ctl_node_t thread_nodes[] = {
 	LEAF("arena", CTL_UNSIGNED, rd_thread, wr_thread_arena, THREAD_ARENA),
@@ -540,6 +631,12 @@ static const ctl_node_t stats_nodes[] = {
 static const ctl_node_t root_nodes[] = {
 	LEAF("version", CTL_STRING, rd_version, NULL, 0),
 	LEAF("epoch", CTL_U64, rd_epoch, wr_epoch, 0),
+	LEAF("background_thread", CTL_BOOL, rd_background_thread,
+	     wr_background_thread, 0),
+	LEAF("max_background_threads", CTL_SIZE, rd_max_background_threads,
+	     wr_max_background_threads, 0),
+	DIR("config", config_nodes),
+	DIR("system", system_nodes),
 	DIR("opt", opt_nodes),
 	DIR("arenas", arenas_nodes),
 	INDEXED("arena", arena_index),

@@ -66,6 +66,18 @@ typedef struct stats_arena_settings {
 } stats_arena_settings_t;
 
 HIDDEN void stats_process_read(stats_process_t *out);
+
+/* The machine's shape as the backend's probe found it. */
+typedef struct stats_system {
+	const char *backend;   /* its name: "posix", "numa", ... */
+	size_t page_bytes, hugepage_bytes, cacheline_bytes;
+	unsigned node_count;
+	unsigned tier_mask;    /* bit (1u << strata_tier) per tier on hand */
+	unsigned caps;         /* BACKEND_CAP_* */
+	bool has_hugepage, has_numa;
+} stats_system_t;
+
+HIDDEN void stats_system_read(stats_system_t *out);
 HIDDEN void stats_arena_settings_read(const arena_t *a,
                                       stats_arena_settings_t *out);
 /* Bin j's counters and its lock's (either out may be NULL), under the bin

@@ -287,3 +287,94 @@ Test(ctl, thread_arena_reads_and_writes) {
 	cr_assert_eq(strata_ctl("thread.arena", NULL, NULL, &bad, sizeof(bad)),
 	             EINVAL);
 }
+
+/* ---- jemalloc's names and the machine's shape ---- */
+
+static size_t ctl_size(const char *name) {
+	size_t v = 0, len = sizeof(v);
+	cr_assert_eq(strata_ctl(name, &v, &len, NULL, 0), 0, "%s", name);
+	return v;
+}
+
+static bool ctl_bool(const char *name) {
+	bool v = false;
+	size_t len = sizeof(v);
+	cr_assert_eq(strata_ctl(name, &v, &len, NULL, 0), 0, "%s", name);
+	return v;
+}
+
+Test(ctl, jemalloc_geometry_names_answer_the_size_classes) {
+	cr_assert_eq(ctl_size("arenas.quantum"), 16);
+	cr_assert_eq(ctl_size("arenas.bin.0.size"), sc_small_size[0]);
+	cr_assert_eq(ctl_size("arenas.lextent.0.size"),
+	             sc_usable_size(SC_NSMALL));
+}
+
+Test(ctl, background_thread_reads_the_option_and_writes_back) {
+	bool on = ctl_bool("background_thread");
+	bool opt_on = false;
+	size_t len = sizeof(opt_on);
+	cr_assert_eq(strata_ctl("opt.background_thread", &opt_on, &len, NULL, 0),
+	             0);
+	cr_assert_eq(on, opt_on);
+	bool off = false;
+	cr_assert_eq(strata_ctl("background_thread", NULL, NULL, &off,
+	                        sizeof(off)), 0);
+	cr_assert_not(ctl_bool("background_thread"));
+	cr_assert_eq(strata_ctl("background_thread", NULL, NULL, &off, 4),
+	             EINVAL);
+}
+
+Test(ctl, max_background_threads_is_a_bound_of_at_least_one) {
+	cr_assert_geq(ctl_size("max_background_threads"), 1);
+	size_t four = 4, zero = 0;
+	cr_assert_eq(strata_ctl("max_background_threads", NULL, NULL, &four,
+	                        sizeof(four)), 0);
+	cr_assert_eq(ctl_size("max_background_threads"), 4);
+	cr_assert_eq(strata_ctl("max_background_threads", NULL, NULL, &zero,
+	                        sizeof(zero)), EINVAL);
+	cr_assert_eq(ctl_size("max_background_threads"), 4);
+}
+
+Test(ctl, config_malloc_conf_is_the_compiled_default) {
+	const char *s = NULL;
+	size_t len = sizeof(s);
+	cr_assert_eq(strata_ctl("config.malloc_conf", &s, &len, NULL, 0), 0);
+	cr_assert_not_null(s);
+	cr_assert_eq(strata_ctl("config.malloc_conf", NULL, NULL, &s,
+	                        sizeof(s)), EPERM);
+}
+
+Test(ctl, thread_tcache_enabled_follows_the_option) {
+	bool want = false;
+	size_t len = sizeof(want);
+	cr_assert_eq(strata_ctl("opt.tcache", &want, &len, NULL, 0), 0);
+	cr_assert_eq(ctl_bool("thread.tcache.enabled"), want);
+}
+
+Test(ctl, system_names_tell_what_the_backend_found) {
+	const char *backend = NULL;
+	size_t len = sizeof(backend);
+	cr_assert_eq(strata_ctl("system.backend", &backend, &len, NULL, 0), 0);
+	cr_assert_str_eq(backend, pages_backend_name());
+	cr_assert_eq(ctl_size("system.page"), page_bytes);
+	cr_assert_eq(ctl_size("system.page"), ctl_size("arenas.page"));
+	cr_assert_eq(ctl_size("system.hugepage"), pages_info.hugepage_bytes);
+	cr_assert_eq(ctl_size("system.cacheline"), 64);
+	unsigned nodes = 0, tiers = 0, caps = 0;
+	len = sizeof(unsigned);
+	cr_assert_eq(strata_ctl("system.nodes", &nodes, &len, NULL, 0), 0);
+	cr_assert_eq(strata_ctl("system.tiers", &tiers, &len, NULL, 0), 0);
+	cr_assert_eq(strata_ctl("system.caps", &caps, &len, NULL, 0), 0);
+	cr_assert_eq(nodes, pages_info.node_count);
+	cr_assert_geq(nodes, 1);
+	cr_assert_eq(tiers, pages_info.tier_mask);
+	cr_assert(tiers & (1u << STRATA_TIER_DEFAULT));
+	cr_assert_eq(caps, pages_info.caps);
+	cr_assert_eq(ctl_bool("system.has_hugepage"),
+	             (caps & BACKEND_CAP_HUGEPAGE) != 0);
+	cr_assert_eq(ctl_bool("system.has_numa"),
+	             (caps & BACKEND_CAP_NUMA) != 0);
+	cr_assert_eq(strata_ctl("system.page", NULL, NULL, &nodes,
+	                        sizeof(size_t)), EPERM);
+}
