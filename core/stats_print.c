@@ -81,6 +81,35 @@ static void walk_geometry(emitter_t *em) {
 	emitter_obj_end(em);
 }
 
+/* The machine's shape: numbers as gauges, and the backend's name as the
+ * label of an info series, strata_system_backend_info{backend="numa"} 1. */
+static void walk_system(emitter_t *em) {
+	static const emitter_desc_t
+	    d_page = { "page", "page_bytes", "OS base page size", G, 0 },
+	    d_huge = { "hugepage", "hugepage_bytes",
+	               "Huge page size (0: none)", G, 0 },
+	    d_line = { "cacheline", "cacheline_bytes", "Cache-line size", G,
+	               0 },
+	    d_nodes = { "nodes", "nodes", "NUMA nodes found", G, 0 },
+	    d_tiers = { "tiers", "tier_mask", "Bit 1 << tier per tier on hand",
+	                G, 0 },
+	    d_caps = { "caps", "caps", "Backend capability bits", G, 0 },
+	    d_info = { "info", "info", "The backend in use", G, 0 };
+	stats_system_t s;
+	stats_system_read(&s);
+	emitter_obj_begin(em, "system", "system");
+	emitter_u64(em, &d_page, s.page_bytes);
+	emitter_u64(em, &d_huge, s.hugepage_bytes);
+	emitter_u64(em, &d_line, s.cacheline_bytes);
+	emitter_u64(em, &d_nodes, s.node_count);
+	emitter_u64(em, &d_tiers, s.tier_mask);
+	emitter_u64(em, &d_caps, s.caps);
+	emitter_obj_begin_named(em, "backend", s.backend);
+	emitter_u64(em, &d_info, 1);
+	emitter_obj_end(em);
+	emitter_obj_end(em);
+}
+
 /* ---- statistics: each group of stats_table.h in one loop ---- */
 
 static void walk_group(emitter_t *em, const stats_group_t *g,
@@ -264,6 +293,7 @@ static void stats_walk(emitter_t *em, const sections_t *want,
 	if (want->general) {
 		walk_opt(em);
 		walk_geometry(em);
+		walk_system(em);
 	}
 	emitter_obj_begin(em, "stats", NULL);
 	walk_totals(em);
