@@ -19,6 +19,7 @@
  * errno of the operation behind an action: EBUSY, ENOMEM ...).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "conf.h"
@@ -315,6 +316,18 @@ static int rd_arenas(const size_t *m, uintptr_t a, ctl_value_t *v) {
 	return 0;
 }
 
+static int rd_arenas_decay_ms(const size_t *m, uintptr_t is_muzzy,
+                              ctl_value_t *v) {
+	(void)m;
+	v->l = arena_new_decay_ms(is_muzzy != 0);
+	return 0;
+}
+static int wr_arenas_decay_ms(const size_t *m, uintptr_t is_muzzy,
+                              const ctl_value_t *v) {
+	(void)m;
+	return arena_set_new_decay_ms(is_muzzy != 0, v->l);
+}
+
 /* A read that creates a manual arena with the defaults. */
 static int rd_arenas_create(const size_t *m, uintptr_t a, ctl_value_t *v) {
 	(void)m, (void)a;
@@ -344,6 +357,10 @@ static const ctl_node_t arenas_nodes[] = {
 	LEAF("create", CTL_UNSIGNED, rd_arenas_create, NULL, 0),
 	LEAF("page", CTL_SIZE, rd_arenas, NULL, ARENAS_PAGE),
 	LEAF("quantum", CTL_SIZE, rd_arenas, NULL, ARENAS_QUANTUM),
+	LEAF("dirty_decay_ms", CTL_LONG, rd_arenas_decay_ms, wr_arenas_decay_ms,
+	     0),
+	LEAF("muzzy_decay_ms", CTL_LONG, rd_arenas_decay_ms, wr_arenas_decay_ms,
+	     1),
 	LEAF("nbins", CTL_UNSIGNED, rd_arenas, NULL, ARENAS_NBINS),
 	INDEXED("bin", arenas_bin_index),
 	LEAF("nlextents", CTL_UNSIGNED, rd_arenas, NULL, ARENAS_NLEXTENTS),
@@ -407,6 +424,17 @@ static int wr_arena_destroy(const size_t *m, uintptr_t f,
 	return arena_destroy((unsigned)m[1]);
 }
 
+/* jemalloc's arena.<i>.reset: manual arenas only (EFAULT for automatic
+ * ones, as jemalloc answers for arenas it cannot reset). */
+static int wr_arena_reset(const size_t *m, uintptr_t f, const ctl_value_t *v) {
+	(void)f, (void)v;
+	if (is_all_arenas(m[1]))
+		return EINVAL;
+	if (m[1] < narenas_auto)
+		return EFAULT;
+	return arena_reset_manual((unsigned)m[1]);
+}
+
 static const ctl_node_t arena_i_nodes[] = {
 	LEAF("dirty_decay_ms", CTL_LONG, rd_arena, wr_arena_decay_ms,
 	     ARENA_DIRTY),
@@ -415,6 +443,7 @@ static const ctl_node_t arena_i_nodes[] = {
 	LEAF("purge", CTL_VOID, NULL, wr_arena_purge, 1),
 	LEAF("decay", CTL_VOID, NULL, wr_arena_purge, 0),
 	LEAF("destroy", CTL_VOID, NULL, wr_arena_destroy, 0),
+	LEAF("reset", CTL_VOID, NULL, wr_arena_reset, 0),
 	LEAF("tier", CTL_UNSIGNED, rd_arena, NULL, ARENA_TIER),
 	LEAF("node", CTL_INT, rd_arena, NULL, ARENA_NODE),
 };
@@ -530,10 +559,32 @@ static int rd_process(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	return ctl_stat((const stats_field_t *)f, &p, v);
 }
 
-/* The arena of stats.arenas.<i> (mib[2]); NULL when not made yet: its
- * figures are all zero. */
+/* stats.arenas.<i> also takes jemalloc's MALLCTL_ARENAS_ALL (4096: every
+ * arena merged) and MALLCTL_ARENAS_DESTROYED (4097: destroyed arenas,
+ * whose figures strata does not keep, so every value reads 0). */
+#define CTL_ARENAS_DESTROYED 4097u
+static int check_stats_arena(const size_t *mib, size_t depth) {
+	if (mib[depth] == STRATA_ARENAS_ALL ||
+	    mib[depth] == CTL_ARENAS_DESTROYED)
+		return 0;
+	return check_arena(mib, depth);
+}
+
+/* The arena of stats.arenas.<i> (mib[2]); NULL when not made yet, or for
+ * 4096 and 4097: its figures are all zero. */
 static arena_t *ctl_stats_arena(const size_t *m) {
-	return atomic_load(&arenas[m[2]]);
+	return m[2] < ARENAS_MAX ? atomic_load(&arenas[m[2]]) : NULL;
+}
+
+static bool ctl_stats_is_all(const size_t *m) {
+	return m[2] == STRATA_ARENAS_ALL;
+}
+
+/* Every arena's figures merged (stats_arena_read adds into *sa). */
+static void ctl_stats_all(stats_arena_t *sa) {
+	memset(sa, 0, sizeof(*sa));
+	arenas_for_each(a)
+		stats_arena_read(a, sa);
 }
 
 /* The counters of the mutex a leaf's mib names: stats.mutexes.<k>.*,
@@ -544,22 +595,42 @@ static int rd_mutex_global(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	mutex_stats_read(mutex_global((unsigned)m[2]), &s);
 	return ctl_stat((const stats_field_t *)f, &s, v);
 }
+static stats_arena_t ctl_sa_all; /* 4096's record, under ctl_sa_lock */
+static pthread_mutex_t ctl_sa_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int rd_mutex_extents(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	mutex_stats_t s = { 0 };
 	arena_t *a = ctl_stats_arena(m);
-	if (a != NULL)
+	if (ctl_stats_is_all(m)) {
+		pthread_mutex_lock(&ctl_sa_lock);
+		ctl_stats_all(&ctl_sa_all);
+		s = ctl_sa_all.extents_mutex;
+		pthread_mutex_unlock(&ctl_sa_lock);
+	} else if (a != NULL)
 		stats_extents_mutex_read(a, &s);
 	return ctl_stat((const stats_field_t *)f, &s, v);
 }
 static int rd_mutex_bin(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	mutex_stats_t s = { 0 };
 	arena_t *a = ctl_stats_arena(m);
-	if (a != NULL)
+	if (ctl_stats_is_all(m)) {
+		pthread_mutex_lock(&ctl_sa_lock);
+		ctl_stats_all(&ctl_sa_all);
+		s = ctl_sa_all.bins_mutex[m[4]];
+		pthread_mutex_unlock(&ctl_sa_lock);
+	} else if (a != NULL)
 		stats_bin_read(a, (unsigned)m[4], NULL, &s);
 	return ctl_stat((const stats_field_t *)f, &s, v);
 }
 
 static int rd_sa(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	if (ctl_stats_is_all(m)) {
+		pthread_mutex_lock(&ctl_sa_lock);
+		ctl_stats_all(&ctl_sa_all);
+		int err = ctl_stat((const stats_field_t *)f, &ctl_sa_all, v);
+		pthread_mutex_unlock(&ctl_sa_lock);
+		return err;
+	}
 	stats_arena_t sa;
 	memset(&sa, 0, sizeof(sa));
 	arena_t *a = ctl_stats_arena(m);
@@ -568,11 +639,36 @@ static int rd_sa(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	return ctl_stat((const stats_field_t *)f, &sa, v);
 }
 
+/* stats.arenas.<i>.dirty_decay_ms / muzzy_decay_ms (arenas.* defaults
+ * for 4096, as jemalloc; 0 for 4097 and arenas not made yet). */
+static int rd_sa_decay_ms(const size_t *m, uintptr_t is_muzzy,
+                          ctl_value_t *v) {
+	arena_t *a = ctl_stats_arena(m);
+	if (ctl_stats_is_all(m)) {
+		v->l = arena_new_decay_ms(is_muzzy != 0);
+	} else if (a != NULL) {
+		stats_arena_settings_t st;
+		stats_arena_settings_read(a, &st);
+		v->l = is_muzzy ? st.muzzy_decay_ms : st.dirty_decay_ms;
+	}
+	return 0;
+}
+static int rd_sa_dss(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	(void)m, (void)f;
+	v->s = "disabled";
+	return 0;
+}
+
 /* One bin, read under its own lock only. */
 static int rd_sa_bin(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	bin_stats_t b = { 0 };
 	arena_t *a = ctl_stats_arena(m);
-	if (a != NULL)
+	if (ctl_stats_is_all(m)) {
+		pthread_mutex_lock(&ctl_sa_lock);
+		ctl_stats_all(&ctl_sa_all);
+		b = ctl_sa_all.bins[m[4]];
+		pthread_mutex_unlock(&ctl_sa_lock);
+	} else if (a != NULL)
 		stats_bin_read(a, (unsigned)m[4], &b, NULL);
 	return ctl_stat((const stats_field_t *)f, &b, v);
 }
@@ -581,7 +677,12 @@ static int rd_sa_bin(const size_t *m, uintptr_t f, ctl_value_t *v) {
 static int rd_sa_lextent(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	lextent_stats_t l = { 0 };
 	arena_t *a = ctl_stats_arena(m);
-	if (a != NULL && m[4] < ARENA_NLEXTENTS)
+	if (ctl_stats_is_all(m) && m[4] < ARENA_NLEXTENTS) {
+		pthread_mutex_lock(&ctl_sa_lock);
+		ctl_stats_all(&ctl_sa_all);
+		l = ctl_sa_all.lextents[m[4]];
+		pthread_mutex_unlock(&ctl_sa_lock);
+	} else if (a != NULL && m[4] < ARENA_NLEXTENTS)
 		stats_lextent_read(a, (unsigned)m[4], &l);
 	return ctl_stat((const stats_field_t *)f, &l, v);
 }
@@ -614,10 +715,14 @@ static const ctl_node_t sa_nodes[] = {
 	DIR("mutexes", sa_mutexes_nodes),
 	INDEXED("bins", sa_bin_index),
 	INDEXED("lextents", sa_lextent_index),
+	LEAF("dirty_decay_ms", CTL_LONG, rd_sa_decay_ms, NULL, 0),
+	LEAF("muzzy_decay_ms", CTL_LONG, rd_sa_decay_ms, NULL, 1),
+	LEAF("dss", CTL_STRING, rd_sa_dss, NULL, 0),
 };
 static const ctl_node_t sa_dir = STATS_ANON_WITH(stats_arena_group, rd_sa,
                                                  sa_nodes);
-static const ctl_index_t sa_index = { parse_decimal, check_arena, &sa_dir };
+static const ctl_index_t sa_index = { parse_decimal, check_stats_arena,
+	                              &sa_dir };
 
 static const ctl_node_t stats_nodes[] = {
 	STATS_DIR("background_thread", stats_background_group, rd_process),
