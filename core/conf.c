@@ -42,8 +42,10 @@ bool conf_is_set(enum conf_id id) { return conf_set[id]; }
  * malloc_conf_init_helper).  A pair with one of them is valid to jemalloc,
  * so it is reported in one line saying how strata differs and what to use
  * instead, and is never fatal.  .value, when set, is the one value that
- * already describes strata (accepted quietly); .is_prefix matches a family
- * of keys.  A row of CONF_OPTIONS with the same key (prof_*, junk, zero)
+ * already describes strata (accepted quietly: hpa:false, junk:false ...);
+ * .is_prefix matches a family of keys.  Some of these exist only in
+ * jemalloc builds configured for them (utrace, xmalloc, lg_san_uaf_align;
+ * Debian's 5.3 also lacks cache_oblivious).  A row of CONF_OPTIONS with the same key (prof_*, junk, zero)
  * takes precedence.
  */
 typedef struct conf_jemalloc_key {
@@ -74,13 +76,13 @@ static const conf_jemalloc_key_t conf_jemalloc_keys[] = {
 	  "strata assigns arenas round-robin, never by CPU; set narenas" },
 	{ "bin_shards", NULL, false,
 	  "strata has one lock per bin and per-thread caches in front" },
-	{ "stats_interval", NULL, true,
+	{ "stats_interval", "-1", true,
 	  "strata prints statistics at exit (stats_print) or when the "
 	  "program calls malloc_stats_print" },
-	{ "utrace", NULL, false, "strata has no utrace(2) tracing" },
-	{ "xmalloc", NULL, false,
+	{ "utrace", "false", false, "strata has no utrace(2) tracing" },
+	{ "xmalloc", "false", false,
 	  "strata returns NULL with errno ENOMEM on failure" },
-	{ "experimental_infallible_new", NULL, false,
+	{ "experimental_infallible_new", "false", false,
 	  "strata's operator new throws std::bad_alloc as the standard "
 	  "says" },
 	{ "tcache_nslots", NULL, true,
@@ -95,20 +97,20 @@ static const conf_jemalloc_key_t conf_jemalloc_keys[] = {
 	{ "mutex_max_spin", NULL, false, "strata's locks do not spin" },
 	{ "lg_extent_max_active_fit", NULL, false,
 	  "strata fits runs inside chunks best-fit, with no such bound" },
-	{ "hpa", NULL, true,
+	{ "hpa", "false", true,
 	  "strata has no huge-page allocator; on the numa backend arena "
 	  "chunks get huge pages (thp, hugepages)" },
 	{ "slab_sizes", NULL, false,
 	  "strata's slab sizes are fixed per size class" },
-	{ "prof", NULL, true, "this build has no heap profiler" },
-	{ "junk", NULL, false, "this build has no junk filling" },
-	{ "zero", NULL, false, "this build has no zero filling" },
+	{ "prof", "false", true, "this build has no heap profiler" },
+	{ "junk", "false", false, "this build has no junk filling" },
+	{ "zero", "false", false, "this build has no zero filling" },
 	{ "zero_realloc", "free", false,
 	  "strata's realloc(p, 0) frees p and returns NULL "
 	  "(zero_realloc:free)" },
 	{ "lg_san_uaf_align", NULL, false,
 	  "strata has no use-after-free sanitizer" },
-	{ "san_guard", NULL, true, "strata has no guard pages" },
+	{ "san_guard", "0", true, "strata has no guard pages" },
 };
 
 const conf_option_t conf_options[CONF_NOPTIONS] = {

@@ -388,6 +388,12 @@ static const accepted_t jemalloc_accepted[] = {
 	  sizeof(char *) },
 	{ "dss:disabled", "opt.dss", 0, "disabled", sizeof(char *) },
 	{ "zero_realloc:free", NULL, 0, NULL, 0 },
+	{ "hpa:false", NULL, 0, NULL, 0 },
+	{ "junk:false", NULL, 0, NULL, 0 },
+	{ "zero:false", NULL, 0, NULL, 0 },
+	{ "xmalloc:false", NULL, 0, NULL, 0 },
+	{ "stats_interval:-1", NULL, 0, NULL, 0 },
+	{ "san_guard_small:0", NULL, 0, NULL, 0 },
 };
 
 static long long ctl_number(const char *name, size_t bytes) {
