@@ -231,7 +231,7 @@ static const ctl_node_t config_nodes[] = {
 
 enum system_field { SYS_BACKEND, SYS_PAGE, SYS_HUGEPAGE, SYS_CACHELINE,
 	            SYS_NODES, SYS_TIERS, SYS_CAPS, SYS_HAS_HUGEPAGE,
-	            SYS_HAS_NUMA };
+	            SYS_HAS_NUMA, SYS_MEMORY_NODES, SYS_THP, SYS_TIER_NODES };
 
 static int rd_system(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	(void)m;
@@ -247,10 +247,23 @@ static int rd_system(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	case SYS_CAPS: v->u = s.caps; break;
 	case SYS_HAS_HUGEPAGE: v->b = s.has_hugepage; break;
 	case SYS_HAS_NUMA: v->b = s.has_numa; break;
+	case SYS_MEMORY_NODES: v->u64 = s.memory_node_mask; break;
+	case SYS_THP: v->s = s.thp; break;
+	case SYS_TIER_NODES: v->u64 = s.tier_node_mask[m[2]]; break;
 	default: return EFAULT;
 	}
 	return 0;
 }
+static int check_tier(const size_t *mib, size_t depth) {
+	return mib[depth] < BACKEND_TIER_COUNT ? 0 : ENOENT;
+}
+static const ctl_node_t system_tier_nodes[] = {
+	LEAF("nodes", CTL_U64, rd_system, NULL, SYS_TIER_NODES),
+};
+static const ctl_node_t system_tier_dir = DIR_ANON(system_tier_nodes);
+static const ctl_index_t system_tier_index = { parse_decimal, check_tier,
+	                                       &system_tier_dir };
+
 static const ctl_node_t system_nodes[] = {
 	LEAF("backend", CTL_STRING, rd_system, NULL, SYS_BACKEND),
 	LEAF("page", CTL_SIZE, rd_system, NULL, SYS_PAGE),
@@ -261,6 +274,9 @@ static const ctl_node_t system_nodes[] = {
 	LEAF("caps", CTL_UNSIGNED, rd_system, NULL, SYS_CAPS),
 	LEAF("has_hugepage", CTL_BOOL, rd_system, NULL, SYS_HAS_HUGEPAGE),
 	LEAF("has_numa", CTL_BOOL, rd_system, NULL, SYS_HAS_NUMA),
+	LEAF("memory_nodes", CTL_U64, rd_system, NULL, SYS_MEMORY_NODES),
+	LEAF("thp", CTL_STRING, rd_system, NULL, SYS_THP),
+	INDEXED("tier", system_tier_index),
 };
 
 /* ---- opt.*: one leaf per row of conf.h's CONF_OPTIONS ---- */

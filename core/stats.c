@@ -123,6 +123,11 @@ void stats_system_read(stats_system_t *out) {
 	out->caps = pages_info.caps;
 	out->has_hugepage = pages_has_cap(BACKEND_CAP_HUGEPAGE);
 	out->has_numa = pages_has_cap(BACKEND_CAP_NUMA);
+	out->memory_node_mask = pages_info.memory_node_mask;
+	memcpy(out->tier_node_mask, pages_info.tier_node_mask,
+	       sizeof(out->tier_node_mask));
+	out->thp = pages_info.thp_mode[0] != '\0' ? pages_info.thp_mode
+	                                          : "unknown";
 }
 
 void stats_arena_settings_read(const arena_t *a,

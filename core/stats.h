@@ -75,6 +75,9 @@ typedef struct stats_system {
 	unsigned tier_mask;    /* bit (1u << strata_tier) per tier on hand */
 	unsigned caps;         /* BACKEND_CAP_* */
 	bool has_hugepage, has_numa;
+	uint64_t memory_node_mask; /* bit n: node n (< 64) has memory */
+	uint64_t tier_node_mask[BACKEND_TIER_COUNT];
+	const char *thp;       /* kernel THP mode, "unknown" when unread */
 } stats_system_t;
 
 HIDDEN void stats_system_read(stats_system_t *out);

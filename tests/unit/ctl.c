@@ -378,6 +378,21 @@ Test(ctl, system_names_tell_what_the_backend_found) {
 	             (caps & BACKEND_CAP_NUMA) != 0);
 	cr_assert_eq(strata_ctl("system.page", NULL, NULL, &nodes,
 	                        sizeof(size_t)), EPERM);
+	uint64_t mask = 0;
+	len = sizeof(mask);
+	cr_assert_eq(strata_ctl("system.memory_nodes", &mask, &len, NULL, 0), 0);
+	cr_assert_eq(mask, pages_info.memory_node_mask);
+	cr_assert_eq(strata_ctl("system.tier.0.nodes", &mask, &len, NULL, 0), 0);
+	cr_assert_eq(mask, pages_info.tier_node_mask[STRATA_TIER_DEFAULT]);
+	cr_assert_eq(strata_ctl("system.tier.9.nodes", &mask, &len, NULL, 0),
+	             ENOENT);
+	const char *thp = NULL;
+	len = sizeof(thp);
+	cr_assert_eq(strata_ctl("system.thp", &thp, &len, NULL, 0), 0);
+	cr_assert_not_null(thp);
+	cr_assert(pages_info.thp_mode[0] == '\0'
+	              ? strcmp(thp, "unknown") == 0
+	              : strcmp(thp, pages_info.thp_mode) == 0, "%s", thp);
 }
 
 static unsigned ctl_create_arena(void) {

@@ -244,7 +244,7 @@ Test(stats_output, live_threads_are_listed_with_their_rate) {
 Test(stats_output, the_machine_shape_is_a_section_and_an_info_series) {
 	char want[128];
 	print_stats("P");
-	snprintf(want, sizeof(want), "\nstrata_system_info{backend=\"%s\"} 1\n",
+	snprintf(want, sizeof(want), "\nstrata_system_info{backend=\"%s\",thp=\"",
 	         pages_backend_name());
 	cr_assert_not_null(strstr(out, want), "no %s", want);
 	snprintf(want, sizeof(want), "\nstrata_system_page_bytes %zu\n",
@@ -255,6 +255,10 @@ Test(stats_output, the_machine_shape_is_a_section_and_an_info_series) {
 	const char *sys = strstr(out, "\"system\": {");
 	cr_assert_not_null(sys);
 	cr_assert_not_null(strstr(sys, want));
-	snprintf(want, sizeof(want), "\"nodes\": %u", pages_info.node_count);
+	snprintf(want, sizeof(want), "\"node_count\": %u", pages_info.node_count);
 	cr_assert_not_null(strstr(sys, want));
+	cr_assert_not_null(strstr(sys, "\"thp\": \""));
+	print_stats("P");
+	cr_assert_not_null(strstr(out, "\nstrata_system_node_has_memory{node=\"0\"} "));
+	cr_assert_not_null(strstr(out, "\nstrata_system_tier_node_mask{tier=\"0\"} "));
 }
