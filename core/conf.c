@@ -467,9 +467,9 @@ unsigned conf_read(const conf_source_t *sources, size_t n) {
 
 void conf_check_backend(const char *backend, bool has_hugepage) {
 	if (opt.thp == THP_ALWAYS && !has_hugepage) {
-		report_line("MALLOC_CONF: thp:always is not honoured: the ",
+		report_line("thp:always is not honoured: the ",
 		            backend, " backend gives no huge-page advice; build "
-		            "with -Dbackend=numa", (char *)NULL);
+		            "with -Dmemory_backend=numa", (char *)NULL);
 		if (opt.abort)
 			abort();
 	}

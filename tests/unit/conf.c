@@ -535,9 +535,9 @@ Test(conf, thp_always_without_huge_page_advice_is_reported) {
 	ssize_t n = read(fds[0], text, sizeof(text) - 1);
 	text[n > 0 ? n : 0] = '\0';
 	close(fds[0]);
-	cr_assert_str_eq(text, "strata: MALLOC_CONF: thp:always is not "
+	cr_assert_str_eq(text, "strata: thp:always is not "
 	                       "honoured: the posix backend gives no huge-page "
-	                       "advice; build with -Dbackend=numa\n");
+	                       "advice; build with -Dmemory_backend=numa\n");
 	cr_assert(conf_is_set(CONF_ID_thp));
 	cr_assert_not(conf_is_set(CONF_ID_narenas));
 }
