@@ -54,6 +54,34 @@ static void arena_unlock_all(arena_t *a) {
 		mutex_unlock(&a->bins[i].lock);
 }
 
+/* ctl's arenas.dirty_decay_ms / arenas.muzzy_decay_ms: the decay times of
+ * arenas made from now on; ARENA_DECAY_MS_OPT while never written (then
+ * opt's hold). */
+static _Atomic long arena_new_decay_ms_v[2] = { ARENA_DECAY_MS_OPT,
+	                                        ARENA_DECAY_MS_OPT };
+
+long arena_new_decay_ms(bool is_muzzy) {
+	long ms = atomic_load(&arena_new_decay_ms_v[is_muzzy]);
+	if (ms != ARENA_DECAY_MS_OPT)
+		return ms;
+	return is_muzzy ? opt.muzzy_decay_ms : opt.dirty_decay_ms;
+}
+
+int arena_set_new_decay_ms(bool is_muzzy, long ms) {
+	if (ms < -1 || ms > CONF_DECAY_MS_MAX)
+		return EINVAL;
+	atomic_store(&arena_new_decay_ms_v[is_muzzy], ms);
+	return 0;
+}
+
+static void arena_apply_new_decay_ms(arena_t *a) {
+	for (unsigned m = 0; m < 2; m++) {
+		long ms = atomic_load(&arena_new_decay_ms_v[m]);
+		if (ms != ARENA_DECAY_MS_OPT)
+			arena_set_decay_ms(a, m != 0, ms);
+	}
+}
+
 /* Caller holds arenas_lock.  A destroyed arena is recycled in place,
  * under its own locks: a purger or statistics reader that picked up the
  * pointer before the destroy may still be about to lock it, and then
@@ -75,14 +103,21 @@ static arena_t *arena_new(unsigned index, const backend_placement_t *pl,
 			bin_init(&a->bins[i]);
 		arena_reset(a, index, pl, is_manual);
 	}
+	arena_apply_new_decay_ms(a);
 	atomic_store_explicit(&arenas[index], a, memory_order_release);
 	return a;
 }
 
-/* Huge pages wherever the backend offers them (thp:never turns that off),
- * for automatic and manual arenas alike. */
+/* Huge pages where the backend offers them, for automatic and manual
+ * arenas alike: thp:always asks for them; while thp is left unset, strata's
+ * own hugepages knob (on by default) does; thp:default set by the user
+ * leaves the system setting alone, as in jemalloc. */
 static bool arena_wants_hugepage(void) {
-	return pages_has_cap(BACKEND_CAP_HUGEPAGE) && opt.thp != THP_NEVER;
+	if (!pages_has_cap(BACKEND_CAP_HUGEPAGE))
+		return false;
+	return opt.thp == THP_ALWAYS ||
+	       (opt.thp == THP_DEFAULT && !conf_is_set(CONF_ID_thp) &&
+	        opt.hugepages);
 }
 
 /* Automatic arenas: a home node each when there are several. */
@@ -207,6 +242,37 @@ int arena_destroy(unsigned index) {
 	extents_release_all(&a->extents);
 	arena_unlock_all(a);
 	spare_arenas[nspare_arenas++] = a;
+	mutex_unlock(&arenas_lock);
+	return 0;
+}
+
+int arena_reset_manual(unsigned index) {
+	if (index >= ARENAS_MAX)
+		return EINVAL;
+	mutex_lock(&arenas_lock);
+	arena_t *a = atomic_load_explicit(&arenas[index], memory_order_relaxed);
+	if (a == NULL || !a->is_manual) {
+		mutex_unlock(&arenas_lock);
+		return EINVAL;
+	}
+	long dirty_ms = arena_decay_ms(a, false);
+	long muzzy_ms = arena_decay_ms(a, true);
+	arena_lock_all(a);
+	for (unsigned i = 0; i < SC_NSMALL; i++)
+		bin_discard(&a->bins[i]);
+	while (a->large_runs != NULL) {
+		run_t *run = run_list_pop(&a->large_runs);
+		pagemap_set(addr_of(run->addr), 1, 0);
+		extents_run_desc_put(&a->extents, run);
+	}
+	extents_release_all(&a->extents);
+	backend_placement_t pl = a->extents.placement;
+	unsigned nthreads = atomic_load(&a->nthreads);
+	arena_reset(a, index, &pl, true);
+	atomic_store(&a->nthreads, nthreads);
+	arena_unlock_all(a);
+	arena_set_decay_ms(a, false, dirty_ms);
+	arena_set_decay_ms(a, true, muzzy_ms);
 	mutex_unlock(&arenas_lock);
 	return 0;
 }

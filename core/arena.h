@@ -71,6 +71,16 @@ HIDDEN int arena_create_manual(const backend_placement_t *placement,
                                long dirty_decay_ms, long muzzy_decay_ms,
                                unsigned *index);
 HIDDEN int arena_destroy(unsigned index);
+/* Manual arena index: every block it holds is freed at once (pointers
+ * into it dangle), the arena stays, with its placement and decay times;
+ * threads bound to it stay bound.  EINVAL for an automatic or missing
+ * arena. */
+HIDDEN int arena_reset_manual(unsigned index);
+/* The decay times arenas get when made from now on (ctl arenas.*_decay_ms):
+ * opt's until set; set takes -1..CONF_DECAY_MS_MAX, else EINVAL. */
+#define ARENA_DECAY_MS_OPT (-2L)
+HIDDEN long arena_new_decay_ms(bool is_muzzy);
+HIDDEN int arena_set_new_decay_ms(bool is_muzzy, long ms);
 /* Arena i with one more thread counted on it, under the table lock, so a
  * concurrent destroy either sees the thread (EBUSY) or comes first (NULL
  * here).  Automatic arenas are created if missing. */

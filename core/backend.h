@@ -79,6 +79,12 @@ typedef struct backend_info {
 	unsigned node_count;   /* >= 1 */
 	unsigned tier_mask;    /* bit (1u << strata_tier) per tier on hand */
 	unsigned caps;         /* BACKEND_CAP_* */
+	/* Appended: the machine's shape, shown by ctl system.* and the
+	 * stats; a backend that leaves them zero reports "unknown". */
+	uint64_t memory_node_mask; /* bit n: node n (< 64) has memory */
+	uint64_t tier_node_mask[BACKEND_TIER_COUNT]; /* nodes of each tier */
+	char thp_mode[12];     /* the kernel's THP mode: "always", "madvise",
+	                        * "never"; "" unknown */
 } backend_info_t;
 
 /* Where a reservation's memory should come from; decided once, at reserve.

@@ -47,6 +47,8 @@ static void *background_main(void *arg) {
 		decay_all();
 		if (atomic_load(&threads_alive) <= 0)
 			break; /* nobody left to purge for */
+		if (!__atomic_load_n(&opt.background_thread, __ATOMIC_RELAXED))
+			break; /* ctl background_thread:false */
 		purge_sleep_until(earliest_deadline(), IDLE_CHECK_NS);
 	}
 	purge_set_purger(false);

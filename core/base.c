@@ -24,7 +24,10 @@ static int base_grow(size_t need) {
 	                        page_bytes);
 	backend_placement_t placement = {
 		.node = -1,
-		.wants_hugepage = opt.metadata_thp &&
+		/* metadata_thp:auto, as jemalloc's: from the second region */
+		.wants_hugepage = (opt.metadata_thp == METADATA_THP_ALWAYS ||
+		                   (opt.metadata_thp == METADATA_THP_AUTO &&
+		                    base_mapped != 0)) &&
 		                  pages_has_cap(BACKEND_CAP_HUGEPAGE),
 	};
 	backend_region_t id; /* metadata is never unmapped */

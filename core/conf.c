@@ -29,6 +29,89 @@ const char *const conf_thp_choices[] = { "default", "always", "never",
 /* Threads are spread over arenas round-robin, never by CPU: jemalloc's
  * "disabled" is accepted so that its configurations carry over. */
 const char *const conf_percpu_arena_choices[] = { "disabled", NULL };
+const char *const conf_dss_choices[] = { "disabled", NULL };
+const char *const conf_metadata_thp_choices[] = { "disabled", "auto",
+	                                          "always", NULL };
+
+static bool conf_set[CONF_NOPTIONS];
+
+bool conf_is_set(enum conf_id id) { return conf_set[id]; }
+
+/*
+ * jemalloc 5.3's keys that strata has no row for (src/jemalloc.c,
+ * malloc_conf_init_helper).  A pair with one of them is valid to jemalloc,
+ * so it is reported in one line saying how strata differs and what to use
+ * instead, and is never fatal.  .value, when set, is the one value that
+ * already describes strata (accepted quietly: hpa:false, junk:false ...);
+ * .is_prefix matches a family of keys.  Some of these exist only in
+ * jemalloc builds configured for them (utrace, xmalloc, lg_san_uaf_align;
+ * Debian's 5.3 also lacks cache_oblivious).  A row of CONF_OPTIONS with the same key (prof_*, junk, zero)
+ * takes precedence.
+ */
+typedef struct conf_jemalloc_key {
+	const char *key;
+	const char *value;
+	bool is_prefix;
+	const char *why;
+} conf_jemalloc_key_t;
+
+/* Values jemalloc 5.3 takes for a key whose row takes fewer: reported as
+ * not honoured (the row's .why above), not as malformed. */
+static const struct {
+	const char *key, *value;
+} conf_jemalloc_values[] = {
+	{ "dss", "primary" }, { "dss", "secondary" },
+	{ "percpu_arena", "percpu" }, { "percpu_arena", "phycpu" },
+};
+
+static const conf_jemalloc_key_t conf_jemalloc_keys[] = {
+	{ "cache_oblivious", NULL, false,
+	  "strata does not offset large blocks by a random cache line" },
+	{ "trust_madvise", NULL, false,
+	  "strata always uses madvise where the system has it" },
+	{ "dss", "disabled", false,
+	  "strata never uses sbrk; every mapping comes from mmap "
+	  "(dss:disabled)" },
+	{ "percpu_arena", "disabled", false,
+	  "strata assigns arenas round-robin, never by CPU; set narenas" },
+	{ "bin_shards", NULL, false,
+	  "strata has one lock per bin and per-thread caches in front" },
+	{ "stats_interval", "-1", true,
+	  "strata prints statistics at exit (stats_print) or when the "
+	  "program calls malloc_stats_print" },
+	{ "utrace", "false", false, "strata has no utrace(2) tracing" },
+	{ "xmalloc", "false", false,
+	  "strata returns NULL with errno ENOMEM on failure" },
+	{ "experimental_infallible_new", "false", false,
+	  "strata's operator new throws std::bad_alloc as the standard "
+	  "says" },
+	{ "tcache_nslots", NULL, true,
+	  "strata sizes each thread-cache bin itself; set tcache_max" },
+	{ "lg_tcache_nslots_mul", NULL, false,
+	  "strata sizes each thread-cache bin itself; set tcache_max" },
+	{ "tcache_gc", NULL, true,
+	  "strata flushes thread caches on fill and at thread exit; use "
+	  "thread.tcache.flush" },
+	{ "lg_tcache_flush", NULL, true,
+	  "strata flushes half a thread-cache bin at a time" },
+	{ "mutex_max_spin", NULL, false, "strata's locks do not spin" },
+	{ "lg_extent_max_active_fit", NULL, false,
+	  "strata fits runs inside chunks best-fit, with no such bound" },
+	{ "hpa", "false", true,
+	  "strata has no huge-page allocator; on the numa backend arena "
+	  "chunks get huge pages (thp, hugepages)" },
+	{ "slab_sizes", NULL, false,
+	  "strata's slab sizes are fixed per size class" },
+	{ "prof", "false", true, "this build has no heap profiler" },
+	{ "junk", "false", false, "this build has no junk filling" },
+	{ "zero", "false", false, "this build has no zero filling" },
+	{ "zero_realloc", "free", false,
+	  "strata's realloc(p, 0) frees p and returns NULL "
+	  "(zero_realloc:free)" },
+	{ "lg_san_uaf_align", NULL, false,
+	  "strata has no use-after-free sanitizer" },
+	{ "san_guard", "0", true, "strata has no guard pages" },
+};
 
 const conf_option_t conf_options[CONF_NOPTIONS] = {
 #define CONF_ROW(nm, ty, def, je, text, ...)                              \
@@ -205,18 +288,22 @@ static void conf_error(const char *source, span_t key, span_t value,
 	char kb[64], vb[64], cur[64];
 	span_copy(key, kb, sizeof(kb));
 	span_copy(value, vb, sizeof(vb));
-	if (k != NULL) {
-		conf_value_text(k, cur, sizeof(cur));
-		report_line(source, ": ", problem, " '", kb, ":", vb,
-		            "'; using ", kb, ":", cur, (char *)NULL);
-	} else {
+	if (k == NULL) {
 		report_line(source, ": ", problem, " '", kb, "'; ignored",
 		            (char *)NULL);
+		return;
 	}
-	if (opt.abort_conf) {
-		report_line("abort_conf:true, aborting", (char *)NULL);
-		abort();
+	long long n = conf_stored_number(k);
+	if (k->type != CONF_STRING && k->type != CONF_ENUM &&
+	    k->type != CONF_BOOL && (n < k->min || n > k->max)) {
+		/* The value in force is start-up's to resolve (narenas). */
+		report_line(source, ": ", problem, " '", kb, ":", vb,
+		            "'; using the default", (char *)NULL);
+		return;
 	}
+	conf_value_text(k, cur, sizeof(cur));
+	report_line(source, ": ", problem, " '", kb, ":", vb, "'; using ",
+	            kb, ":", cur, (char *)NULL);
 }
 
 /* Splits the next `key:value` pair off *text.  False at the end. */
@@ -238,6 +325,102 @@ static bool next_pair(const char **text, const char *end, span_t *key,
 	return true;
 }
 
+static const conf_jemalloc_key_t *conf_find_jemalloc(span_t key) {
+	for (size_t i = 0; i < ARRAY_LEN(conf_jemalloc_keys); i++) {
+		const conf_jemalloc_key_t *j = &conf_jemalloc_keys[i];
+		size_t len = strlen(j->key);
+		if (j->is_prefix ? key.len >= len && memcmp(key.p, j->key, len) == 0
+		                 : span_eq(key, j->key))
+			return j;
+	}
+	return NULL;
+}
+
+static bool conf_is_jemalloc_value(span_t key, span_t value) {
+	for (size_t i = 0; i < ARRAY_LEN(conf_jemalloc_values); i++)
+		if (span_eq(key, conf_jemalloc_values[i].key) &&
+		    span_eq(value, conf_jemalloc_values[i].value))
+			return true;
+	return false;
+}
+
+static void conf_not_honoured(const char *source, span_t key, span_t value,
+                              const char *why) {
+	char kb[64], vb[64];
+	span_copy(key, kb, sizeof(kb));
+	span_copy(value, vb, sizeof(vb));
+	report_line(source, ": jemalloc's '", kb, ":", vb,
+	            "' is not honoured: ", why, (char *)NULL);
+}
+
+/* lg_tcache_max:N, the name jemalloc 5.3 still accepts, is
+ * tcache_max:2^N.  False when the value is malformed. */
+static bool conf_apply_lg_tcache_max(span_t v) {
+	long long lg;
+	if (!parse_number(v, false, &lg) || lg < 0 || lg > 62)
+		return false;
+	const conf_option_t *o = &conf_options[CONF_ID_tcache_max];
+	if ((1LL << lg) > o->max)
+		return false;
+	opt.tcache_max = (size_t)1 << lg;
+	conf_set[CONF_ID_tcache_max] = true;
+	return true;
+}
+
+/* A key without a row: mapped, honoured as is, reported, or unknown.
+ * Returns 1 when it is an error (unknown key, malformed value). */
+static unsigned conf_other_key(const char *source, span_t key, span_t value,
+                               bool is_jemalloc_source) {
+	if (span_eq(key, "lg_tcache_max")) {
+		if (conf_apply_lg_tcache_max(value))
+			return 0;
+		conf_error(source, key, value, "invalid value in",
+		           &conf_options[CONF_ID_tcache_max]);
+		return 1;
+	}
+	const conf_jemalloc_key_t *j = conf_find_jemalloc(key);
+	if (j == NULL) {
+		conf_error(source, key, value,
+		           is_jemalloc_source ? "unknown jemalloc key"
+		                              : "unknown option", NULL);
+		return 1;
+	}
+	if (j->value != NULL && span_eq(value, j->value))
+		return 0;
+	conf_not_honoured(source, key, value, j->why);
+	return 0;
+}
+
+/* Returns 1 when the pair is an error. */
+static unsigned conf_pair(const char *source, span_t key, span_t value,
+                          bool has_colon, bool is_jemalloc_source) {
+	const conf_option_t *k = conf_find(key);
+	if (k == NULL)
+		return conf_other_key(source, key, value, is_jemalloc_source);
+	if (is_jemalloc_source && k->jemalloc != CONF_JEMALLOC_SAME) {
+		char kb[64];
+		span_copy(key, kb, sizeof(kb));
+		report_line(source, ": '", kb, "' is a strata option, set it "
+		            "in STRATA_CONF; ignored", (char *)NULL);
+		return 1;
+	}
+	if (!has_colon) {
+		conf_error(source, key, value, "missing value in", k);
+		return 1;
+	}
+	if (!conf_apply(k, value)) {
+		if (conf_is_jemalloc_value(key, value)) {
+			conf_not_honoured(source, key, value,
+			                  conf_find_jemalloc(key)->why);
+			return 0;
+		}
+		conf_error(source, key, value, "invalid value in", k);
+		return 1;
+	}
+	conf_set[k - conf_options] = true;
+	return 0;
+}
+
 unsigned conf_parse(const char *text, const char *source,
                     bool is_jemalloc_source) {
 	if (text == NULL)
@@ -246,25 +429,52 @@ unsigned conf_parse(const char *text, const char *source,
 	unsigned errors = 0;
 	span_t key, value;
 	bool has_colon;
+	while (next_pair(&text, end, &key, &value, &has_colon))
+		errors += conf_pair(source, key, value, has_colon,
+		                    is_jemalloc_source);
+	return errors;
+}
+
+/* The abort_conf and abort pairs alone, quietly (the full pass reports
+ * them), so that they cover every source wherever they appear. */
+static void conf_scan_abort(const char *text) {
+	if (text == NULL)
+		return;
+	const char *end = text + strlen(text);
+	span_t key, value;
+	bool has_colon;
 	while (next_pair(&text, end, &key, &value, &has_colon)) {
-		const conf_option_t *k = conf_find(key);
-		if (k == NULL || (is_jemalloc_source &&
-		                  k->jemalloc != CONF_JEMALLOC_SAME)) {
-			conf_error(source, key, value,
-			           is_jemalloc_source
-			               ? "no strata option matches jemalloc key"
-			               : "unknown option",
-			           NULL);
-		} else if (!has_colon) {
-			conf_error(source, key, value, "missing value in", k);
-		} else if (!conf_apply(k, value)) {
-			conf_error(source, key, value, "invalid value in", k);
-		} else {
-			continue;
-		}
-		errors++;
+		if (span_eq(key, "abort_conf"))
+			parse_bool(value, &opt.abort_conf);
+		else if (span_eq(key, "abort"))
+			parse_bool(value, &opt.abort);
+	}
+}
+
+unsigned conf_read(const conf_source_t *sources, size_t n) {
+	for (size_t i = 0; i < n; i++)
+		conf_scan_abort(sources[i].text);
+	unsigned errors = 0;
+	for (size_t i = 0; i < n; i++)
+		errors += conf_parse(sources[i].text, sources[i].name,
+		                     sources[i].is_jemalloc);
+	if (errors != 0 && (opt.abort_conf || opt.abort)) {
+		report_line(opt.abort_conf ? "abort_conf:true, aborting"
+		                           : "abort:true, aborting",
+		            (char *)NULL);
+		abort();
 	}
 	return errors;
+}
+
+void conf_check_backend(const char *backend, bool has_hugepage) {
+	if (opt.thp == THP_ALWAYS && !has_hugepage) {
+		report_line("thp:always is not honoured: the ",
+		            backend, " backend gives no huge-page advice; build "
+		            "with -Dmemory_backend=numa", (char *)NULL);
+		if (opt.abort)
+			abort();
+	}
 }
 
 static void conf_confirm(void) {
@@ -277,10 +487,19 @@ static void conf_confirm(void) {
 }
 
 void conf_boot(void) {
-	conf_parse(conf_compiled_default(), "compiled default", false);
-	conf_parse(conf_app_malloc_conf(), "malloc_conf", true);
-	conf_parse(prim_getenv("MALLOC_CONF"), "MALLOC_CONF", true);
-	conf_parse(prim_getenv("STRATA_CONF"), "STRATA_CONF", false);
+	char link[128];
+	const char *etc = prim_readlink("/etc/malloc.conf", link, sizeof(link))
+	                          == 0
+	                      ? link
+	                      : NULL;
+	const conf_source_t sources[] = {
+		{ "compiled default", conf_compiled_default(), false },
+		{ "/etc/malloc.conf", etc, true },
+		{ "malloc_conf", conf_app_malloc_conf(), true },
+		{ "MALLOC_CONF", prim_getenv("MALLOC_CONF"), true },
+		{ "STRATA_CONF", prim_getenv("STRATA_CONF"), false },
+	};
+	conf_read(sources, ARRAY_LEN(sources));
 	if (opt.confirm_conf)
 		conf_confirm();
 }

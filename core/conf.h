@@ -23,6 +23,8 @@
 #include "util.h"
 
 enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
+enum conf_metadata_thp { METADATA_THP_DISABLED = 0, METADATA_THP_AUTO = 1,
+	                 METADATA_THP_ALWAYS = 2 };
 
 /*
  * X(name, type, default, jemalloc, doc, optional fields ...)
@@ -48,9 +50,11 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 	  "A bad option aborts the process")                                  \
 	X(confirm_conf, BOOL, false, SAME,                                    \
 	  "Print every option's value at start-up")                           \
+	X(abort, BOOL, false, SAME,                                           \
+	  "Any warning strata prints at start-up aborts the process")         \
 	X(narenas, UNSIGNED, 0, SAME,                                         \
-	  "Automatic arenas (0: 4 x CPUs); threads are spread round-robin",   \
-	  .min = 1, .max = 2048)                       \
+	  "Automatic arenas (default 4 x CPUs); threads are spread "          \
+	  "round-robin", .min = 1, .max = 2048)                               \
 	X(tcache, BOOL, true, SAME, "Per-thread caches")                      \
 	X(tcache_max, SIZE, 32768, SAME,                                      \
 	  "Largest size class kept in thread caches",                         \
@@ -64,15 +68,22 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 	X(background_thread, BOOL, true, SAME,                                \
 	  "A thread purges on schedule while the program is idle")            \
 	X(max_background_threads, SIZE, 1, SAME,                              \
-	  "Background purger threads", .min = 1, .max = 1)                    \
+	  "Most background purger threads (strata runs one at most)",        \
+	  .min = 1, .max = 4096)                                              \
 	X(retain, BOOL, true, SAME,                                           \
 	  "Keep purged address space for reuse instead of unmapping it")      \
 	X(thp, ENUM, THP_DEFAULT, SAME,                                       \
-	  "Transparent huge pages for arena chunks",                          \
+	  "Transparent huge pages for arena chunks: default leaves the "      \
+	  "system setting, always advises them, never advises against",      \
 	  .choices = conf_thp_choices)                                        \
-	X(metadata_thp, BOOL, false, OTHER, "Metadata on huge pages too")     \
+	X(hugepages, BOOL, true, NONE,                                        \
+	  "While thp is not set, advise huge pages for arena chunks where "   \
+	  "the backend can (the numa backend)")                               \
+	X(metadata_thp, ENUM, METADATA_THP_DISABLED, SAME,                    \
+	  "Huge pages for metadata: disabled, auto (from the second region "  \
+	  "on) or always", .choices = conf_metadata_thp_choices)              \
 	X(oversize_threshold, SIZE, (size_t)8 << 20, SAME,                    \
-	  "A freed huge mapping this big is purged at once",                  \
+	  "A freed huge mapping this big is purged at once (0: never)",       \
 	  .max = CONF_BYTES_MAX, .prom = "oversize_threshold_bytes")          \
 	X(mem_limit_soft, SIZE, 0, NONE,                                      \
 	  "Above it, purge everything eligible (0: none)",                    \
@@ -91,7 +102,10 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 	  "Directory of file-backed PMEM for PMEM arenas without their own")  \
 	X(pmem_max, SIZE, 0, NONE,                                            \
 	  "Bound on each such arena's PMEM file (0: none)",                   \
-	  .max = CONF_BYTES_MAX, .prom = "pmem_max_bytes")
+	  .max = CONF_BYTES_MAX, .prom = "pmem_max_bytes")                    \
+	X(dss, ENUM, 0, SAME,                                                 \
+	  "sbrk use: disabled (strata maps everything with mmap)",            \
+	  .choices = conf_dss_choices)
 
 #define CONF_STRING_BYTES 16
 #define CONF_PATH_BYTES 4096 /* PAGES_PMEM_DIR_MAX */
@@ -151,12 +165,35 @@ extern HIDDEN conf_t opt;
 extern HIDDEN const conf_option_t conf_options[CONF_NOPTIONS];
 extern HIDDEN const char *const conf_thp_choices[];
 extern HIDDEN const char *const conf_percpu_arena_choices[];
+extern HIDDEN const char *const conf_metadata_thp_choices[];
+extern HIDDEN const char *const conf_dss_choices[];
 
-/* Reads every source into opt. */
+/* One option string and where it came from. */
+typedef struct conf_source {
+	const char *name;   /* "MALLOC_CONF", ... as messages show it */
+	const char *text;   /* NULL: absent */
+	bool is_jemalloc;   /* jemalloc's key vocabulary */
+} conf_source_t;
+
+/* Reads every source into opt, in jemalloc's order: the build's -Dconf,
+ * the /etc/malloc.conf symlink's name, the application's malloc_conf,
+ * MALLOC_CONF, then STRATA_CONF. */
 HIDDEN void conf_boot(void);
-/* Parse one source; exposed for tests.  Returns the number of errors. */
+/* Reads sources in order: first every abort_conf and abort pair of all of
+ * them, then the rest.  A malformed key or value (an error) in any source
+ * aborts the process when abort_conf or abort is true at the end; a key
+ * jemalloc has that strata does not honour is reported, never fatal.
+ * Returns the number of errors. */
+HIDDEN unsigned conf_read(const conf_source_t *sources, size_t n);
+/* Parse one source; exposed for tests.  Returns the number of errors;
+ * never aborts (conf_read does). */
 HIDDEN unsigned conf_parse(const char *text, const char *source,
                            bool is_jemalloc_source);
+/* Whether some source set the option (by CONF_ID_). */
+HIDDEN bool conf_is_set(enum conf_id id);
+/* After the backend is up: the one-line reports of options it cannot
+ * honour (thp:always without huge-page advice). */
+HIDDEN void conf_check_backend(const char *backend, bool has_hugepage);
 /* Compile-time default options string (meson -Dconf=). */
 HIDDEN const char *conf_compiled_default(void);
 

@@ -19,11 +19,14 @@
  * errno of the operation behind an action: EBUSY, ENOMEM ...).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "conf.h"
+#include "background.h"
 #include "decay.h"
 #include "init.h"
+#include "sizeclass.h"
 #include "stats.h"
 #include "stats_table.h"
 #include "strata.h"
@@ -180,6 +183,102 @@ static int wr_epoch(const size_t *m, uintptr_t a, const ctl_value_t *v) {
 	return 0;
 }
 
+/* ---- jemalloc's top-level switches and config.* ---- */
+
+static int rd_background_thread(const size_t *m, uintptr_t a,
+                                ctl_value_t *v) {
+	(void)m, (void)a;
+	v->b = opt.background_thread;
+	return 0;
+}
+/* false: the purger thread exits on its next wake-up (within its idle
+ * check); true starts it if it is not running. */
+static int wr_background_thread(const size_t *m, uintptr_t a,
+                                const ctl_value_t *v) {
+	(void)m, (void)a;
+	opt.background_thread = v->b;
+	if (v->b)
+		background_maybe_start();
+	return 0;
+}
+static int rd_max_background_threads(const size_t *m, uintptr_t a,
+                                     ctl_value_t *v) {
+	(void)m, (void)a;
+	v->z = opt.max_background_threads;
+	return 0;
+}
+/* A bound, as in jemalloc: strata runs one thread, which any bound >= 1
+ * allows; 0 is EINVAL. */
+static int wr_max_background_threads(const size_t *m, uintptr_t a,
+                                     const ctl_value_t *v) {
+	(void)m, (void)a;
+	if (v->z == 0)
+		return EINVAL;
+	opt.max_background_threads = v->z;
+	return 0;
+}
+static int rd_config_malloc_conf(const size_t *m, uintptr_t a,
+                                 ctl_value_t *v) {
+	(void)m, (void)a;
+	v->s = conf_compiled_default();
+	return 0;
+}
+static const ctl_node_t config_nodes[] = {
+	LEAF("malloc_conf", CTL_STRING, rd_config_malloc_conf, NULL, 0),
+};
+
+/* ---- system.*: the machine's shape as the backend found it ---- */
+
+enum system_field { SYS_BACKEND, SYS_PAGE, SYS_HUGEPAGE, SYS_CACHELINE,
+	            SYS_NODES, SYS_TIERS, SYS_CAPS, SYS_HAS_HUGEPAGE,
+	            SYS_HAS_NUMA, SYS_MEMORY_NODES, SYS_THP, SYS_TIER_NODES };
+
+static int rd_system(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	(void)m;
+	stats_system_t s;
+	stats_system_read(&s);
+	switch ((enum system_field)f) {
+	case SYS_BACKEND: v->s = s.backend; break;
+	case SYS_PAGE: v->z = s.page_bytes; break;
+	case SYS_HUGEPAGE: v->z = s.hugepage_bytes; break;
+	case SYS_CACHELINE: v->z = s.cacheline_bytes; break;
+	case SYS_NODES: v->u = s.node_count; break;
+	case SYS_TIERS: v->u = s.tier_mask; break;
+	case SYS_CAPS: v->u = s.caps; break;
+	case SYS_HAS_HUGEPAGE: v->b = s.has_hugepage; break;
+	case SYS_HAS_NUMA: v->b = s.has_numa; break;
+	case SYS_MEMORY_NODES: v->u64 = s.memory_node_mask; break;
+	case SYS_THP: v->s = s.thp; break;
+	case SYS_TIER_NODES: v->u64 = s.tier_node_mask[m[2]]; break;
+	default: return EFAULT;
+	}
+	return 0;
+}
+static int check_tier(const size_t *mib, size_t depth) {
+	return mib[depth] < BACKEND_TIER_COUNT ? 0 : ENOENT;
+}
+static const ctl_node_t system_tier_nodes[] = {
+	LEAF("nodes", CTL_U64, rd_system, NULL, SYS_TIER_NODES),
+};
+static const ctl_node_t system_tier_dir = DIR_ANON(system_tier_nodes);
+static const ctl_index_t system_tier_index = { parse_decimal, check_tier,
+	                                       &system_tier_dir };
+
+static const ctl_node_t system_nodes[] = {
+	LEAF("backend", CTL_STRING, rd_system, NULL, SYS_BACKEND),
+	LEAF("page", CTL_SIZE, rd_system, NULL, SYS_PAGE),
+	LEAF("hugepage", CTL_SIZE, rd_system, NULL, SYS_HUGEPAGE),
+	LEAF("cacheline", CTL_SIZE, rd_system, NULL, SYS_CACHELINE),
+	LEAF("nodes", CTL_UNSIGNED, rd_system, NULL, SYS_NODES),
+	LEAF("tiers", CTL_UNSIGNED, rd_system, NULL, SYS_TIERS),
+	LEAF("caps", CTL_UNSIGNED, rd_system, NULL, SYS_CAPS),
+	LEAF("has_hugepage", CTL_BOOL, rd_system, NULL, SYS_HAS_HUGEPAGE),
+	LEAF("has_numa", CTL_BOOL, rd_system, NULL, SYS_HAS_NUMA),
+	LEAF("memory_nodes", CTL_U64, rd_system, NULL, SYS_MEMORY_NODES),
+	LEAF("thp", CTL_STRING, rd_system, NULL, SYS_THP),
+	INDEXED("tier", system_tier_index),
+};
+
 /* ---- opt.*: one leaf per row of conf.h's CONF_OPTIONS ---- */
 
 static int rd_opt(const size_t *m, uintptr_t id, ctl_value_t *v) {
@@ -214,7 +313,7 @@ static const ctl_node_t opt_nodes[] = { CONF_OPTIONS(OPT_LEAF) };
 
 /* ---- arenas.* (geometry, create) ---- */
 
-enum arenas_field { ARENAS_NARENAS, ARENAS_PAGE, ARENAS_NBINS,
+enum arenas_field { ARENAS_NARENAS, ARENAS_PAGE, ARENAS_QUANTUM, ARENAS_NBINS,
 	            ARENAS_NLEXTENTS, BIN_SIZE, BIN_NREGS, BIN_SLAB_SIZE,
 	            LEXTENT_SIZE };
 
@@ -222,6 +321,7 @@ static int rd_arenas(const size_t *m, uintptr_t a, ctl_value_t *v) {
 	switch ((enum arenas_field)a) {
 	case ARENAS_NARENAS: v->u = atomic_load(&narenas_total); break;
 	case ARENAS_PAGE: v->z = page_bytes; break;
+	case ARENAS_QUANTUM: v->z = SC_QUANTUM; break;
 	case ARENAS_NBINS: v->u = SC_NSMALL; break;
 	case ARENAS_NLEXTENTS: v->u = stats_nlextents(); break;
 	case BIN_SIZE: v->z = sc_small_size[m[2]]; break;
@@ -232,6 +332,18 @@ static int rd_arenas(const size_t *m, uintptr_t a, ctl_value_t *v) {
 	default: return EFAULT;
 	}
 	return 0;
+}
+
+static int rd_arenas_decay_ms(const size_t *m, uintptr_t is_muzzy,
+                              ctl_value_t *v) {
+	(void)m;
+	v->l = arena_new_decay_ms(is_muzzy != 0);
+	return 0;
+}
+static int wr_arenas_decay_ms(const size_t *m, uintptr_t is_muzzy,
+                              const ctl_value_t *v) {
+	(void)m;
+	return arena_set_new_decay_ms(is_muzzy != 0, v->l);
 }
 
 /* A read that creates a manual arena with the defaults. */
@@ -262,6 +374,11 @@ static const ctl_node_t arenas_nodes[] = {
 	LEAF("narenas", CTL_UNSIGNED, rd_arenas, NULL, ARENAS_NARENAS),
 	LEAF("create", CTL_UNSIGNED, rd_arenas_create, NULL, 0),
 	LEAF("page", CTL_SIZE, rd_arenas, NULL, ARENAS_PAGE),
+	LEAF("quantum", CTL_SIZE, rd_arenas, NULL, ARENAS_QUANTUM),
+	LEAF("dirty_decay_ms", CTL_LONG, rd_arenas_decay_ms, wr_arenas_decay_ms,
+	     0),
+	LEAF("muzzy_decay_ms", CTL_LONG, rd_arenas_decay_ms, wr_arenas_decay_ms,
+	     1),
 	LEAF("nbins", CTL_UNSIGNED, rd_arenas, NULL, ARENAS_NBINS),
 	INDEXED("bin", arenas_bin_index),
 	LEAF("nlextents", CTL_UNSIGNED, rd_arenas, NULL, ARENAS_NLEXTENTS),
@@ -325,6 +442,17 @@ static int wr_arena_destroy(const size_t *m, uintptr_t f,
 	return arena_destroy((unsigned)m[1]);
 }
 
+/* jemalloc's arena.<i>.reset: manual arenas only (EFAULT for automatic
+ * ones, as jemalloc answers for arenas it cannot reset). */
+static int wr_arena_reset(const size_t *m, uintptr_t f, const ctl_value_t *v) {
+	(void)f, (void)v;
+	if (is_all_arenas(m[1]))
+		return EINVAL;
+	if (m[1] < narenas_auto)
+		return EFAULT;
+	return arena_reset_manual((unsigned)m[1]);
+}
+
 static const ctl_node_t arena_i_nodes[] = {
 	LEAF("dirty_decay_ms", CTL_LONG, rd_arena, wr_arena_decay_ms,
 	     ARENA_DIRTY),
@@ -333,6 +461,7 @@ static const ctl_node_t arena_i_nodes[] = {
 	LEAF("purge", CTL_VOID, NULL, wr_arena_purge, 1),
 	LEAF("decay", CTL_VOID, NULL, wr_arena_purge, 0),
 	LEAF("destroy", CTL_VOID, NULL, wr_arena_destroy, 0),
+	LEAF("reset", CTL_VOID, NULL, wr_arena_reset, 0),
 	LEAF("tier", CTL_UNSIGNED, rd_arena, NULL, ARENA_TIER),
 	LEAF("node", CTL_INT, rd_arena, NULL, ARENA_NODE),
 };
@@ -399,8 +528,15 @@ static int wr_tcache_flush(const size_t *m, uintptr_t f,
 	return 0;
 }
 
+static int rd_tcache_enabled(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	(void)m, (void)f;
+	v->b = ctl_tsd()->tcache != &tcache_disabled;
+	return 0;
+}
+
 static const ctl_node_t thread_tcache_nodes[] = {
 	LEAF("flush", CTL_VOID, NULL, wr_tcache_flush, 0),
+	LEAF("enabled", CTL_BOOL, rd_tcache_enabled, NULL, 0),
 };
 static const ctl_node_t thread_nodes[] = {
 	LEAF("arena", CTL_UNSIGNED, rd_thread, wr_thread_arena, THREAD_ARENA),
@@ -441,10 +577,32 @@ static int rd_process(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	return ctl_stat((const stats_field_t *)f, &p, v);
 }
 
-/* The arena of stats.arenas.<i> (mib[2]); NULL when not made yet: its
- * figures are all zero. */
+/* stats.arenas.<i> also takes jemalloc's MALLCTL_ARENAS_ALL (4096: every
+ * arena merged) and MALLCTL_ARENAS_DESTROYED (4097: destroyed arenas,
+ * whose figures strata does not keep, so every value reads 0). */
+#define CTL_ARENAS_DESTROYED 4097u
+static int check_stats_arena(const size_t *mib, size_t depth) {
+	if (mib[depth] == STRATA_ARENAS_ALL ||
+	    mib[depth] == CTL_ARENAS_DESTROYED)
+		return 0;
+	return check_arena(mib, depth);
+}
+
+/* The arena of stats.arenas.<i> (mib[2]); NULL when not made yet, or for
+ * 4096 and 4097: its figures are all zero. */
 static arena_t *ctl_stats_arena(const size_t *m) {
-	return atomic_load(&arenas[m[2]]);
+	return m[2] < ARENAS_MAX ? atomic_load(&arenas[m[2]]) : NULL;
+}
+
+static bool ctl_stats_is_all(const size_t *m) {
+	return m[2] == STRATA_ARENAS_ALL;
+}
+
+/* Every arena's figures merged (stats_arena_read adds into *sa). */
+static void ctl_stats_all(stats_arena_t *sa) {
+	memset(sa, 0, sizeof(*sa));
+	arenas_for_each(a)
+		stats_arena_read(a, sa);
 }
 
 /* The counters of the mutex a leaf's mib names: stats.mutexes.<k>.*,
@@ -455,22 +613,42 @@ static int rd_mutex_global(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	mutex_stats_read(mutex_global((unsigned)m[2]), &s);
 	return ctl_stat((const stats_field_t *)f, &s, v);
 }
+static stats_arena_t ctl_sa_all; /* 4096's record, under ctl_sa_lock */
+static pthread_mutex_t ctl_sa_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int rd_mutex_extents(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	mutex_stats_t s = { 0 };
 	arena_t *a = ctl_stats_arena(m);
-	if (a != NULL)
+	if (ctl_stats_is_all(m)) {
+		pthread_mutex_lock(&ctl_sa_lock);
+		ctl_stats_all(&ctl_sa_all);
+		s = ctl_sa_all.extents_mutex;
+		pthread_mutex_unlock(&ctl_sa_lock);
+	} else if (a != NULL)
 		stats_extents_mutex_read(a, &s);
 	return ctl_stat((const stats_field_t *)f, &s, v);
 }
 static int rd_mutex_bin(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	mutex_stats_t s = { 0 };
 	arena_t *a = ctl_stats_arena(m);
-	if (a != NULL)
+	if (ctl_stats_is_all(m)) {
+		pthread_mutex_lock(&ctl_sa_lock);
+		ctl_stats_all(&ctl_sa_all);
+		s = ctl_sa_all.bins_mutex[m[4]];
+		pthread_mutex_unlock(&ctl_sa_lock);
+	} else if (a != NULL)
 		stats_bin_read(a, (unsigned)m[4], NULL, &s);
 	return ctl_stat((const stats_field_t *)f, &s, v);
 }
 
 static int rd_sa(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	if (ctl_stats_is_all(m)) {
+		pthread_mutex_lock(&ctl_sa_lock);
+		ctl_stats_all(&ctl_sa_all);
+		int err = ctl_stat((const stats_field_t *)f, &ctl_sa_all, v);
+		pthread_mutex_unlock(&ctl_sa_lock);
+		return err;
+	}
 	stats_arena_t sa;
 	memset(&sa, 0, sizeof(sa));
 	arena_t *a = ctl_stats_arena(m);
@@ -479,11 +657,36 @@ static int rd_sa(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	return ctl_stat((const stats_field_t *)f, &sa, v);
 }
 
+/* stats.arenas.<i>.dirty_decay_ms / muzzy_decay_ms (arenas.* defaults
+ * for 4096, as jemalloc; 0 for 4097 and arenas not made yet). */
+static int rd_sa_decay_ms(const size_t *m, uintptr_t is_muzzy,
+                          ctl_value_t *v) {
+	arena_t *a = ctl_stats_arena(m);
+	if (ctl_stats_is_all(m)) {
+		v->l = arena_new_decay_ms(is_muzzy != 0);
+	} else if (a != NULL) {
+		stats_arena_settings_t st;
+		stats_arena_settings_read(a, &st);
+		v->l = is_muzzy ? st.muzzy_decay_ms : st.dirty_decay_ms;
+	}
+	return 0;
+}
+static int rd_sa_dss(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	(void)m, (void)f;
+	v->s = "disabled";
+	return 0;
+}
+
 /* One bin, read under its own lock only. */
 static int rd_sa_bin(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	bin_stats_t b = { 0 };
 	arena_t *a = ctl_stats_arena(m);
-	if (a != NULL)
+	if (ctl_stats_is_all(m)) {
+		pthread_mutex_lock(&ctl_sa_lock);
+		ctl_stats_all(&ctl_sa_all);
+		b = ctl_sa_all.bins[m[4]];
+		pthread_mutex_unlock(&ctl_sa_lock);
+	} else if (a != NULL)
 		stats_bin_read(a, (unsigned)m[4], &b, NULL);
 	return ctl_stat((const stats_field_t *)f, &b, v);
 }
@@ -492,7 +695,12 @@ static int rd_sa_bin(const size_t *m, uintptr_t f, ctl_value_t *v) {
 static int rd_sa_lextent(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	lextent_stats_t l = { 0 };
 	arena_t *a = ctl_stats_arena(m);
-	if (a != NULL && m[4] < ARENA_NLEXTENTS)
+	if (ctl_stats_is_all(m) && m[4] < ARENA_NLEXTENTS) {
+		pthread_mutex_lock(&ctl_sa_lock);
+		ctl_stats_all(&ctl_sa_all);
+		l = ctl_sa_all.lextents[m[4]];
+		pthread_mutex_unlock(&ctl_sa_lock);
+	} else if (a != NULL && m[4] < ARENA_NLEXTENTS)
 		stats_lextent_read(a, (unsigned)m[4], &l);
 	return ctl_stat((const stats_field_t *)f, &l, v);
 }
@@ -525,10 +733,14 @@ static const ctl_node_t sa_nodes[] = {
 	DIR("mutexes", sa_mutexes_nodes),
 	INDEXED("bins", sa_bin_index),
 	INDEXED("lextents", sa_lextent_index),
+	LEAF("dirty_decay_ms", CTL_LONG, rd_sa_decay_ms, NULL, 0),
+	LEAF("muzzy_decay_ms", CTL_LONG, rd_sa_decay_ms, NULL, 1),
+	LEAF("dss", CTL_STRING, rd_sa_dss, NULL, 0),
 };
 static const ctl_node_t sa_dir = STATS_ANON_WITH(stats_arena_group, rd_sa,
                                                  sa_nodes);
-static const ctl_index_t sa_index = { parse_decimal, check_arena, &sa_dir };
+static const ctl_index_t sa_index = { parse_decimal, check_stats_arena,
+	                              &sa_dir };
 
 static const ctl_node_t stats_nodes[] = {
 	STATS_DIR("background_thread", stats_background_group, rd_process),
@@ -542,6 +754,12 @@ static const ctl_node_t stats_nodes[] = {
 static const ctl_node_t root_nodes[] = {
 	LEAF("version", CTL_STRING, rd_version, NULL, 0),
 	LEAF("epoch", CTL_U64, rd_epoch, wr_epoch, 0),
+	LEAF("background_thread", CTL_BOOL, rd_background_thread,
+	     wr_background_thread, 0),
+	LEAF("max_background_threads", CTL_SIZE, rd_max_background_threads,
+	     wr_max_background_threads, 0),
+	DIR("config", config_nodes),
+	DIR("system", system_nodes),
 	DIR("opt", opt_nodes),
 	DIR("arenas", arenas_nodes),
 	INDEXED("arena", arena_index),

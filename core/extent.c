@@ -427,7 +427,8 @@ void extents_huge_unmap(extents_t *ex, void *addr, size_t usize,
 
 bool extents_huge_drop_rss(const run_t *run) {
 	bool is_zeroed = false;
-	if (run->bytes >= opt.oversize_threshold &&
+	if (opt.oversize_threshold != 0 && /* 0: disabled, as jemalloc */
+	    run->bytes >= opt.oversize_threshold &&
 	    pages_purge(run->addr, run->bytes, run->region,
 	                BACKEND_PURGE_EAGER, &is_zeroed) != 0)
 		is_zeroed = false;

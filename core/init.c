@@ -47,6 +47,8 @@ static int boot(void) {
 		            "' failed to initialise", (char *)NULL);
 		return err;
 	}
+	conf_check_backend(pages_backend_name(),
+	                   pages_has_cap(BACKEND_CAP_HUGEPAGE));
 	sizeclass_boot();
 	decay_boot();
 	tcache_boot(opt.tcache ? opt.tcache_max : 0);

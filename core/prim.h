@@ -45,4 +45,9 @@ HIDDEN void prim_write_stderr(const char *buf, size_t len);
  * to the environment: read it before anything may change it. */
 HIDDEN const char *prim_getenv(const char *name);
 
+/* The target of the symbolic link at path, NUL-terminated in buf (cap
+ * bytes).  0, or an errno value: ENOENT/EINVAL when it is not a link,
+ * ENAMETOOLONG when the target does not fit. */
+HIDDEN int prim_readlink(const char *path, char *buf, size_t cap);
+
 #endif /* STRATA_PRIM_H */

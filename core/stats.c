@@ -113,6 +113,23 @@ void stats_process_read(stats_process_t *out) {
 	out->mem_limit_hard_hits = atomic_load(&memlimit_hard_hits);
 }
 
+void stats_system_read(stats_system_t *out) {
+	out->backend = pages_backend_name();
+	out->page_bytes = pages_info.page_bytes;
+	out->hugepage_bytes = pages_info.hugepage_bytes;
+	out->cacheline_bytes = CACHELINE_BYTES;
+	out->node_count = pages_info.node_count;
+	out->tier_mask = pages_info.tier_mask;
+	out->caps = pages_info.caps;
+	out->has_hugepage = pages_has_cap(BACKEND_CAP_HUGEPAGE);
+	out->has_numa = pages_has_cap(BACKEND_CAP_NUMA);
+	out->memory_node_mask = pages_info.memory_node_mask;
+	memcpy(out->tier_node_mask, pages_info.tier_node_mask,
+	       sizeof(out->tier_node_mask));
+	out->thp = pages_info.thp_mode[0] != '\0' ? pages_info.thp_mode
+	                                          : "unknown";
+}
+
 void stats_arena_settings_read(const arena_t *a,
                                stats_arena_settings_t *out) {
 	out->index = a->index;

@@ -67,6 +67,21 @@ typedef struct stats_arena_settings {
 } stats_arena_settings_t;
 
 HIDDEN void stats_process_read(stats_process_t *out);
+
+/* The machine's shape as the backend's probe found it. */
+typedef struct stats_system {
+	const char *backend;   /* its name: "posix", "numa", ... */
+	size_t page_bytes, hugepage_bytes, cacheline_bytes;
+	unsigned node_count;
+	unsigned tier_mask;    /* bit (1u << strata_tier) per tier on hand */
+	unsigned caps;         /* BACKEND_CAP_* */
+	bool has_hugepage, has_numa;
+	uint64_t memory_node_mask; /* bit n: node n (< 64) has memory */
+	uint64_t tier_node_mask[BACKEND_TIER_COUNT];
+	const char *thp;       /* kernel THP mode, "unknown" when unread */
+} stats_system_t;
+
+HIDDEN void stats_system_read(stats_system_t *out);
 HIDDEN void stats_arena_settings_read(const arena_t *a,
                                       stats_arena_settings_t *out);
 /* Bin j's counters and its lock's (either out may be NULL), under the bin

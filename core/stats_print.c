@@ -82,6 +82,60 @@ static void walk_geometry(emitter_t *em) {
 	emitter_obj_end(em);
 }
 
+/* The machine's shape: numbers as gauges, and the backend's name as the
+ * label of an info series, strata_system_backend_info{backend="numa"} 1. */
+static void walk_system(emitter_t *em) {
+	static const emitter_desc_t
+	    d_page = { "page", "page_bytes", "OS base page size", G, 0 },
+	    d_huge = { "hugepage", "hugepage_bytes",
+	               "Huge page size (0: none)", G, 0 },
+	    d_line = { "cacheline", "cacheline_bytes", "Cache-line size", G,
+	               0 },
+	    d_nodes = { "node_count", "nodes", "NUMA nodes found", G, 0 },
+	    d_tiers = { "tier_mask", "tier_mask", "Bit 1 << tier per tier on hand",
+	                G, 0 },
+	    d_caps = { "caps", "caps", "Backend capability bits", G, 0 },
+	    d_info = { "info", "info", "The backend in use and the THP mode",
+	               G, 0 },
+	    d_thp = { "thp", "", "", G, 0 },
+	    d_mem = { "has_memory", "has_memory",
+	              "The node holds memory", G, 0 },
+	    d_tier = { "nodes", "node_mask",
+	               "Bit n per node n of the tier", G, 0 };
+	stats_system_t s;
+	stats_system_read(&s);
+	emitter_obj_begin(em, "system", "system");
+	emitter_u64(em, &d_page, s.page_bytes);
+	emitter_u64(em, &d_huge, s.hugepage_bytes);
+	emitter_u64(em, &d_line, s.cacheline_bytes);
+	emitter_u64(em, &d_nodes, s.node_count);
+	emitter_u64(em, &d_tiers, s.tier_mask);
+	emitter_u64(em, &d_caps, s.caps);
+	emitter_str(em, &d_thp, s.thp);
+	emitter_obj_begin(em, "nodes", "node");
+	for (unsigned n = 0; n < s.node_count && n < 64; n++) {
+		emitter_obj_begin_index(em, "node", n, 0, true);
+		emitter_u64(em, &d_mem, s.memory_node_mask >> n & 1);
+		emitter_obj_end(em);
+	}
+	emitter_obj_end(em);
+	emitter_obj_begin(em, "tiers", "tier");
+	for (unsigned t = 0; t < BACKEND_TIER_COUNT; t++) {
+		if ((s.tier_mask >> t & 1) == 0)
+			continue;
+		emitter_obj_begin_index(em, "tier", t, 0, true);
+		emitter_u64(em, &d_tier, s.tier_node_mask[t]);
+		emitter_obj_end(em);
+	}
+	emitter_obj_end(em);
+	emitter_obj_begin_named(em, "backend", s.backend);
+	emitter_obj_begin_named(em, "thp", s.thp);
+	emitter_u64(em, &d_info, 1);
+	emitter_obj_end(em);
+	emitter_obj_end(em);
+	emitter_obj_end(em);
+}
+
 /* ---- statistics: each group of stats_table.h in one loop ---- */
 
 static void walk_group(emitter_t *em, const stats_group_t *g,
@@ -275,6 +329,7 @@ static void stats_walk(emitter_t *em, const sections_t *want,
 	if (want->general) {
 		walk_opt(em);
 		walk_geometry(em);
+		walk_system(em);
 	}
 	emitter_obj_begin(em, "stats", NULL);
 	walk_totals(em);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pages.h"
 #include "stats.h"
 
 #define G EMITTER_GAUGE
@@ -77,6 +78,17 @@ static uint64_t arena_allocated(const void *record) {
 	return sa->small_allocated_bytes + sa->large_allocated_bytes;
 }
 
+/* jemalloc's page counts of an arena (ctl only). */
+static uint64_t arena_pactive(const void *record) {
+	return ((const stats_arena_t *)record)->active_bytes >> lg_page;
+}
+static uint64_t arena_pdirty(const void *record) {
+	return ((const stats_arena_t *)record)->dirty_bytes >> lg_page;
+}
+static uint64_t arena_pmuzzy(const void *record) {
+	return ((const stats_arena_t *)record)->muzzy_bytes >> lg_page;
+}
+
 static const stats_field_t arena_rows[] = {
 	ROW("nthreads", NULL, "Threads bound to the arena", G, UNSIGNED,
 	    stats_arena_t, nthreads),
@@ -88,6 +100,9 @@ static const stats_field_t arena_rows[] = {
 	BYTES(mapped, "Bytes mapped", stats_arena_t, mapped_bytes),
 	BYTES(retained, "Purged, kept for reuse", stats_arena_t,
 	      retained_bytes),
+	{ { NULL, NULL, NULL, G, 0 }, "pactive", STATS_SIZE, 0, arena_pactive },
+	{ { NULL, NULL, NULL, G, 0 }, "pdirty", STATS_SIZE, 0, arena_pdirty },
+	{ { NULL, NULL, NULL, G, 0 }, "pmuzzy", STATS_SIZE, 0, arena_pmuzzy },
 };
 GROUP(stats_arena_group, arena_rows);
 

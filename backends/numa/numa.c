@@ -46,6 +46,9 @@ int numa_backend_init(backend_info_t *info) {
 	info->hugepage_bytes = topo.hugepage_bytes;
 	info->node_count = topo.node_count;
 	info->tier_mask = topo.tier_mask;
+	info->memory_node_mask = topo.memory_nodes.bits[0];
+	for (unsigned t = 0; t < BACKEND_TIER_COUNT; t++)
+		info->tier_node_mask[t] = topo.tier_nodes[t].bits[0];
 	info->caps |= BACKEND_CAP_NUMA;
 	if (topo.hugepage_bytes > info->page_bytes)
 		info->caps |= BACKEND_CAP_HUGEPAGE;

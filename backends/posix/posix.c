@@ -9,7 +9,9 @@
 #include "posix.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -22,7 +24,36 @@
 		rc_;                      \
 	})
 
+/* The bracketed word of the kernel's THP setting ("always [madvise]
+ * never"), into mode; "" when it cannot be read.  No malloc. */
+static void read_thp_mode(char *mode, size_t cap) {
+	char buf[128];
+	mode[0] = '\0';
+	int fd = open("/sys/kernel/mm/transparent_hugepage/enabled",
+	              O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	char *open_br = strchr(buf, '['), *close_br;
+	if (open_br == NULL || (close_br = strchr(open_br, ']')) == NULL)
+		return;
+	size_t len = (size_t)(close_br - open_br - 1);
+	if (len >= cap)
+		return;
+	memcpy(mode, open_br + 1, len);
+	mode[len] = '\0';
+}
+
 int posix_init(backend_info_t *info) {
+	int saved_errno = errno;
+	read_thp_mode(info->thp_mode, sizeof(info->thp_mode));
+	errno = saved_errno;
+	info->memory_node_mask = 1;
+	info->tier_node_mask[STRATA_TIER_DEFAULT] = 1;
 	long page = sysconf(_SC_PAGESIZE);
 	info->page_bytes = page > 0 ? (size_t)page : 4096;
 	info->hugepage_bytes = 0;

@@ -56,3 +56,13 @@ void prim_write_stderr(const char *buf, size_t len) {
 }
 
 const char *prim_getenv(const char *name) { return getenv(name); }
+
+int prim_readlink(const char *path, char *buf, size_t cap) {
+	int saved_errno = errno;
+	ssize_t n = cap > 0 ? readlink(path, buf, cap) : -1;
+	int err = n < 0 ? errno : (size_t)n >= cap ? ENAMETOOLONG : 0;
+	if (err == 0)
+		buf[n] = '\0';
+	errno = saved_errno;
+	return err;
+}

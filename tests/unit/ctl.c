@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pages.h"
@@ -286,4 +287,230 @@ Test(ctl, thread_arena_reads_and_writes) {
 	unsigned bad = 4000;
 	cr_assert_eq(strata_ctl("thread.arena", NULL, NULL, &bad, sizeof(bad)),
 	             EINVAL);
+}
+
+/* ---- jemalloc's names and the machine's shape ---- */
+
+static size_t ctl_size(const char *name) {
+	size_t v = 0, len = sizeof(v);
+	cr_assert_eq(strata_ctl(name, &v, &len, NULL, 0), 0, "%s", name);
+	return v;
+}
+
+static bool ctl_bool(const char *name) {
+	bool v = false;
+	size_t len = sizeof(v);
+	cr_assert_eq(strata_ctl(name, &v, &len, NULL, 0), 0, "%s", name);
+	return v;
+}
+
+Test(ctl, jemalloc_geometry_names_answer_the_size_classes) {
+	cr_assert_eq(ctl_size("arenas.quantum"), 16);
+	cr_assert_eq(ctl_size("arenas.bin.0.size"), sc_small_size[0]);
+	cr_assert_eq(ctl_size("arenas.lextent.0.size"),
+	             sc_usable_size(SC_NSMALL));
+}
+
+Test(ctl, background_thread_reads_the_option_and_writes_back) {
+	bool on = ctl_bool("background_thread");
+	bool opt_on = false;
+	size_t len = sizeof(opt_on);
+	cr_assert_eq(strata_ctl("opt.background_thread", &opt_on, &len, NULL, 0),
+	             0);
+	cr_assert_eq(on, opt_on);
+	bool off = false;
+	cr_assert_eq(strata_ctl("background_thread", NULL, NULL, &off,
+	                        sizeof(off)), 0);
+	cr_assert_not(ctl_bool("background_thread"));
+	cr_assert_eq(strata_ctl("background_thread", NULL, NULL, &off, 4),
+	             EINVAL);
+}
+
+Test(ctl, max_background_threads_is_a_bound_of_at_least_one) {
+	cr_assert_geq(ctl_size("max_background_threads"), 1);
+	size_t four = 4, zero = 0;
+	cr_assert_eq(strata_ctl("max_background_threads", NULL, NULL, &four,
+	                        sizeof(four)), 0);
+	cr_assert_eq(ctl_size("max_background_threads"), 4);
+	cr_assert_eq(strata_ctl("max_background_threads", NULL, NULL, &zero,
+	                        sizeof(zero)), EINVAL);
+	cr_assert_eq(ctl_size("max_background_threads"), 4);
+}
+
+Test(ctl, config_malloc_conf_is_the_compiled_default) {
+	const char *s = NULL;
+	size_t len = sizeof(s);
+	cr_assert_eq(strata_ctl("config.malloc_conf", &s, &len, NULL, 0), 0);
+	cr_assert_not_null(s);
+	cr_assert_eq(strata_ctl("config.malloc_conf", NULL, NULL, &s,
+	                        sizeof(s)), EPERM);
+}
+
+Test(ctl, thread_tcache_enabled_follows_the_option) {
+	bool want = false;
+	size_t len = sizeof(want);
+	cr_assert_eq(strata_ctl("opt.tcache", &want, &len, NULL, 0), 0);
+	cr_assert_eq(ctl_bool("thread.tcache.enabled"), want);
+}
+
+Test(ctl, system_names_tell_what_the_backend_found) {
+	const char *backend = NULL;
+	size_t len = sizeof(backend);
+	cr_assert_eq(strata_ctl("system.backend", &backend, &len, NULL, 0), 0);
+	cr_assert_str_eq(backend, pages_backend_name());
+	cr_assert_eq(ctl_size("system.page"), page_bytes);
+	cr_assert_eq(ctl_size("system.page"), ctl_size("arenas.page"));
+	cr_assert_eq(ctl_size("system.hugepage"), pages_info.hugepage_bytes);
+	cr_assert_eq(ctl_size("system.cacheline"), 64);
+	unsigned nodes = 0, tiers = 0, caps = 0;
+	len = sizeof(unsigned);
+	cr_assert_eq(strata_ctl("system.nodes", &nodes, &len, NULL, 0), 0);
+	cr_assert_eq(strata_ctl("system.tiers", &tiers, &len, NULL, 0), 0);
+	cr_assert_eq(strata_ctl("system.caps", &caps, &len, NULL, 0), 0);
+	cr_assert_eq(nodes, pages_info.node_count);
+	cr_assert_geq(nodes, 1);
+	cr_assert_eq(tiers, pages_info.tier_mask);
+	cr_assert(tiers & (1u << STRATA_TIER_DEFAULT));
+	cr_assert_eq(caps, pages_info.caps);
+	cr_assert_eq(ctl_bool("system.has_hugepage"),
+	             (caps & BACKEND_CAP_HUGEPAGE) != 0);
+	cr_assert_eq(ctl_bool("system.has_numa"),
+	             (caps & BACKEND_CAP_NUMA) != 0);
+	cr_assert_eq(strata_ctl("system.page", NULL, NULL, &nodes,
+	                        sizeof(size_t)), EPERM);
+	uint64_t mask = 0;
+	len = sizeof(mask);
+	cr_assert_eq(strata_ctl("system.memory_nodes", &mask, &len, NULL, 0), 0);
+	cr_assert_eq(mask, pages_info.memory_node_mask);
+	cr_assert_eq(strata_ctl("system.tier.0.nodes", &mask, &len, NULL, 0), 0);
+	cr_assert_eq(mask, pages_info.tier_node_mask[STRATA_TIER_DEFAULT]);
+	cr_assert_eq(strata_ctl("system.tier.9.nodes", &mask, &len, NULL, 0),
+	             ENOENT);
+	const char *thp = NULL;
+	len = sizeof(thp);
+	cr_assert_eq(strata_ctl("system.thp", &thp, &len, NULL, 0), 0);
+	cr_assert_not_null(thp);
+	cr_assert(pages_info.thp_mode[0] == '\0'
+	              ? strcmp(thp, "unknown") == 0
+	              : strcmp(thp, pages_info.thp_mode) == 0, "%s", thp);
+}
+
+static unsigned ctl_create_arena(void) {
+	unsigned ind = 0;
+	size_t len = sizeof(ind);
+	cr_assert_eq(strata_ctl("arenas.create", &ind, &len, NULL, 0), 0);
+	return ind;
+}
+
+static size_t ctl_sa(unsigned ind, const char *leaf) {
+	char name[96];
+	snprintf(name, sizeof(name), "stats.arenas.%u.%s", ind, leaf);
+	return ctl_size(name);
+}
+
+static long ctl_long(const char *name) {
+	long v = 0;
+	size_t len = sizeof(v);
+	cr_assert_eq(strata_ctl(name, &v, &len, NULL, 0), 0, "%s", name);
+	return v;
+}
+
+Test(ctl, arena_reset_frees_every_block_and_keeps_the_arena) {
+	unsigned ind = ctl_create_arena();
+	char name[64];
+	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ind);
+	long ms = 1234;
+	cr_assert_eq(strata_ctl(name, NULL, NULL, &ms, sizeof(ms)), 0);
+	void *volatile small = strata_mallocx(100, STRATA_MALLOCX_ARENA(ind));
+	void *volatile large = strata_mallocx(100000, STRATA_MALLOCX_ARENA(ind));
+	cr_assert(small != NULL && large != NULL);
+	memset(small, 1, 100);
+	memset(large, 1, 100000);
+	cr_assert_geq(ctl_sa(ind, "small.allocated"), 100);
+	cr_assert_geq(ctl_sa(ind, "large.allocated"), 100000);
+	snprintf(name, sizeof(name), "arena.%u.reset", ind);
+	cr_assert_eq(strata_ctl(name, NULL, NULL, NULL, 0), 0);
+	cr_assert_eq(ctl_sa(ind, "small.allocated"), 0);
+	cr_assert_eq(ctl_sa(ind, "large.allocated"), 0);
+	cr_assert_eq(ctl_sa(ind, "mapped"), 0);
+	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ind);
+	cr_assert_eq(ctl_long(name), 1234, "decay time kept");
+	/* The arena still serves. */
+	void *volatile again = strata_mallocx(100, STRATA_MALLOCX_ARENA(ind));
+	cr_assert_not_null(again);
+	memset(again, 2, 100);
+	cr_assert_geq(ctl_sa(ind, "small.allocated"), 100);
+	strata_free(again);
+	cr_assert_eq(strata_ctl("arena.0.reset", NULL, NULL, NULL, 0), EFAULT,
+	             "automatic arenas are not reset");
+	cr_assert_eq(strata_ctl("arena.4096.reset", NULL, NULL, NULL, 0),
+	             EINVAL);
+}
+
+Test(ctl, arenas_decay_ms_are_the_defaults_of_new_arenas) {
+	cr_assert_eq(ctl_long("arenas.dirty_decay_ms"),
+	             ctl_long("opt.dirty_decay_ms"));
+	long dirty = 777, muzzy = -1, bad = -5;
+	cr_assert_eq(strata_ctl("arenas.dirty_decay_ms", NULL, NULL, &dirty,
+	                        sizeof(dirty)), 0);
+	cr_assert_eq(strata_ctl("arenas.muzzy_decay_ms", NULL, NULL, &muzzy,
+	                        sizeof(muzzy)), 0);
+	cr_assert_eq(strata_ctl("arenas.dirty_decay_ms", NULL, NULL, &bad,
+	                        sizeof(bad)), EINVAL);
+	cr_assert_eq(ctl_long("arenas.dirty_decay_ms"), 777);
+	unsigned ind = ctl_create_arena();
+	char name[64];
+	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ind);
+	cr_assert_eq(ctl_long(name), 777);
+	snprintf(name, sizeof(name), "arena.%u.muzzy_decay_ms", ind);
+	cr_assert_eq(ctl_long(name), -1);
+	snprintf(name, sizeof(name), "stats.arenas.%u.dirty_decay_ms", ind);
+	cr_assert_eq(ctl_long(name), 777);
+	cr_assert_eq(ctl_long("stats.arenas.4096.dirty_decay_ms"), 777);
+	cr_assert_eq(ctl_long("opt.dirty_decay_ms"), 10000, "opt unchanged");
+}
+
+Test(ctl, stats_arenas_4096_merges_every_arena_and_4097_reads_zero) {
+	unsigned a1 = ctl_create_arena(), a2 = ctl_create_arena();
+	void *volatile p = strata_mallocx(5000, STRATA_MALLOCX_ARENA(a1));
+	void *volatile q = strata_mallocx(70000, STRATA_MALLOCX_ARENA(a2));
+	memset(p, 1, 5000);
+	memset(q, 1, 70000);
+	unsigned n = 0;
+	size_t len = sizeof(n);
+	cr_assert_eq(strata_ctl("arenas.narenas", &n, &len, NULL, 0), 0);
+	const char *leaves[] = { "allocated", "active", "mapped", "pactive",
+		                 "pdirty", "small.allocated", "large.allocated" };
+	for (size_t k = 0; k < sizeof(leaves) / sizeof(leaves[0]); k++) {
+		size_t sum = 0;
+		for (unsigned i = 0; i < n; i++)
+			sum += ctl_sa(i, leaves[k]);
+		cr_assert_eq(ctl_sa(4096, leaves[k]), sum, "%s", leaves[k]);
+		cr_assert_eq(ctl_sa(4097, leaves[k]), 0, "%s", leaves[k]);
+	}
+	cr_assert_geq(ctl_sa(4096, "large.allocated"), 70000);
+	uint64_t nm = 0;
+	len = sizeof(nm);
+	cr_assert_eq(strata_ctl("stats.arenas.4096.bins.0.nmalloc", &nm, &len,
+	                        NULL, 0), 0);
+	cr_assert_eq(strata_ctl("stats.arenas.4098.allocated", &nm, &len,
+	                        NULL, 0), ENOENT);
+	strata_free(p);
+	strata_free(q);
+}
+
+Test(ctl, pactive_pdirty_pmuzzy_are_the_byte_figures_in_pages) {
+	unsigned ind = ctl_create_arena();
+	void *volatile p = strata_mallocx(3 * page_bytes,
+	                                  STRATA_MALLOCX_ARENA(ind));
+	memset(p, 1, 3 * page_bytes);
+	cr_assert_eq(ctl_sa(ind, "pactive"), ctl_sa(ind, "active") / page_bytes);
+	cr_assert_geq(ctl_sa(ind, "pactive"), 3);
+	strata_free(p);
+	cr_assert_eq(ctl_sa(ind, "pdirty"), ctl_sa(ind, "dirty") / page_bytes);
+	cr_assert_eq(ctl_sa(ind, "pmuzzy"), ctl_sa(ind, "muzzy") / page_bytes);
+	const char *dss = NULL;
+	size_t len = sizeof(dss);
+	cr_assert_eq(strata_ctl("stats.arenas.0.dss", &dss, &len, NULL, 0), 0);
+	cr_assert_str_eq(dss, "disabled");
 }

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "pages.h"
 #include "strata.h"
 
 static void boot(void) { strata_free(strata_malloc(1)); }
@@ -241,4 +242,26 @@ Test(stats_output, live_threads_are_listed_with_their_rate) {
 	strata_free(p);
 	__atomic_store_n(&worker_go, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
+}
+
+Test(stats_output, the_machine_shape_is_a_section_and_an_info_series) {
+	char want[128];
+	print_stats("P");
+	snprintf(want, sizeof(want), "\nstrata_system_info{backend=\"%s\",thp=\"",
+	         pages_backend_name());
+	cr_assert_not_null(strstr(out, want), "no %s", want);
+	snprintf(want, sizeof(want), "\nstrata_system_page_bytes %zu\n",
+	         page_bytes);
+	cr_assert_not_null(strstr(out, want), "no %s", want);
+	print_stats("J");
+	snprintf(want, sizeof(want), "\"page\": %zu", page_bytes);
+	const char *sys = strstr(out, "\"system\": {");
+	cr_assert_not_null(sys);
+	cr_assert_not_null(strstr(sys, want));
+	snprintf(want, sizeof(want), "\"node_count\": %u", pages_info.node_count);
+	cr_assert_not_null(strstr(sys, want));
+	cr_assert_not_null(strstr(sys, "\"thp\": \""));
+	print_stats("P");
+	cr_assert_not_null(strstr(out, "\nstrata_system_node_has_memory{node=\"0\"} "));
+	cr_assert_not_null(strstr(out, "\nstrata_system_tier_node_mask{tier=\"0\"} "));
 }

@@ -3,7 +3,9 @@
 # (posix, drop-in) in build-posix/, then: a C program written against
 # jemalloc's header and linked with -ljemalloc (tests/compat/
 # jemalloc_header.c) run without and with LD_PRELOAD; the C++ operators'
-# fast path (tests/compat/cxx_fastpath.sh); Debian's redis-server on strata
+# fast path (tests/compat/cxx_fastpath.sh); the same MALLOC_CONF strings
+# under both allocators (tests/compat/malloc_conf_compare.sh); Debian's
+# redis-server on strata
 # beside jemalloc (tests/compat/redis.sh).  Ends with the summed counts.
 #   tools/ci/jemalloc_compat.sh
 set -uo pipefail
@@ -55,6 +57,14 @@ case $? in
 *) echo "FAIL: C++ fast path over budget"; fail=$((fail + 1)) ;;
 esac
 echo "C++ fast path: $((SECONDS - t0)) s"
+
+t0=$SECONDS
+tests/compat/malloc_conf_compare.sh "$lib" | tee "$work/mconf.log"
+counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$work/mconf.log" | tail -1 |
+	sed -E 's/[^0-9]+/ /g')
+read -r p f s <<<"${counts:-0 1 0}"
+pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
+echo "MALLOC_CONF under jemalloc and strata: $((SECONDS - t0)) s"
 
 t0=$SECONDS
 tests/compat/redis.sh "$lib" | tee "$work/redis.log"
