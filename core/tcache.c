@@ -146,9 +146,9 @@ void *tcache_alloc_small_fill(tcache_t *tc, unsigned ind) {
 	return top[-(int)n].ptr;
 }
 
-/* The run of a cached block (the cache holds untagged addresses).  A
- * block freed twice may meet its run gone by the time the second copy is
- * flushed: that is reported here. */
+/* The run of a cached block (the cache holds untagged addresses).  Every
+ * free checked the block's live byte before the push, so a block is in
+ * the caches once; a run gone here would be a second line of defence. */
 static run_t *cached_block_run(void *ptr) {
 	pm_entry_t e = pagemap_lookup(addr_of(ptr));
 	if (e == 0)
