@@ -17,6 +17,7 @@
  * way in (tag_block_free) — nothing at all in builds without tags.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -25,6 +26,7 @@
 #include "pagemap.h"
 #include "report.h"
 #include "sizeclass.h"
+#include "slab.h"
 #include "strata.h"
 #include "tag.h"
 #include "tcache.h"
@@ -34,6 +36,17 @@
 #define FLAG_ZERO STRATA_MALLOCX_ZERO
 #define FLAG_TCACHE_NONE STRATA_MALLOCX_TCACHE_NONE
 #define FLAG_ARENA_SHIFT 20
+/* jemalloc's flag bits: lg_align (0..5), zero (6), the tcache field
+ * (8..19: strata knows only TCACHE_NONE, 1 << 8) and the arena field. */
+#define FLAG_TCACHE_FIELD 0xfff00u
+#define FLAG_BIT7 0x80u
+
+/* Flags naming nothing strata has: bit 7, or an explicit tcache. */
+static bool flags_unknown(int flags) {
+	unsigned tc = (unsigned)flags & FLAG_TCACHE_FIELD;
+	return ((unsigned)flags & FLAG_BIT7) != 0 ||
+	       (tc != 0 && tc != (unsigned)FLAG_TCACHE_NONE);
+}
 
 /* ---- sizes and classes ---- */
 
@@ -52,7 +65,10 @@ static int class_for(size_t size, size_t align) {
 		return -1;
 	if (align > page_bytes && size <= SC_SMALL_MAX)
 		return (int)SC_NSMALL;
-	return (int)sc_index(size);
+	unsigned ind = sc_index(size);
+	if (sc_usable_size(ind) > SC_SIZE_MAX) /* no block that big exists */
+		return -1;
+	return (int)ind;
 }
 
 /* ---- allocation ---- */
@@ -97,6 +113,18 @@ static tsd_t *tsd_ready(void) {
 	return tsd;
 }
 
+/* ptr (untagged) is a block the application has just been handed: set its
+ * live byte.  Blocks popped from a thread cache had it set by the pop. */
+static void mark_live(void *ptr) {
+	pm_entry_t e = pagemap_lookup(addr_of(ptr));
+	run_t *run = pm_desc(e);
+	if (e & PM_SLAB)
+		slab_of(run)->live[slab_index_of(
+		    (size_t)((char *)ptr - run->addr), pm_ind(e))] = 1;
+	else
+		run->live = 1;
+}
+
 static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	tsd_t *tsd = tsd_ready();
 	int ind = class_for(size, align);
@@ -116,11 +144,13 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 		if (p != NULL && zero)
 			memset(p, 0, sc_usable_size((unsigned)ind));
 	}
-	if (p == NULL)
-		p = alloc_from_arena(a, (unsigned)ind, align, zero);
 	if (p == NULL) {
-		errno = ENOMEM;
-		return NULL;
+		p = alloc_from_arena(a, (unsigned)ind, align, zero);
+		if (p == NULL) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		mark_live(p);
 	}
 	size_t usize = sc_usable_size((unsigned)ind);
 	tsd->allocated_bytes += usize;
@@ -157,7 +187,7 @@ void *strata_calloc(size_t count, size_t size) {
 
 void *strata_mallocx(size_t size, int flags) {
 	size_t lg_align = (size_t)flags & FLAG_LG_ALIGN_MASK;
-	if (lg_align >= sizeof(size_t) * 8 - 1) {
+	if (lg_align >= sizeof(size_t) * 8 - 1 || flags_unknown(flags)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -175,11 +205,14 @@ static void *aligned_or_null(size_t align, size_t size) {
 int strata_posix_memalign(void **out, size_t align, size_t size) {
 	if (!is_pow2(align) || align < sizeof(void *))
 		return EINVAL;
+	/* glibc's: ENOMEM in errno on failure, errno untouched on success. */
 	int saved = errno;
 	void *p = alloc_slow(size, align, 0);
-	errno = saved;
-	if (p == NULL)
+	if (p == NULL) {
+		errno = ENOMEM;
 		return ENOMEM;
+	}
+	errno = saved;
 	*out = p;
 	return 0;
 }
@@ -188,9 +221,11 @@ void *strata_aligned_alloc(size_t align, size_t size) {
 	return aligned_or_null(align, size);
 }
 
-/* glibc's memalign rounds an alignment that is not a power of two up. */
+/* glibc's memalign rounds an alignment that is not a power of two up;
+ * EINVAL only above SIZE_MAX / 2 + 1: a possible but unservable alignment
+ * (2^62, 2^63) is ENOMEM. */
 void *strata_memalign(size_t align, size_t size) {
-	if (align > SC_SIZE_MAX / 2) {
+	if (align > SIZE_MAX / 2 + 1) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -222,33 +257,63 @@ void *strata_pvalloc(size_t size) {
 
 /* ---- deallocation ---- */
 
-static _Noreturn void report_not_ours(const void *ptr) {
-	report_bad_pointer("free of", ptr,
-	                   "not a live block of this allocator (invalid or "
-	                   "double free)");
+/* The live byte of the block ptr (untagged, pagemap entry e) starts, after
+ * checking that ptr is the start of a block the application holds; any
+ * other pointer is reported here, before anything is changed: what names
+ * the call ("free of"), twice the call on a block already free ("double
+ * free of"). */
+static uint8_t *live_byte_checked(const char *what, const char *twice,
+                                  void *ptr, pm_entry_t e) {
+	if (!pm_is_entry(e)) {
+		if (e == PM_FREED)
+			report_bad_pointer(twice, ptr,
+			                   "block was already freed");
+		report_bad_pointer(what, ptr,
+		                   "not a live block of this allocator (invalid "
+		                   "or double free)");
+	}
+	run_t *run = pm_desc(e);
+	uint8_t *live;
+	if (e & PM_SLAB) {
+		slab_t *slab = slab_of(run);
+		unsigned ind = pm_ind(e);
+		size_t off = (size_t)((char *)ptr - run->addr);
+		uint32_t idx = slab_index_of(off, ind);
+		if (idx >= slab->nregs)
+			report_bad_pointer(what, ptr,
+			                   "not a block: past the last region of "
+			                   "its slab");
+		char *start = run->addr + (size_t)idx * sc_small_size[ind];
+		if (start != (char *)ptr)
+			report_bad_pointer_in(what, ptr,
+			                      "points inside the block at", start);
+		live = &slab->live[idx];
+	} else {
+		if (run->addr != (char *)ptr)
+			report_bad_pointer_in(what, ptr,
+			                      "points inside the block at",
+			                      run->addr);
+		live = &run->live;
+	}
+	if (*live != 1)
+		report_bad_pointer(twice, ptr, "block is already free");
+	return live;
 }
 
-/* ptr is untagged from here down. */
-static run_t *run_of_start(const void *ptr, pm_entry_t e) {
-	run_t *run = pm_desc(e);
-	if (!(e & PM_SLAB) && (const void *)run->addr != ptr)
-		report_bad_pointer("free of", ptr,
-		                   "points inside a block, not at its start");
-	return run;
+void api_check_live(const char *what, const void *addr, uint64_t e) {
+	live_byte_checked(what, what, (void *)(uintptr_t)addr, e);
 }
 
 /* Push onto the cache, flushing half when full; false when not cached. */
-static bool dalloc_cached(tsd_t *tsd, void *ptr, unsigned ind) {
+static bool dalloc_cached(tsd_t *tsd, void *ptr, unsigned ind,
+                          uint8_t *live) {
 	if (ind >= tcache_nbins)
 		return false;
 	tcache_bin_t *bin = &tsd->tcache->bins[ind];
-	if (*bin->head == ptr)
-		report_bad_pointer("double free of", ptr,
-		                   "block is already free");
-	if (!tcache_bin_push_fast(bin, ptr)) {
+	if (!tcache_bin_push_fast(bin, ptr, live)) {
 		tcache_flush_bin(tsd->tcache, ind,
 		                 tcache_bin_ncached_max(bin) / 2);
-		tcache_bin_push_fast(bin, ptr);
+		tcache_bin_push_fast(bin, ptr, live);
 	}
 	return true;
 }
@@ -256,9 +321,9 @@ static bool dalloc_cached(tsd_t *tsd, void *ptr, unsigned ind) {
 static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	if (ptr == NULL)
 		return;
-	if (e == 0)
-		report_not_ours(ptr);
-	run_t *run = run_of_start(ptr, e);
+	uint8_t *live = live_byte_checked("free of", "double free of", ptr, e);
+	*live = 0;
+	run_t *run = pm_desc(e);
 	unsigned ind = pm_ind(e);
 	tag_block_free(addr_of(ptr), sc_usable_size(ind));
 	tsd_t *tsd = tsd_get();
@@ -273,7 +338,7 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		tsd = tsd_ready();
 	bool cacheable = tsd != NULL && !(e & PM_NO_TCACHE) &&
 	                 uses_tcache(tsd, flags & FLAG_TCACHE_NONE);
-	if (!cacheable || !dalloc_cached(tsd, ptr, ind)) {
+	if (!cacheable || !dalloc_cached(tsd, ptr, ind, live)) {
 		if (e & PM_SLAB)
 			arena_dalloc_small(run, ptr);
 		else
@@ -288,12 +353,26 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 /* ptr untagged, e its pagemap entry. */
 static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
 	if (likely(e & PM_FAST)) {
+		/* The region-start and live-byte test (slab.h); anything else,
+		 * and a full cache, goes to free_slow, which reports. */
 		unsigned ind = pm_ind(e);
+		slab_t *slab = pm_desc(e);
+		size_t off = (size_t)((char *)ptr - slab->run.addr);
+		size_t idx = ((uint64_t)off * slab->div_magic) >> 32;
+		size_t size = slab->region_size;
+		uint8_t *live = &slab->live[idx];
 		tsd_t *tsd = tsd_get();
-		if (likely(tcache_bin_push_fast(&tsd->tcache->bins[ind], ptr))) {
-			tag_block_free(addr_of(ptr), sc_small_size[ind]);
+		if (likely(idx * size == off && *live == 1)) {
+			*live = 0;
+			if (unlikely(!tcache_bin_push_fast(&tsd->tcache->bins[ind],
+			                                   ptr, live))) {
+				*live = 1; /* free_slow tests it again */
+				free_slow(ptr, e, 0);
+				return;
+			}
+			tag_block_free(addr_of(ptr), size);
 			if (STRATA_STATS)
-				tsd->deallocated_bytes += sc_small_size[ind];
+				tsd->deallocated_bytes += size;
 			return;
 		}
 	}
@@ -322,7 +401,7 @@ static void sized_free(void *ptr, size_t size, size_t align, int flags) {
 	void *p = (void *)tag_strip(ptr);
 	pm_entry_t e = pagemap_lookup(addr_of(p));
 	int ind = class_for(size, align);
-	if (e != 0 && (ind < 0 || sc_usable_size((unsigned)ind) !=
+	if (pm_is_entry(e) && (ind < 0 || sc_usable_size((unsigned)ind) !=
 	                              sc_usable_size(pm_ind(e))))
 		report_bad_pointer("sized free of", p,
 		                   "size does not match the allocation");
@@ -349,7 +428,7 @@ size_t strata_malloc_usable_size(const void *ptr) {
 	if (ptr == NULL)
 		return 0;
 	pm_entry_t e = pagemap_lookup(tag_strip(ptr));
-	return e == 0 ? 0 : sc_usable_size(pm_ind(e));
+	return !pm_is_entry(e) ? 0 : sc_usable_size(pm_ind(e));
 }
 
 size_t strata_sallocx(const void *ptr, int flags) {
@@ -386,9 +465,8 @@ static void *realloc_move(void *ptr, size_t old_usize, size_t size,
 static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 	uintptr_t addr = tag_strip(ptr);
 	pm_entry_t e = pagemap_lookup(addr);
-	if (e == 0)
-		report_bad_pointer("realloc of", (void *)addr,
-		                   "not a live block of this allocator");
+	live_byte_checked("realloc of", "realloc of freed block", (void *)addr,
+	                  e);
 	int ind = class_for(size, align);
 	if (ind < 0) {
 		errno = ENOMEM;
@@ -400,7 +478,7 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 		return ptr;
 	if (!(e & PM_SLAB) && !sc_is_small((unsigned)ind) &&
 	    (addr & (align - 1)) == 0 &&
-	    arena_resize_large_in_place(run_of_start((void *)addr, e),
+	    arena_resize_large_in_place(pm_desc(e),
 	                                (unsigned)ind)) {
 		size_t usize = sc_usable_size((unsigned)ind);
 		if (usize > old_usize) /* the grown tail takes ptr's tag */
@@ -413,6 +491,11 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 			memset((char *)ptr + old_usize, 0, usize - old_usize);
 		return ptr;
 	}
+	/* A block of a manual arena stays there (its tier and node). */
+	run_t *run = pm_desc(e);
+	if ((e & PM_NO_TCACHE) && ((unsigned)flags >> FLAG_ARENA_SHIFT) == 0)
+		flags |= STRATA_MALLOCX_ARENA(run->arena->index) |
+		         FLAG_TCACHE_NONE;
 	return realloc_move(ptr, old_usize, size, align, flags);
 }
 
@@ -439,6 +522,10 @@ void *strata_rallocx(void *ptr, size_t size, int flags) {
 	size_t lg_align = (size_t)flags & FLAG_LG_ALIGN_MASK;
 	if (ptr == NULL)
 		return strata_mallocx(size, flags);
+	if (lg_align >= sizeof(size_t) * 8 - 1 || flags_unknown(flags)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	return realloc_impl(ptr, size == 0 ? 1 : size, (size_t)1 << lg_align,
 	                    flags);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "conf.h"
 #include "base.h"
 #include "conf.h"
 #include "init.h"
@@ -52,8 +53,11 @@ static int opts_read(const strata_arena_opts *in, strata_arena_opts *out) {
 	return 0;
 }
 
+/* The option parser's cap (CONF_DECAY_MS_MAX) holds here too: a larger
+ * time would wrap when converted to nanoseconds. */
 static bool decay_valid(long ms) {
-	return ms >= -1 || ms == STRATA_DECAY_DEFAULT;
+	return (ms >= -1 && ms <= CONF_DECAY_MS_MAX) ||
+	       ms == STRATA_DECAY_DEFAULT;
 }
 
 /* The directory's path in metadata, which lives as long as the process

@@ -13,4 +13,8 @@ HIDDEN void *strata_memalign(size_t align, size_t size);
 HIDDEN void *strata_valloc(size_t size);
 HIDDEN void *strata_pvalloc(size_t size);
 
+/* Reports (and aborts) unless addr (untagged, pagemap entry e) is the
+ * start of a block the application holds; what names the call. */
+HIDDEN void api_check_live(const char *what, const void *addr, uint64_t e);
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "api_internal.h"
 #include "arena.h"
 #include "conf_app.h"
 #include "pagemap.h"
@@ -49,9 +50,7 @@ static void account_resize(void *ptr, size_t old_usize, size_t usize,
 size_t strata_xallocx(void *ptr, size_t size, size_t extra, int flags) {
 	uintptr_t addr = tag_strip(ptr);
 	pm_entry_t e = pagemap_lookup(addr);
-	if (e == 0)
-		report_bad_pointer("xallocx of", ptr,
-		                   "not a live block of this allocator");
+	api_check_live("xallocx of", (void *)addr, e);
 	unsigned old_ind = pm_ind(e);
 	size_t old_usize = sc_usable_size(old_ind);
 	size_t lg_align = (size_t)flags & FLAG_LG_ALIGN_MASK;

@@ -422,7 +422,7 @@ static void arena_dalloc_huge(run_t *run) {
 	arena_t *a = run->arena;
 	bool is_zeroed = extents_huge_drop_rss(run);
 	mutex_lock(&a->extents.lock);
-	pagemap_set(addr_of(run->addr), 1, 0);
+	pagemap_set(addr_of(run->addr), 1, PM_FREED);
 	a->large.huge_ndalloc++;
 	a->large.huge_allocated_bytes -= sc_usable_size(run->ind);
 	lextent_count(a, run->ind, false);
@@ -438,7 +438,7 @@ void arena_dalloc_large(run_t *run) {
 		return;
 	}
 	mutex_lock(&a->extents.lock);
-	pagemap_set(addr_of(run->addr), 1, 0);
+	pagemap_set(addr_of(run->addr), 1, PM_FREED);
 	run_list_remove(&a->large_runs, run);
 	extents_free(&a->extents, run->chunk, run->addr, run->bytes >> lg_page);
 	lextent_count(a, run->ind, false);

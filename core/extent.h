@@ -67,6 +67,7 @@ typedef struct run {
 	uint32_t ind; /* size class */
 	uint8_t kind; /* enum run_kind */
 	bool is_zeroed; /* cached huge mapping: purged, reads as zero */
+	uint8_t live; /* large/huge: 1 while the application holds it (api.c) */
 	backend_region_t region; /* huge only: the mapping's region id */
 } run_t;
 

@@ -13,12 +13,14 @@
  *   bit 1       PM_SLAB: the run is a slab of small regions,
  *   bit 2       PM_NO_TCACHE: the run belongs to a manual arena, whose
  *               memory never sits in a thread cache,
- *   bits 3..5   free (PM_FREE_MASK): a new per-run mark (the heap
- *               profiler's sampled run) takes one of these,
+ *   bits 3..5   free (PM_FREE_MASK): bit 3 is kept for the heap
+ *               profiler's sampled-run mark; 4 and 5 are free,
  *   bits 48..63 the size class index.
  * Every page of a slab is registered (a pointer anywhere in it finds it);
  * only the first page of a large or huge run is (free takes the start).
- * 0 means "not strata's".  Writers hold their arena's lock; readers take
+ * 0 means "not strata's"; PM_FREED (no descriptor) marks the first page
+ * of a large or huge run that was freed, so a second free of it reads as
+ * a double free; any real entry is >= PM_DESC_ALIGN (pm_is_entry).  Writers hold their arena's lock; readers take
  * no lock.
  */
 #ifndef STRATA_PAGEMAP_H
@@ -46,6 +48,7 @@
 #define PM_DESC_ALIGN CACHELINE_BYTES
 _Static_assert(PM_DESC_ALIGN >= 64, "pagemap flags need 6 clear bits");
 #define PM_IND_SHIFT 48u
+#define PM_FREED ((uint64_t)0x10)
 
 typedef uint64_t pm_entry_t;
 
@@ -71,6 +74,7 @@ static inline void *pm_desc(pm_entry_t e) {
 	return (void *)(uintptr_t)((e & (((uint64_t)1 << PM_IND_SHIFT) - 1)) &
 	                           ~(PM_FLAG_MASK | PM_FREE_MASK));
 }
+static inline bool pm_is_entry(pm_entry_t e) { return e >= PM_DESC_ALIGN; }
 static inline unsigned pm_ind(pm_entry_t e) {
 	return (unsigned)(e >> PM_IND_SHIFT);
 }

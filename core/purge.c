@@ -10,6 +10,10 @@
 
 #include "prim.h"
 
+/* The option parser's cap (CONF_DECAY_MS_MAX, 2^40 ms): beyond it ms *
+ * 10^6 would wrap, so ctl and arena creation are refused there too. */
+#define PURGE_DECAY_MS_MAX (1L << 40)
+
 void purge_init(purge_t *p, long dirty_decay_ms, long muzzy_decay_ms) {
 	uint64_t now = decay_now_ns();
 	decay_init(&p->curve[PURGE_DIRTY], dirty_decay_ms, now);
@@ -22,7 +26,7 @@ void purge_init(purge_t *p, long dirty_decay_ms, long muzzy_decay_ms) {
 }
 
 int purge_set_decay_ms(purge_t *p, purge_state_t s, long ms) {
-	if (ms < -1)
+	if (ms < -1 || ms > PURGE_DECAY_MS_MAX)
 		return EINVAL;
 	decay_init(&p->curve[s], ms, decay_now_ns());
 	atomic_store_explicit(&p->decay_ms[s], ms, memory_order_relaxed);

@@ -72,3 +72,11 @@ void report_bad_pointer(const char *what, const void *ptr, const char *why) {
 	report_line(what, " ", format_ptr(hex, ptr), ": ", why, (char *)NULL);
 	abort();
 }
+
+void report_bad_pointer_in(const char *what, const void *ptr, const char *why,
+                           const void *block) {
+	char hex[2 + 16 + 1], bhex[2 + 16 + 1];
+	report_line(what, " ", format_ptr(hex, ptr), ": ", why, " ",
+	            format_ptr(bhex, block), (char *)NULL);
+	abort();
+}

@@ -13,6 +13,10 @@
 /* "strata: <what> <ptr>: <why>" then abort().  Never returns. */
 HIDDEN _Noreturn void report_bad_pointer(const char *what, const void *ptr,
                                          const char *why);
+/* "strata: <what> <ptr>: <why> <block>" then abort().  Never returns. */
+HIDDEN _Noreturn void report_bad_pointer_in(const char *what, const void *ptr,
+                                            const char *why,
+                                            const void *block);
 /* "strata: " + the concatenation of the NULL-terminated list of strings. */
 HIDDEN void report_line(const char *first, ...);
 /* Formats v in decimal into buf (>= 21 bytes); returns buf. */

@@ -30,8 +30,8 @@ static slab_t *slab_desc_get(bin_t *bin, unsigned ind) {
 	run_t *run = run_list_pop(&bin->spare_descs);
 	if (run != NULL)
 		return slab_of(run);
-	return base_alloc(sizeof(slab_t) + sc_slab[ind].bitmap_words *
-	                                       sizeof(uint64_t),
+	return base_alloc(sizeof(slab_t) + align_up(slab_live_len(ind), 8) +
+	                      sc_slab[ind].bitmap_words * sizeof(uint64_t),
 	                  CACHELINE_BYTES);
 }
 
@@ -61,6 +61,11 @@ static run_t *slab_create(bin_t *bin, unsigned ind) {
 		             .arena = bin->owner, .chunk = chunk, .ind = ind,
 		             .kind = RUN_SLAB };
 	slab->nfree = slab->nregs = geo->nregs;
+	slab->div_magic = sc_div_magic[ind];
+	slab->region_size = (uint32_t)sc_small_size[ind];
+	memset(slab->live, 0, slab_live_len(ind));
+	slab->bitmap = (uint64_t *)(void *)(slab->live +
+	                                    align_up(slab_live_len(ind), 8));
 	memset(slab->bitmap, 0, geo->bitmap_words * sizeof(uint64_t));
 	bitmap_assign_range(slab->bitmap, 0, geo->nregs, true);
 	bin->stats.nslabs_created++;
@@ -131,7 +136,7 @@ unsigned bin_fill(bin_t *bin, unsigned ind, void **out, unsigned n) {
 static size_t slab_region_checked(const slab_t *slab, const void *ptr) {
 	size_t off = (size_t)((const char *)ptr - slab->run.addr);
 	unsigned ind = slab->run.ind;
-	size_t idx = (size_t)(((uint64_t)off * sc_div_magic[ind]) >> 32);
+	size_t idx = slab_index_of(off, ind);
 	if (idx * sc_small_size[ind] != off || idx >= slab->nregs)
 		report_bad_pointer("free of", ptr,
 		                   "not the start of an allocated block");

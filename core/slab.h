@@ -25,13 +25,36 @@
 #include "sync.h"
 #include "util.h"
 
+/* A region's live byte is 1 while the application holds it and 0 while
+ * it is free (in the slab or in a thread cache): set by the pop that
+ * hands it out (or by api.c for a block from the arena directly), tested
+ * and cleared by every free and realloc before anything else happens.
+ * Bytes rather than bits: two threads freeing neighbouring regions store
+ * to different bytes, with no atomic read-modify-write on the free path.
+ * The array covers every region-sized step of the slab (slab_live_len),
+ * so the index computed for any pointer into the slab, tail included, is
+ * in range, and the steps past nregs are always 0. */
 typedef struct slab {
 	run_t run;             /* kind RUN_SLAB; first, so run_t* casts */
 	uint16_t nfree, nregs;
-	uint64_t bitmap[];     /* 1 = region free */
+	/* The class's sc_div_magic and size, beside the address the free
+	 * path loads anyway: no table lookups on the hit path. */
+	uint32_t div_magic, region_size;
+	uint64_t *bitmap;      /* 1 = region free; after live[] */
+	uint8_t live[];        /* 1 = handed to the application */
 } slab_t;
 
 static inline slab_t *slab_of(run_t *run) { return (slab_t *)run; }
+
+static inline size_t slab_live_len(unsigned ind) {
+	return sc_slab[ind].slab_bytes / sc_small_size[ind] + 1;
+}
+
+/* Region index of off bytes into a slab of class ind (exact for region
+ * starts; the caller compares idx * size with off). */
+static ALWAYS_INLINE uint32_t slab_index_of(size_t off, unsigned ind) {
+	return (uint32_t)(((uint64_t)off * sc_div_magic[ind]) >> 32);
+}
 
 typedef struct bin_stats {
 	uint64_t nmalloc, ndalloc; /* regions handed out / taken back */

@@ -10,13 +10,14 @@
 #include "pagemap.h"
 #include "report.h"
 #include "sizeclass.h"
+#include "slab.h"
 
 #define NCACHED_SMALL_MIN 20u
 #define NCACHED_SMALL_MAX 200u
 #define NCACHED_LARGE 20u
 
 /* The sentinel every disabled bin points at: always empty and full. */
-static void *disabled_slots[1];
+static tcache_entry_t disabled_slots[1];
 tcache_t tcache_disabled;
 unsigned tcache_nbins;
 static uint16_t ncached_max[TCACHE_NBINS_MAX];
@@ -29,9 +30,10 @@ static tcache_t *tcaches_live, *tcaches_spare;
  * slot after them); or, with n == 0, at the shared empty sentinel, which
  * is NULL from the start and never written: threads creating their caches
  * at once all point bins at it. */
-static void tcache_bin_init(tcache_bin_t *bin, void **slot, unsigned n) {
+static void tcache_bin_init(tcache_bin_t *bin, tcache_entry_t *slot,
+                            unsigned n) {
 	if (n > 0)
-		slot[n] = NULL;
+		slot[n] = (tcache_entry_t){ NULL, NULL };
 	bin->head = slot + n;
 	bin->empty = bin->low_water = tcache_pos(slot + n);
 	bin->full = tcache_pos(slot);
@@ -74,7 +76,7 @@ static tcache_t *tcache_get_memory(void) {
 	tc = base_alloc(sizeof(*tc), CACHELINE_BYTES);
 	if (tc == NULL)
 		return NULL;
-	tc->stack_mem = base_alloc(stack_slots_total * sizeof(void *),
+	tc->stack_mem = base_alloc(stack_slots_total * sizeof(tcache_entry_t),
 	                           CACHELINE_BYTES);
 	if (tc->stack_mem == NULL)
 		return NULL; /* tc stays unused in base; rare and bounded */
@@ -90,7 +92,7 @@ tcache_t *tcache_create(arena_t *a) {
 	mutex_unlock(&tcaches_lock);
 	if (tc == NULL)
 		return NULL;
-	void **slot = tc->stack_mem;
+	tcache_entry_t *slot = tc->stack_mem;
 	for (unsigned i = 0; i < TCACHE_NBINS_MAX; i++) {
 		if (i >= tcache_nbins) {
 			tcache_bin_init(&tc->bins[i], disabled_slots, 0);
@@ -104,8 +106,16 @@ tcache_t *tcache_create(arena_t *a) {
 	return tc;
 }
 
-static void **bin_empty_slot(const tcache_bin_t *bin) {
+static tcache_entry_t *bin_empty_slot(const tcache_bin_t *bin) {
 	return bin->head + tcache_bin_ncached(bin);
+}
+
+/* The live byte of small block ptr of class ind, whose slab's entry is
+ * e: what its cache entry carries. */
+static uint8_t *small_live_byte(void *ptr, pm_entry_t e, unsigned ind) {
+	slab_t *slab = pm_desc(e);
+	return &slab->live[slab_index_of(
+	    (size_t)((char *)ptr - slab->run.addr), ind)];
 }
 
 void *tcache_alloc_small_fill(tcache_t *tc, unsigned ind) {
@@ -114,21 +124,34 @@ void *tcache_alloc_small_fill(tcache_t *tc, unsigned ind) {
 	if (p != NULL)
 		return p;
 	/* Empty: blocks land below the sentinel, lowest address on top, so
-	 * pops follow address order. */
-	void **top = bin_empty_slot(bin);
-	unsigned n = arena_fill_small(tc->arena, ind, top - bin->nfill,
-	                              bin->nfill);
+	 * pops follow address order.  Each entry gets its block's live byte
+	 * (one pagemap lookup per slab met: the blocks come slab by slab). */
+	void *got[NCACHED_SMALL_MAX];
+	unsigned n = arena_fill_small(tc->arena, ind, got, bin->nfill);
 	if (n == 0)
 		return NULL;
-	if (n < bin->nfill)
-		memmove(top - n, top - bin->nfill, n * sizeof(void *));
+	tcache_entry_t *top = bin_empty_slot(bin);
+	const char *lo = NULL, *hi = NULL;
+	pm_entry_t e = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const char *c = got[i];
+		if (c < lo || c >= hi) {
+			e = pagemap_lookup(addr_of(got[i]));
+			run_t *run = pm_desc(e);
+			lo = run->addr;
+			hi = run->addr + run->bytes;
+		}
+		top[(int)i - (int)n] =
+		    (tcache_entry_t){ got[i], small_live_byte(got[i], e, ind) };
+	}
 	bin->head = top - n + 1;
-	return top[-(int)n];
+	*top[-(int)n].live = 1;
+	return top[-(int)n].ptr;
 }
 
-/* The run of a cached block (the cache holds untagged addresses).  A
- * block freed twice may meet its run gone by the time the second copy is
- * flushed: that is reported here. */
+/* The run of a cached block (the cache holds untagged addresses).  Every
+ * free checked the block's live byte before the push, so a block is in
+ * the caches once; a run gone here would be a second line of defence. */
 static run_t *cached_block_run(void *ptr) {
 	pm_entry_t e = pagemap_lookup(addr_of(ptr));
 	if (e == 0)
@@ -177,12 +200,15 @@ void tcache_flush_bin(tcache_t *tc, unsigned ind, unsigned keep) {
 	if (ncached <= keep)
 		return;
 	unsigned n = ncached - keep, low_water = tcache_bin_low_water(bin);
-	void **top = bin_empty_slot(bin);
+	tcache_entry_t *top = bin_empty_slot(bin);
+	void *ptrs[NCACHED_SMALL_MAX];
+	for (unsigned i = 0; i < n; i++)
+		ptrs[i] = top[(int)i - (int)n].ptr;
 	if (sc_is_small(ind))
-		flush_small(ind, top - n, n);
+		flush_small(ind, ptrs, n);
 	else
-		flush_large(top - n, n);
-	memmove(top - keep, bin->head, keep * sizeof(void *));
+		flush_large(ptrs, n);
+	memmove(top - keep, bin->head, keep * sizeof(tcache_entry_t));
 	bin->head = top - keep;
 	if (low_water > keep)
 		bin->low_water = tcache_pos(top - keep);

@@ -3,8 +3,9 @@
  *
  * A hit takes no lock, calls through no pointer and makes no system call:
  * strata_malloc's fast path is a table load for the class, a TLS load for
- * the cache, a pop and a low-water update; strata_free's is the pagemap
- * walk, a double-free check against the top of the stack and a push.
+ * the cache, a pop, a low-water update and the block's live byte set;
+ * strata_free's is the pagemap walk, the region-start and live-byte test
+ * (slab.h) and a push.
  * Misses fill or flush half a stack in one batch (one bin lock per batch).
  * Every TSD_EVENT_BYTES allocated, one bin is aged: three quarters of what
  * it did not use since the last visit (its low-water mark) go back to the
@@ -26,62 +27,76 @@
 /* Bins for classes up to 2 MiB (tcache_max can be set that high). */
 #define TCACHE_NBINS_MAX 65u
 
+/* One cached block: its address and its live byte (slab.h: the byte in
+ * the slab descriptor for a small region, run_t.live for a large run).
+ * The pop sets the byte (the block is the application's now) through the
+ * pointer stored beside the block, so malloc reaches it with no lookup;
+ * the free path has tested and cleared it before the push. */
+typedef struct tcache_entry {
+	void *ptr;
+	uint8_t *live;
+} tcache_entry_t;
+
 /* One class's stack, laid out as in jemalloc's cache_bin: it grows down
- * from a NULL sentinel slot, and positions are compared by the low 16 bits
- * of their address (a stack spans far less than 64 KiB).  Folding the
- * low-water mark into the pop test makes a hit one compare:
+ * from a NULL sentinel entry, and positions are compared by the low 16
+ * bits of their address (a stack spans far less than 64 KiB).  Folding
+ * the low-water mark into the pop test makes a hit one compare:
  *   pop   fails (slow path) when head is at the low-water position, which
  *         is also where it is when empty;
- *   push  fails when head is at the full position, or when the block is
- *         the one on top (an immediate double free). */
+ *   push  fails when head is at the full position.  A double free never
+ *         reaches the push: the live byte was already clear. */
 typedef struct tcache_bin {
-	void **head;         /* the block popped next; *head is NULL if empty */
+	tcache_entry_t *head; /* the block popped next; head->ptr NULL if empty */
 	uint16_t low_water;  /* position of head at the low-water mark */
 	uint16_t empty;      /* position of head when empty (the sentinel) */
 	uint16_t full;       /* position of head when full */
 	uint16_t nfill;      /* blocks taken per fill, adapted by GC */
 } tcache_bin_t;
 
-static ALWAYS_INLINE uint16_t tcache_pos(void *const *slot) {
+static ALWAYS_INLINE uint16_t tcache_pos(const tcache_entry_t *slot) {
 	return (uint16_t)(uintptr_t)slot;
 }
 static inline unsigned tcache_bin_ncached(const tcache_bin_t *b) {
-	return (uint16_t)(b->empty - tcache_pos(b->head)) / sizeof(void *);
+	return (uint16_t)(b->empty - tcache_pos(b->head)) /
+	       sizeof(tcache_entry_t);
 }
 static inline unsigned tcache_bin_ncached_max(const tcache_bin_t *b) {
-	return (uint16_t)(b->empty - b->full) / sizeof(void *);
+	return (uint16_t)(b->empty - b->full) / sizeof(tcache_entry_t);
 }
 static inline unsigned tcache_bin_low_water(const tcache_bin_t *b) {
-	return (uint16_t)(b->empty - b->low_water) / sizeof(void *);
+	return (uint16_t)(b->empty - b->low_water) / sizeof(tcache_entry_t);
 }
 
 /* Hit path: false when the pop would go below the low-water mark. */
 static ALWAYS_INLINE bool tcache_bin_pop_fast(tcache_bin_t *b, void **out) {
-	void **head = b->head;
+	tcache_entry_t *head = b->head;
 	if (unlikely(tcache_pos(head) == b->low_water))
 		return false;
 	b->head = head + 1;
-	*out = *head;
+	*head->live = 1;
+	*out = head->ptr;
 	return true;
 }
 
 /* Pop that lowers the low-water mark; NULL only when empty. */
 static inline void *tcache_bin_pop(tcache_bin_t *b) {
-	void **head = b->head;
+	tcache_entry_t *head = b->head;
 	if (tcache_pos(head) == b->empty)
 		return NULL;
 	if (tcache_pos(head) == b->low_water)
 		b->low_water = tcache_pos(head + 1);
 	b->head = head + 1;
-	return *head;
+	*head->live = 1;
+	return head->ptr;
 }
 
-/* Hit path: false when full or when ptr is already on top. */
-static ALWAYS_INLINE bool tcache_bin_push_fast(tcache_bin_t *b, void *ptr) {
-	void **head = b->head;
-	if (unlikely(tcache_pos(head) == b->full || *head == ptr))
+/* Hit path: false when full.  The caller has checked and cleared live. */
+static ALWAYS_INLINE bool tcache_bin_push_fast(tcache_bin_t *b, void *ptr,
+                                               uint8_t *live) {
+	tcache_entry_t *head = b->head;
+	if (unlikely(tcache_pos(head) == b->full))
 		return false;
-	head[-1] = ptr;
+	head[-1] = (tcache_entry_t){ ptr, live };
 	b->head = head - 1;
 	return true;
 }
@@ -91,7 +106,7 @@ typedef struct tcache {
 	arena_t *arena;
 	unsigned gc_next_bin;
 	struct tcache *next, *prev; /* registry of live caches */
-	void **stack_mem;
+	tcache_entry_t *stack_mem;
 	size_t stack_slots;
 } tcache_t;
 

@@ -2,7 +2,8 @@
 // of new lands in strata (the pointer is in strata's pagemap), aligned new
 // aligns, nothrow new returns null on an impossible size, new throws
 // std::bad_alloc after calling the new-handler until it is removed, and a
-// sized delete with the wrong size is reported (abort).
+// sized delete with the wrong size is reported (abort), and so are
+// double and interior deletes, at the call.
 #include <csignal>
 #include <cstdint>
 #include <cstring>
@@ -98,4 +99,58 @@ Test(cxx_operators, sized_delete_with_a_wrong_size_aborts,
 	void *p = ::operator new(64);
 	std::memset(p, 3, 64);
 	::operator delete(p, 5000);
+}
+
+// Invalid and double deletes are caught at the call, through the thread
+// cache: a delete of a, b, a aborts at the second delete of a (before a
+// new could hand a out twice), and so does a delete of an interior
+// pointer, in every form.
+static void *volatile sink;
+
+// The same pointer again, hidden from the compiler's misuse warnings.
+template <class T> __attribute__((noinline)) static T *again(T *p) {
+	T *volatile v = p;
+	return v;
+}
+
+Test(cxx_operators, non_adjacent_double_delete_aborts, .signal = SIGABRT) {
+	long *a = new long[6], *b = new long[6];
+	long *a2 = again(a);
+	a[0] = 1;
+	b[0] = 2;
+	delete[] a;
+	delete[] b;
+	delete[] a2;
+	sink = new long[6]; // not reached
+}
+
+Test(cxx_operators, non_adjacent_double_sized_delete_aborts,
+     .signal = SIGABRT) {
+	void *a = ::operator new(48), *b = ::operator new(48);
+	void *a2 = again(a);
+	std::memset(a, 1, 48);
+	std::memset(b, 1, 48);
+	::operator delete(a, 48);
+	::operator delete(b, 48);
+	::operator delete(a2, 48);
+	sink = ::operator new(48);
+}
+
+Test(cxx_operators, delete_of_an_interior_pointer_aborts, .signal = SIGABRT) {
+	char *a = static_cast<char *>(::operator new(64));
+	std::memset(a, 1, 64);
+	::operator delete(again(a + 16));
+	sink = ::operator new(64);
+}
+
+Test(cxx_operators, aligned_double_delete_aborts, .signal = SIGABRT) {
+	void *a = ::operator new(256, std::align_val_t(64));
+	void *b = ::operator new(256, std::align_val_t(64));
+	void *a2 = again(a);
+	std::memset(a, 1, 256);
+	std::memset(b, 1, 256);
+	::operator delete(a, std::align_val_t(64));
+	::operator delete(b, std::align_val_t(64));
+	::operator delete(a2, std::align_val_t(64));
+	sink = ::operator new(256, std::align_val_t(64));
 }
