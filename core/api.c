@@ -23,6 +23,7 @@
 #include "arena.h"
 #include "init.h"
 #include "pagemap.h"
+#include "prof.h"
 #include "report.h"
 #include "sizeclass.h"
 #include "strata.h"
@@ -97,6 +98,11 @@ static tsd_t *tsd_ready(void) {
 	return tsd;
 }
 
+#if STRATA_PROF
+static NOINLINE void *alloc_sampled(tsd_t *tsd, arena_t *a, void *p,
+                                    unsigned ind, bool zero, bool cached);
+#endif
+
 static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	tsd_t *tsd = tsd_ready();
 	int ind = class_for(size, align);
@@ -124,9 +130,14 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	}
 	size_t usize = sc_usable_size((unsigned)ind);
 	tsd->allocated_bytes += usize;
-	if (tsd->allocated_bytes >= tsd->next_event_bytes)
+	if (tsd->allocated_bytes >= tsd->next_event_bytes) {
+#if STRATA_PROF
+		if (tsd->allocated_bytes >= tsd->prof_sample_at)
+			p = alloc_sampled(tsd, a, p, (unsigned)ind, zero,
+			                  uses_tcache(tsd, flags));
+#endif
 		tsd_event(tsd);
-	else
+	} else
 		tsd_publish(tsd); /* slow path anyway: keep the record exact */
 	return tag_block_alloc(addr_of(p), usize);
 }
@@ -253,6 +264,33 @@ static bool dalloc_cached(tsd_t *tsd, void *ptr, unsigned ind) {
 	return true;
 }
 
+#if STRATA_PROF
+/* The allocation crossed the thread's sample point: p is replaced by a
+ * block free recognises (pagemap PM_SAMPLED), a one-page run for a small
+ * class (p goes back), or p's own run marked for a large one; then the
+ * profiler records it.  The usable size stays the class's. */
+static NOINLINE void *alloc_sampled(tsd_t *tsd, arena_t *a, void *p,
+                                    unsigned ind, bool zero, bool cached) {
+	if (!prof_sample_begin(tsd))
+		return p;
+	void *q = p;
+	pm_entry_t e = pagemap_lookup(addr_of(p));
+	bool is_marked;
+	if (e & PM_SLAB) {
+		q = arena_malloc_sampled_small(a, ind, zero);
+		is_marked = q != NULL;
+		if (q == NULL)
+			q = p;
+		else if (!cached || !dalloc_cached(tsd, p, ind))
+			arena_dalloc_small(pm_desc(e), p);
+	} else {
+		is_marked = arena_mark_sampled(pm_desc(e), ind);
+	}
+	prof_sample_end(tsd, q, sc_usable_size(ind), is_marked);
+	return q;
+}
+#endif
+
 static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	if (ptr == NULL)
 		return;
@@ -271,9 +309,13 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		tsd = NULL;
 	else
 		tsd = tsd_ready();
-	bool cacheable = tsd != NULL && !(e & PM_NO_TCACHE) &&
+	bool cacheable = tsd != NULL && !(e & (PM_NO_TCACHE | PM_SAMPLED)) &&
 	                 uses_tcache(tsd, flags & FLAG_TCACHE_NONE);
 	if (!cacheable || !dalloc_cached(tsd, ptr, ind)) {
+#if STRATA_PROF
+		if (e & PM_SAMPLED) /* never cacheable */
+			prof_free_sampled(ptr);
+#endif
 		if (e & PM_SLAB)
 			arena_dalloc_small(run, ptr);
 		else
@@ -398,7 +440,7 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 	size_t old_usize = sc_usable_size(old_ind);
 	if ((unsigned)ind == old_ind && (addr & (align - 1)) == 0)
 		return ptr;
-	if (!(e & PM_SLAB) && !sc_is_small((unsigned)ind) &&
+	if (!(e & (PM_SLAB | PM_SAMPLED)) && !sc_is_small((unsigned)ind) &&
 	    (addr & (align - 1)) == 0 &&
 	    arena_resize_large_in_place(run_of_start((void *)addr, e),
 	                                (unsigned)ind)) {

@@ -29,7 +29,8 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
  *   type      BOOL; UNSIGNED; SIZE (a size_t, bytes take k/m/g suffixes);
  *             LONG; MS (a time in milliseconds, stored as a long); STRING
  *             (fewer than CONF_STRING_BYTES characters; a longer kind, say
- *             a file prefix, is a new type with its own CONF_DIM_); ENUM
+ *             a file prefix, is a new type with its own CONF_DIM_); PATH
+ *             (a file name or prefix, fewer than CONF_PATH_BYTES); ENUM
  *             (one word of .choices, stored as its index, an unsigned)
  *   jemalloc  SAME: MALLOC_CONF may set it, it means what it means in
  *             jemalloc; OTHER: jemalloc has the key with another meaning;
@@ -85,14 +86,44 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 	  "Form of that print: text, J (JSON) or P (Prometheus)")             \
 	X(percpu_arena, ENUM, 0, SAME,                                        \
 	  "Accepted for compatibility: arenas are never chosen by CPU",       \
-	  .choices = conf_percpu_arena_choices)
+	  .choices = conf_percpu_arena_choices)                               \
+	PROF_CONF_OPTIONS(X)
+
+/* The heap profiler's options (docs/profiling.md), jemalloc's names. */
+#define PROF_CONF_OPTIONS(X)                                                  \
+	X(prof, BOOL, false, SAME,                                            \
+	  "Heap profiling: sample allocations with their backtraces")        \
+	X(prof_active, BOOL, true, SAME,                                      \
+	  "Sampling starts active (prof.active switches it at run time)")    \
+	X(prof_thread_active_init, BOOL, true, SAME,                          \
+	  "New threads start with sampling active")                          \
+	X(prof_prefix, PATH, "jeprof", SAME,                                  \
+	  "File name prefix of the profile dumps")                            \
+	X(lg_prof_sample, UNSIGNED, 19, SAME,                                 \
+	  "Mean bytes between samples, as a power of two", .max = 62)        \
+	X(lg_prof_interval, LONG, -1, SAME,                                   \
+	  "A dump every 2^N bytes allocated (-1: never)", .min = -1,         \
+	  .max = 62)                                                          \
+	X(prof_gdump, BOOL, false, SAME,                                      \
+	  "A dump at each new high-water mark of mapped bytes")              \
+	X(prof_final, BOOL, false, SAME, "A dump at exit")                    \
+	X(prof_leak, BOOL, false, SAME,                                       \
+	  "Live sampled allocations by stack on stderr at exit")             \
+	X(prof_accum, BOOL, false, SAME,                                      \
+	  "Dumps carry the allocated totals, not only what is live")         \
+	X(prof_recent_alloc_max, LONG, 0, SAME,                               \
+	  "Recent sampled allocations kept (0: none, -1: no bound)", .min = -1,            \
+	  .max = 1 << 24)                                                     \
+	X(prof_depth, UNSIGNED, 128, NONE,                                    \
+	  "Deepest backtrace recorded", .min = 1, .max = 128)
 
 #define CONF_STRING_BYTES 16
+#define CONF_PATH_BYTES 256
 #define CONF_DECAY_MS_MAX (1LL << 40)
 #define CONF_BYTES_MAX (1LL << 50)
 
 enum conf_type { CONF_BOOL, CONF_UNSIGNED, CONF_SIZE, CONF_LONG, CONF_MS,
-	         CONF_STRING, CONF_ENUM };
+	         CONF_STRING, CONF_ENUM, CONF_PATH };
 enum conf_jemalloc { CONF_JEMALLOC_SAME, CONF_JEMALLOC_OTHER,
 	             CONF_JEMALLOC_NONE };
 
@@ -104,6 +135,8 @@ enum conf_jemalloc { CONF_JEMALLOC_SAME, CONF_JEMALLOC_OTHER,
 #define CONF_CTYPE_MS long
 #define CONF_CTYPE_STRING char
 #define CONF_CTYPE_ENUM unsigned
+#define CONF_CTYPE_PATH char
+#define CONF_DIM_PATH [CONF_PATH_BYTES]
 #define CONF_DIM_STRING [CONF_STRING_BYTES]
 #define CONF_DIM_BOOL
 #define CONF_DIM_UNSIGNED
@@ -152,7 +185,7 @@ HIDDEN unsigned conf_parse(const char *text, const char *source,
 HIDDEN const char *conf_compiled_default(void);
 
 /* The value in force of an option, by type: BOOL; UNSIGNED, SIZE, LONG,
- * MS and BOOL as a number; STRING and ENUM as text (static storage). */
+ * MS and BOOL as a number; STRING, PATH and ENUM as text (static storage). */
 HIDDEN bool conf_option_bool(const conf_option_t *o);
 HIDDEN long long conf_option_number(const conf_option_t *o);
 HIDDEN const char *conf_option_text(const conf_option_t *o);

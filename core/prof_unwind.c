@@ -11,21 +11,11 @@
 #if STRATA_PROF_LIBUNWIND
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
-#else
-#include <unwind.h>
 #endif
+#include <unwind.h>
 
 static __thread bool prof_in_unwind;
 
-#if STRATA_PROF_LIBUNWIND
-/* unw_backtrace caches each frame's unwind rule in a per-thread table
- * (mmap'ed, not malloc'ed): about 50 ns a frame once warm. */
-static NOINLINE unsigned unwind_raw(void **frames, unsigned max) {
-	int n = unw_backtrace(frames, (int)max);
-	return n > 0 ? (unsigned)n : 0;
-}
-const char *prof_unwind_name(void) { return "libunwind"; }
-#else
 typedef struct unwind_walk {
 	void **frames;
 	unsigned n, max;
@@ -42,10 +32,32 @@ static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *ctx,
 	w->frames[w->n++] = (void *)ip;
 	return _URC_NO_REASON;
 }
-static NOINLINE unsigned unwind_raw(void **frames, unsigned max) {
+static ALWAYS_INLINE unsigned unwind_libgcc(void **frames, unsigned max) {
 	unwind_walk_t w = { frames, 0, max };
 	_Unwind_Backtrace(unwind_step, &w);
 	return w.n;
+}
+
+#if STRATA_PROF_LIBUNWIND
+/* unw_backtrace caches each frame's unwind rule in a per-thread table
+ * (mmap'ed, not malloc'ed): about 50 ns a frame once warm.  A weak
+ * reference: libstrata.so links libunwind; a static program that links
+ * libstrata.a without it gets libgcc's walk instead. */
+extern __typeof__(unw_backtrace) unw_backtrace __attribute__((weak));
+static NOINLINE unsigned unwind_raw(void **frames, unsigned max) {
+	if (unw_backtrace == NULL) {
+		unsigned n = unwind_libgcc(frames, max);
+		return n; /* unwind_libgcc is inlined: the same frame count */
+	}
+	int n = unw_backtrace(frames, (int)max);
+	return n > 0 ? (unsigned)n : 0;
+}
+const char *prof_unwind_name(void) {
+	return unw_backtrace != NULL ? "libunwind" : "libgcc";
+}
+#else
+static NOINLINE unsigned unwind_raw(void **frames, unsigned max) {
+	return unwind_libgcc(frames, max);
 }
 const char *prof_unwind_name(void) { return "libgcc"; }
 #endif

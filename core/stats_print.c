@@ -61,6 +61,7 @@ static void walk_opt(emitter_t *em) {
 		case CONF_LONG:
 		case CONF_MS: emitter_i64(em, &d, n); break;
 		case CONF_STRING:
+		case CONF_PATH:
 		case CONF_ENUM: emitter_str(em, &d, conf_option_text(o)); break;
 		}
 	}
