@@ -266,7 +266,7 @@ static bool dalloc_cached(tsd_t *tsd, void *ptr, unsigned ind) {
 
 #if STRATA_PROF
 /* The allocation crossed the thread's sample point: p is replaced by a
- * block free recognises (pagemap PM_SAMPLED), a one-page run for a small
+ * block free recognises (pagemap PM_SAMPLED), a run of whole pages for a small
  * class (p goes back), or p's own run marked for a large one; then the
  * profiler records it.  The usable size stays the class's. */
 static NOINLINE void *alloc_sampled(tsd_t *tsd, arena_t *a, void *p,

@@ -93,7 +93,7 @@ HIDDEN void *arena_malloc_large(arena_t *a, unsigned ind, size_t align,
                                 bool zero);
 HIDDEN void arena_dalloc_large(run_t *run);
 /* The heap profiler's sampled blocks (pagemap PM_SAMPLED): a small class
- * ind served as a one-page large run, whose pagemap entry keeps the small
+ * ind served as a large run of whole pages, whose pagemap entry keeps the small
  * class (freed by arena_dalloc_large); or the flag set on the large or
  * huge run holding a new block of class ind.  NULL / false on failure. */
 HIDDEN void *arena_malloc_sampled_small(arena_t *a, unsigned ind, bool zero);
