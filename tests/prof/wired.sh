@@ -133,7 +133,12 @@ MALLOC_CONF="prof:true,prof_prefix:$work/py,prof_final:true" PYTHONMALLOC=malloc
 	"$py" -c 'import ctypes, json
 d = [json.dumps({"k": [i] * 20, "s": str(i) * 10}) for i in range(200000)]
 l = [[i, str(i)] for i in range(200000)]
-assert ctypes.CDLL(None).mallctl(b"prof.dump", None, None, None, 0) == 0' || bad "python3 run failed"
+lib = ctypes.CDLL(None)
+v, n = ctypes.c_size_t(0), ctypes.c_size_t(8)
+assert lib.mallctl(b"prof.lg_sample", ctypes.byref(v), ctypes.byref(n), None, 0) == 0 and v.value == 19, v.value
+b, n = ctypes.c_bool(False), ctypes.c_size_t(1)
+assert lib.mallctl(b"opt.prof_final", ctypes.byref(b), ctypes.byref(n), None, 0) == 0 and b.value
+assert lib.mallctl(b"prof.dump", None, None, None, 0) == 0' || bad "python3 run (or its ctl reads) failed"
 pyheap=$(ls "$work"/py.*.0.m0.heap 2>/dev/null | head -1)
 if ls "$work"/py.*.1.f.heap >/dev/null 2>&1; then ok "python3: final dump written"; else bad "python3: no final dump"; fi
 names='PyObject_Malloc|_PyObject_New|PyList_Append|PyUnicode_New|PyObject_GC_|_PyObject_GC_|PyMem_Malloc|PyList_New|_PyLong_New|PyDict_'
