@@ -162,8 +162,10 @@ int tsd_slow_init(tsd_t *tsd) {
 	background_thread_arrived();
 	tsd_bind_arena(tsd, a, false);
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
-	if (STRATA_PROF)
+	if (STRATA_PROF) {
+		tsd->prof_periodic_at = tsd->next_event_bytes;
 		prof_tsd_init(tsd);
+	}
 	pthread_setspecific(tsd_key, tsd);
 	tsd->is_reentrant = false;
 	return 0;
@@ -183,9 +185,21 @@ static void tsd_check_node(tsd_t *tsd) {
 }
 
 void tsd_event(tsd_t *tsd) {
+	/* An event brought forward by the profiler's sample point alone
+	 * does no periodic work. */
+	if (STRATA_PROF && tsd->allocated_bytes < tsd->prof_periodic_at) {
+		tsd->next_event_bytes = tsd->prof_periodic_at;
+		if (tsd->prof_sample_at < tsd->next_event_bytes)
+			tsd->next_event_bytes = tsd->prof_sample_at;
+		tsd_publish(tsd);
+		return;
+	}
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
-	if (STRATA_PROF && tsd->prof_sample_at < tsd->next_event_bytes)
-		tsd->next_event_bytes = tsd->prof_sample_at;
+	if (STRATA_PROF) {
+		tsd->prof_periodic_at = tsd->next_event_bytes;
+		if (tsd->prof_sample_at < tsd->next_event_bytes)
+			tsd->next_event_bytes = tsd->prof_sample_at;
+	}
 	tsd_publish(tsd);
 	if (tsd->state == TSD_ACTIVE)
 		tsd_check_node(tsd);

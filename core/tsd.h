@@ -46,6 +46,7 @@ typedef struct tsd {
 	/* The heap profiler's countdown (prof.c): next_event_bytes is never
 	 * above prof_sample_at, so the fast path's one compare covers it. */
 	uint64_t prof_sample_at;    /* UINT64_MAX: this thread does not sample */
+	uint64_t prof_periodic_at;  /* the periodic event's own threshold */
 	uint64_t prof_prng;
 	uint64_t prof_event_mark;   /* allocated_bytes counted process-wide */
 	bool prof_thread_active;    /* thread.prof.active */
