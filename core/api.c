@@ -99,8 +99,8 @@ static tsd_t *tsd_ready(void) {
 }
 
 #if STRATA_PROF
-static NOINLINE void *alloc_sampled(tsd_t *tsd, arena_t *a, void *p,
-                                    unsigned ind, bool zero, bool cached);
+static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
+                                    int flags);
 #endif
 
 static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
@@ -133,8 +133,7 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	if (tsd->allocated_bytes >= tsd->next_event_bytes) {
 #if STRATA_PROF
 		if (tsd->allocated_bytes >= tsd->prof_sample_at)
-			p = alloc_sampled(tsd, a, p, (unsigned)ind, zero,
-			                  uses_tcache(tsd, flags));
+			p = alloc_sampled(tsd, p, (unsigned)ind, flags);
 #endif
 		tsd_event(tsd);
 	} else
@@ -269,10 +268,14 @@ static bool dalloc_cached(tsd_t *tsd, void *ptr, unsigned ind) {
  * block free recognises (pagemap PM_SAMPLED), a run of whole pages for a small
  * class (p goes back), or p's own run marked for a large one; then the
  * profiler records it.  The usable size stays the class's. */
-static NOINLINE void *alloc_sampled(tsd_t *tsd, arena_t *a, void *p,
-                                    unsigned ind, bool zero, bool cached) {
+static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
+                                    int flags) {
 	if (!prof_sample_begin(tsd))
 		return p;
+	/* Recomputed rather than kept live across alloc_slow's calls. */
+	arena_t *a = arena_for_flags(tsd, flags);
+	bool zero = (flags & FLAG_ZERO) != 0;
+	bool cached = uses_tcache(tsd, flags);
 	void *q = p;
 	pm_entry_t e = pagemap_lookup(addr_of(p));
 	bool is_marked;
