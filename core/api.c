@@ -24,6 +24,7 @@
 #include "arena.h"
 #include "init.h"
 #include "pagemap.h"
+#include "prof.h"
 #include "report.h"
 #include "sizeclass.h"
 #include "slab.h"
@@ -124,6 +125,10 @@ static void mark_live(void *ptr) {
 	else
 		run->live = 1;
 }
+#if STRATA_PROF
+static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
+                                    int flags);
+#endif
 
 static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	tsd_t *tsd = tsd_ready();
@@ -154,9 +159,13 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	}
 	size_t usize = sc_usable_size((unsigned)ind);
 	tsd->allocated_bytes += usize;
-	if (tsd->allocated_bytes >= tsd->next_event_bytes)
+	if (tsd->allocated_bytes >= tsd->next_event_bytes) {
+#if STRATA_PROF
+		if (tsd->allocated_bytes >= tsd->prof_sample_at)
+			p = alloc_sampled(tsd, p, (unsigned)ind, flags);
+#endif
 		tsd_event(tsd);
-	else
+	} else
 		tsd_publish(tsd); /* slow path anyway: keep the record exact */
 	return tag_block_alloc(addr_of(p), usize);
 }
@@ -318,6 +327,44 @@ static bool dalloc_cached(tsd_t *tsd, void *ptr, unsigned ind,
 	return true;
 }
 
+#if STRATA_PROF
+/* The allocation crossed the thread's sample point: p is replaced by a
+ * block free recognises (pagemap PM_SAMPLED), a run of whole pages for a small
+ * class (p goes back), or p's own run marked for a large one; then the
+ * profiler records it.  The usable size stays the class's. */
+static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
+                                    int flags) {
+	if (!prof_sample_begin(tsd))
+		return p;
+	/* Recomputed rather than kept live across alloc_slow's calls. */
+	arena_t *a = arena_for_flags(tsd, flags);
+	bool zero = (flags & FLAG_ZERO) != 0;
+	bool cached = uses_tcache(tsd, flags);
+	void *q = p;
+	pm_entry_t e = pagemap_lookup(addr_of(p));
+	bool is_marked;
+	if (e & PM_SLAB) {
+		q = arena_malloc_sampled_small(a, ind, zero);
+		is_marked = q != NULL;
+		if (q == NULL) {
+			q = p;
+		} else {
+			/* p goes back (free again), q is the one handed out. */
+			mark_live(q);
+			uint8_t *live = live_byte_checked("free of",
+			                                  "double free of", p, e);
+			*live = 0;
+			if (!cached || !dalloc_cached(tsd, p, ind, live))
+				arena_dalloc_small(pm_desc(e), p);
+		}
+	} else {
+		is_marked = arena_mark_sampled(pm_desc(e), ind);
+	}
+	prof_sample_end(tsd, q, sc_usable_size(ind), is_marked);
+	return q;
+}
+#endif
+
 static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	if (ptr == NULL)
 		return;
@@ -336,9 +383,13 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		tsd = NULL;
 	else
 		tsd = tsd_ready();
-	bool cacheable = tsd != NULL && !(e & PM_NO_TCACHE) &&
+	bool cacheable = tsd != NULL && !(e & (PM_NO_TCACHE | PM_SAMPLED)) &&
 	                 uses_tcache(tsd, flags & FLAG_TCACHE_NONE);
 	if (!cacheable || !dalloc_cached(tsd, ptr, ind, live)) {
+#if STRATA_PROF
+		if (e & PM_SAMPLED) /* never cacheable */
+			prof_free_sampled(ptr);
+#endif
 		if (e & PM_SLAB)
 			arena_dalloc_small(run, ptr);
 		else
@@ -476,7 +527,7 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 	size_t old_usize = sc_usable_size(old_ind);
 	if ((unsigned)ind == old_ind && (addr & (align - 1)) == 0)
 		return ptr;
-	if (!(e & PM_SLAB) && !sc_is_small((unsigned)ind) &&
+	if (!(e & (PM_SLAB | PM_SAMPLED)) && !sc_is_small((unsigned)ind) &&
 	    (addr & (align - 1)) == 0 &&
 	    arena_resize_large_in_place(pm_desc(e),
 	                                (unsigned)ind)) {

@@ -418,6 +418,51 @@ void *arena_malloc_large(arena_t *a, unsigned ind, size_t align, bool zero) {
 	return addr;
 }
 
+void *arena_malloc_sampled_small(arena_t *a, unsigned ind, bool zero) {
+	/* Small classes reach past a page (up to SC_SMALL_MAX). */
+	size_t usize = sc_usable_size(ind);
+	size_t npages = (usize + page_bytes - 1) >> lg_page;
+	chunk_t *chunk;
+	bool is_zeroed = false;
+	mutex_lock(&a->extents.lock);
+	run_t *run = extents_run_desc(&a->extents);
+	char *addr = run == NULL ? NULL
+	                         : extents_alloc(&a->extents, npages, 1, &chunk,
+	                                         &is_zeroed);
+	if (addr != NULL &&
+	    pagemap_set(addr_of(addr), 1,
+	                pm_make(run, ind, run_flags(a) | PM_SAMPLED)) != 0) {
+		extents_free(&a->extents, chunk, addr, npages);
+		addr = NULL;
+	}
+	if (addr == NULL) {
+		if (run != NULL)
+			extents_run_desc_put(&a->extents, run);
+		mutex_unlock(&a->extents.lock);
+		return NULL;
+	}
+	/* kind RUN_LARGE of whole pages, class ind: lextent_count ignores
+	 * small classes, the large totals count the pages. */
+	*run = (run_t){ .addr = addr, .bytes = npages << lg_page, .arena = a,
+		        .chunk = chunk, .ind = ind, .kind = RUN_LARGE };
+	run_list_push(&a->large_runs, run);
+	a->large.nmalloc++;
+	a->large.allocated_bytes += npages << lg_page;
+	mutex_unlock(&a->extents.lock);
+	if (zero && !is_zeroed)
+		memset(addr, 0, usize);
+	return addr;
+}
+
+bool arena_mark_sampled(run_t *run, unsigned ind) {
+	arena_t *a = run->arena;
+	mutex_lock(&a->extents.lock);
+	bool ok = pagemap_set(addr_of(run->addr), 1,
+	                      pm_make(run, ind, run_flags(a) | PM_SAMPLED)) == 0;
+	mutex_unlock(&a->extents.lock);
+	return ok;
+}
+
 static void arena_dalloc_huge(run_t *run) {
 	arena_t *a = run->arena;
 	bool is_zeroed = extents_huge_drop_rss(run);

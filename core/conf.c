@@ -45,8 +45,8 @@ bool conf_is_set(enum conf_id id) { return conf_set[id]; }
  * already describes strata (accepted quietly: hpa:false, junk:false ...);
  * .is_prefix matches a family of keys.  Some of these exist only in
  * jemalloc builds configured for them (utrace, xmalloc, lg_san_uaf_align;
- * Debian's 5.3 also lacks cache_oblivious).  A row of CONF_OPTIONS with the same key (prof_*, junk, zero)
- * takes precedence.
+ * Debian's 5.3 also lacks cache_oblivious).  A row of CONF_OPTIONS with
+ * the same key (prof, prof_active ..., junk, zero) takes precedence.
  */
 typedef struct conf_jemalloc_key {
 	const char *key;
@@ -102,7 +102,8 @@ static const conf_jemalloc_key_t conf_jemalloc_keys[] = {
 	  "chunks get huge pages (thp, hugepages)" },
 	{ "slab_sizes", NULL, false,
 	  "strata's slab sizes are fixed per size class" },
-	{ "prof", "false", true, "this build has no heap profiler" },
+	{ "prof", "false", true,
+	  "strata's heap profiler has no such option (docs/profiling.md)" },
 	{ "junk", "false", false, "this build has no junk filling" },
 	{ "zero", "false", false, "this build has no zero filling" },
 	{ "zero_realloc", "free", false,

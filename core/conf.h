@@ -105,7 +105,37 @@ enum conf_metadata_thp { METADATA_THP_DISABLED = 0, METADATA_THP_AUTO = 1,
 	  .max = CONF_BYTES_MAX, .prom = "pmem_max_bytes")                    \
 	X(dss, ENUM, 0, SAME,                                                 \
 	  "sbrk use: disabled (strata maps everything with mmap)",            \
-	  .choices = conf_dss_choices)
+	  .choices = conf_dss_choices)                                        \
+	PROF_CONF_OPTIONS(X)
+
+/* The heap profiler's options (docs/profiling.md), jemalloc's names. */
+#define PROF_CONF_OPTIONS(X)                                                  \
+	X(prof, BOOL, false, SAME,                                            \
+	  "Heap profiling: sample allocations with their backtraces")        \
+	X(prof_active, BOOL, true, SAME,                                      \
+	  "Sampling starts active (prof.active switches it at run time)")    \
+	X(prof_thread_active_init, BOOL, true, SAME,                          \
+	  "New threads start with sampling active")                          \
+	X(prof_prefix, PATH, "jeprof", SAME,                                  \
+	  "File name prefix of the profile dumps")                            \
+	X(lg_prof_sample, UNSIGNED, 19, SAME,                                 \
+	  "Mean bytes between samples, as a power of two", .max = 62)        \
+	X(lg_prof_interval, LONG, -1, SAME,                                   \
+	  "A dump every 2^N bytes allocated (-1: never)", .min = -1,         \
+	  .max = 62)                                                          \
+	X(prof_gdump, BOOL, false, SAME,                                      \
+	  "A dump at each new high-water mark of mapped bytes")              \
+	X(prof_final, BOOL, false, SAME, "A dump at exit")                    \
+	X(prof_leak, BOOL, false, SAME,                                       \
+	  "Live sampled allocations by stack on stderr at exit")             \
+	X(prof_accum, BOOL, false, SAME,                                      \
+	  "Dumps carry the allocated totals, not only what is live")         \
+	X(prof_recent_alloc_max, LONG, 0, SAME,                               \
+	  "Recent sampled allocations kept (0: none, -1: no bound)",          \
+	  .min = -1,                                                          \
+	  .max = 1 << 24)                                                     \
+	X(prof_depth, UNSIGNED, 128, NONE,                                    \
+	  "Deepest backtrace recorded", .min = 1, .max = 128)
 
 #define CONF_STRING_BYTES 16
 #define CONF_PATH_BYTES 4096 /* PAGES_PMEM_DIR_MAX */
@@ -198,7 +228,7 @@ HIDDEN void conf_check_backend(const char *backend, bool has_hugepage);
 HIDDEN const char *conf_compiled_default(void);
 
 /* The value in force of an option, by type: BOOL; UNSIGNED, SIZE, LONG,
- * MS and BOOL as a number; STRING and ENUM as text (static storage). */
+ * MS and BOOL as a number; STRING, PATH and ENUM as text (static storage). */
 HIDDEN bool conf_option_bool(const conf_option_t *o);
 HIDDEN long long conf_option_number(const conf_option_t *o);
 HIDDEN const char *conf_option_text(const conf_option_t *o);

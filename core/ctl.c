@@ -25,6 +25,8 @@
 #include "conf.h"
 #include "background.h"
 #include "decay.h"
+#include "prof.h"
+#include "prof_table.h"
 #include "init.h"
 #include "sizeclass.h"
 #include "stats.h"
@@ -534,6 +536,91 @@ static int rd_tcache_enabled(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	return 0;
 }
 
+/* ---- prof.*, prof_recent.*, thread.prof.* (the heap profiler) ---- */
+
+enum prof_field { PROF_ACTIVE, PROF_LG_SAMPLE, PROF_INTERVAL, PROF_GDUMP,
+	          PROF_RECENT_MAX, THREAD_PROF_ACTIVE, THREAD_PROF_NAME };
+
+static int rd_prof(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	(void)m;
+	switch ((enum prof_field)f) {
+	case PROF_ACTIVE: v->b = prof_active_get(); break;
+	case PROF_LG_SAMPLE: v->z = prof_lg_sample_get(); break;
+	case PROF_INTERVAL: v->u64 = prof_interval_get(); break;
+	case PROF_GDUMP: v->b = prof_gdump_get(); break;
+	case PROF_RECENT_MAX: v->l = (long)prof_recent_max(); break;
+	case THREAD_PROF_ACTIVE: v->b = ctl_tsd()->prof_thread_active; break;
+	case THREAD_PROF_NAME: v->s = ctl_tsd()->prof_name; break;
+	default: return EFAULT;
+	}
+	return 0;
+}
+
+static int wr_prof(const size_t *m, uintptr_t f, const ctl_value_t *v) {
+	(void)m;
+	if (!prof_is_on())
+		return ENOENT; /* jemalloc: prof.* need opt.prof */
+	switch ((enum prof_field)f) {
+	case PROF_ACTIVE: prof_active_set(v->b); return 0;
+	case PROF_GDUMP: prof_gdump_set(v->b); return 0;
+	case PROF_RECENT_MAX:
+		if (v->l < -1)
+			return EINVAL;
+		return prof_recent_set_max(v->l < 0 ? (size_t)1 << 24
+		                                    : (size_t)v->l);
+	case THREAD_PROF_ACTIVE: ctl_tsd()->prof_thread_active = v->b; return 0;
+	case THREAD_PROF_NAME: {
+		tsd_t *tsd = ctl_tsd();
+		size_t n = v->s == NULL ? 0 : strlen(v->s);
+		if (n >= sizeof tsd->prof_name)
+			return EINVAL;
+		memcpy(tsd->prof_name, v->s == NULL ? "" : v->s, n + 1);
+		return 0;
+	}
+	default: return EFAULT;
+	}
+}
+
+/* prof.dump: a file name, or NULL (newlen 0 too) for the prefix scheme. */
+static int wr_prof_dump(const size_t *m, uintptr_t f, const ctl_value_t *v) {
+	(void)m, (void)f;
+	return prof_dump_now(v != NULL ? v->s : NULL);
+}
+
+/* prof.reset: a size_t lg_sample, or nothing to keep it. */
+static int wr_prof_reset(const size_t *m, uintptr_t f, const ctl_value_t *v) {
+	(void)m, (void)f;
+	if (v == NULL)
+		return prof_reset(NULL);
+	if (v->z > 62)
+		return EINVAL;
+	unsigned lg = (unsigned)v->z;
+	return prof_reset(&lg);
+}
+
+static int wr_prof_recent_dump(const size_t *m, uintptr_t f,
+                               const ctl_value_t *v) {
+	(void)m, (void)f;
+	return prof_recent_dump(v != NULL ? v->s : NULL);
+}
+
+static const ctl_node_t prof_nodes[] = {
+	LEAF("active", CTL_BOOL, rd_prof, wr_prof, PROF_ACTIVE),
+	LEAF("dump", CTL_STRING, NULL, wr_prof_dump, 0),
+	LEAF("reset", CTL_SIZE, NULL, wr_prof_reset, 0),
+	LEAF("lg_sample", CTL_SIZE, rd_prof, NULL, PROF_LG_SAMPLE),
+	LEAF("interval", CTL_U64, rd_prof, NULL, PROF_INTERVAL),
+	LEAF("gdump", CTL_BOOL, rd_prof, wr_prof, PROF_GDUMP),
+};
+static const ctl_node_t prof_recent_nodes[] = {
+	LEAF("alloc_max", CTL_LONG, rd_prof, wr_prof, PROF_RECENT_MAX),
+	LEAF("alloc_dump", CTL_STRING, NULL, wr_prof_recent_dump, 0),
+};
+static const ctl_node_t thread_prof_nodes[] = {
+	LEAF("active", CTL_BOOL, rd_prof, wr_prof, THREAD_PROF_ACTIVE),
+	LEAF("name", CTL_STRING, rd_prof, wr_prof, THREAD_PROF_NAME),
+};
+
 static const ctl_node_t thread_tcache_nodes[] = {
 	LEAF("flush", CTL_VOID, NULL, wr_tcache_flush, 0),
 	LEAF("enabled", CTL_BOOL, rd_tcache_enabled, NULL, 0),
@@ -547,6 +634,7 @@ static const ctl_node_t thread_nodes[] = {
 	     THREAD_DEALLOCATEDP),
 	DIR("tcache", thread_tcache_nodes),
 	LEAF("allocation_rate", CTL_U64, rd_thread, NULL, THREAD_RATE),
+	DIR("prof", thread_prof_nodes),
 };
 
 /* ---- stats.*: leaves from the rows of stats_table.h ---- */
@@ -764,6 +852,8 @@ static const ctl_node_t root_nodes[] = {
 	DIR("arenas", arenas_nodes),
 	INDEXED("arena", arena_index),
 	DIR("thread", thread_nodes),
+	DIR("prof", prof_nodes),
+	DIR("prof_recent", prof_recent_nodes),
 	STATS_NAMED_WITH("stats", stats_totals_group, rd_totals, stats_nodes),
 };
 static const ctl_node_t ctl_root = DIR_ANON(root_nodes);
@@ -912,6 +1002,10 @@ static int ctl_access(const ctl_node_t *node, const size_t *mib, void *oldp,
 		memcpy(&v, newp, bytes);
 		return node->write(mib, node->arg, &v);
 	}
+	/* A write-only leaf given nothing acts with its default (jemalloc's
+	 * prof.dump and prof.reset without a value). */
+	if (oldp == NULL && node->read == NULL)
+		return node->write(mib, node->arg, NULL);
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include "report.h"
 #include "sizeclass.h"
 #include "stats.h"
+#include "prof.h"
 #include "tcache.h"
 #include "tsd.h"
 
@@ -64,6 +65,8 @@ static int boot(void) {
 static void prefork(void) {
 	if (!atomic_load(&malloc_is_booted))
 		return;
+	if (STRATA_PROF)
+		prof_prefork(); /* first: the tables call base_alloc */
 	tsd_prefork();
 	arenas_prefork();
 	tcache_prefork();
@@ -83,6 +86,8 @@ static void postfork_parent(void) {
 	tcache_postfork_parent();
 	arenas_postfork_parent();
 	tsd_postfork_parent();
+	if (STRATA_PROF)
+		prof_postfork_parent();
 }
 
 static void postfork_child(void) {
@@ -95,10 +100,15 @@ static void postfork_child(void) {
 	tcache_postfork_child(tsd_get()->tcache);
 	arenas_postfork_child();
 	tsd_postfork_child();
+	if (STRATA_PROF)
+		prof_postfork_child();
 }
 
 static void register_with_libc(void) {
 	pthread_atfork(prefork, postfork_parent, postfork_child);
+	if (STRATA_PROF && prof_boot() != 0)
+		report_line("prof: the heap profiler failed to start",
+		            (char *)NULL);
 	if (opt.stats_print)
 		stats_print_register_at_exit();
 }

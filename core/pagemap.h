@@ -43,6 +43,9 @@
 #define PM_SLAB ((uint64_t)2)
 #define PM_NO_TCACHE ((uint64_t)4)
 #define PM_FLAG_MASK ((uint64_t)7)
+/* Bit 3: a block the heap profiler sampled (never PM_FAST, so free takes
+ * its slow path, which tells the profiler). */
+#define PM_SAMPLED ((uint64_t)8)
 #define PM_FREE_MASK ((uint64_t)0x38)
 /* Descriptors are cache-line aligned, which leaves bits 0..5 clear. */
 #define PM_DESC_ALIGN CACHELINE_BYTES

@@ -4,6 +4,7 @@
  * event (cache aging, node check, soft memory limit, purge when due).
  */
 #include "tsd.h"
+#include "prof.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -161,6 +162,10 @@ int tsd_slow_init(tsd_t *tsd) {
 	background_thread_arrived();
 	tsd_bind_arena(tsd, a, false);
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
+	if (STRATA_PROF) {
+		tsd->prof_periodic_at = tsd->next_event_bytes;
+		prof_tsd_init(tsd);
+	}
 	pthread_setspecific(tsd_key, tsd);
 	tsd->is_reentrant = false;
 	return 0;
@@ -180,7 +185,21 @@ static void tsd_check_node(tsd_t *tsd) {
 }
 
 void tsd_event(tsd_t *tsd) {
+	/* An event brought forward by the profiler's sample point alone
+	 * does no periodic work. */
+	if (STRATA_PROF && tsd->allocated_bytes < tsd->prof_periodic_at) {
+		tsd->next_event_bytes = tsd->prof_periodic_at;
+		if (tsd->prof_sample_at < tsd->next_event_bytes)
+			tsd->next_event_bytes = tsd->prof_sample_at;
+		tsd_publish(tsd);
+		return;
+	}
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
+	if (STRATA_PROF) {
+		tsd->prof_periodic_at = tsd->next_event_bytes;
+		if (tsd->prof_sample_at < tsd->next_event_bytes)
+			tsd->next_event_bytes = tsd->prof_sample_at;
+	}
 	tsd_publish(tsd);
 	if (tsd->state == TSD_ACTIVE)
 		tsd_check_node(tsd);
@@ -191,4 +210,6 @@ void tsd_event(tsd_t *tsd) {
 	background_maybe_start();
 	if (!background_is_running() && tsd->arena != NULL)
 		arena_decay_if_due(tsd->arena);
+	if (STRATA_PROF && opt.prof)
+		prof_event(tsd);
 }

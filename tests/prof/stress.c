@@ -1,0 +1,79 @@
+/*
+ * stress.c — every size class up to 20 KiB through malloc, calloc,
+ * realloc and free with a byte pattern checked before each free, run
+ * under MALLOC_CONF=prof:true,lg_prof_sample:4 (wired.sh) so that most
+ * blocks are sampled: a sampled small block (a run of whole pages) must
+ * hold its whole class, keep its bytes across realloc and read as zero
+ * from calloc.  Exits 1 on the first damaged byte.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define N 4096
+static unsigned char *blk[N];
+static size_t len[N];
+
+static int check(int i) {
+	for (size_t k = 0; k < len[i]; k++)
+		if (blk[i][k] != (unsigned char)i) {
+			printf("block %d byte %zu of %zu damaged\n", i, k, len[i]);
+			return 1;
+		}
+	return 0;
+}
+
+int main(void) {
+	srand(7);
+	for (int r = 0; r < 12; r++) {
+		for (int i = 0; i < N; i++) {
+			if (blk[i] != NULL && check(i))
+				return 1;
+			size_t n = 1 + (size_t)rand() % 20480;
+			switch (rand() % 3) {
+			case 0:
+				free(blk[i]);
+				blk[i] = malloc(n);
+				break;
+			case 1: {
+				unsigned char *p = realloc(blk[i], n);
+				if (p == NULL)
+					return 1;
+				blk[i] = p;
+				break;
+			}
+			default:
+				free(blk[i]);
+				blk[i] = calloc(1, n);
+				for (size_t k = 0; k < n; k++)
+					if (blk[i][k] != 0) {
+						printf("calloc byte %zu not zero\n", k);
+						return 1;
+					}
+			}
+			if (blk[i] == NULL)
+				return 1;
+			len[i] = n;
+			memset(blk[i], i & 0xff, n);
+		}
+		if (r == 6) { /* the child frees and allocates too */
+			pid_t c = fork();
+			if (c == 0) {
+				for (int i = 0; i < N; i++)
+					free(blk[i]);
+				_exit(0);
+			}
+			int st;
+			if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) ||
+			    WEXITSTATUS(st) != 0)
+				return 1;
+		}
+	}
+	for (int i = 0; i < N; i++)
+		if (check(i))
+			return 1;
+	puts("stress ok");
+	return 0;
+}
