@@ -21,6 +21,7 @@
 
 #include "api_internal.h"
 #include "arena.h"
+#include "background.h"
 #include "init.h"
 #include "pagemap.h"
 #include "report.h"
@@ -273,12 +274,14 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		tsd = tsd_ready();
 	bool cacheable = tsd != NULL && !(e & PM_NO_TCACHE) &&
 	                 uses_tcache(tsd, flags & FLAG_TCACHE_NONE);
+	arena_t *a = run->arena;
 	if (!cacheable || !dalloc_cached(tsd, ptr, ind)) {
 		if (e & PM_SLAB)
 			arena_dalloc_small(run, ptr);
 		else
 			arena_dalloc_large(run);
 	}
+	background_maybe_start(a); /* a burst freed, maybe before idling */
 	if (STRATA_STATS && tsd != NULL) {
 		tsd->deallocated_bytes += sc_usable_size(ind);
 		tsd_publish(tsd);
