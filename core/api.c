@@ -98,6 +98,14 @@ static tsd_t *tsd_ready(void) {
 	return tsd;
 }
 
+/* junk / zero (malloc_fill != 0). */
+static NOINLINE void fill_on_alloc(void *p, size_t usize) {
+	if (malloc_fill & FILL_ZERO)
+		memset(p, 0, usize);
+	else if (malloc_fill & FILL_JUNK_ALLOC)
+		memset(p, JUNK_ALLOC_BYTE, usize);
+}
+
 static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	tsd_t *tsd = tsd_ready();
 	int ind = class_for(size, align);
@@ -124,6 +132,8 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 		return NULL;
 	}
 	size_t usize = sc_usable_size((unsigned)ind);
+	if (unlikely(malloc_fill != 0) && !zero)
+		fill_on_alloc(p, usize);
 	tsd->allocated_bytes += usize;
 	if (tsd->allocated_bytes >= tsd->next_event_bytes)
 		tsd_event(tsd);
@@ -261,6 +271,8 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		report_not_ours(ptr);
 	run_t *run = run_of_start(ptr, e);
 	unsigned ind = pm_ind(e);
+	if (unlikely(malloc_fill & FILL_JUNK_FREE))
+		memset(ptr, JUNK_FREE_BYTE, sc_usable_size(ind));
 	tag_block_free(addr_of(ptr), sc_usable_size(ind));
 	tsd_t *tsd = tsd_get();
 	/* A thread's first frees, before it ever allocates, go back to the

@@ -26,6 +26,8 @@ conf_t opt = {
 
 const char *const conf_thp_choices[] = { "default", "always", "never",
 	                                 NULL };
+const char *const conf_junk_choices[] = { "false", "true", "alloc", "free",
+	                                  NULL };
 /* Threads are spread over arenas round-robin, never by CPU: jemalloc's
  * "disabled" is accepted so that its configurations carry over. */
 const char *const conf_percpu_arena_choices[] = { "disabled", NULL };

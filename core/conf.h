@@ -23,6 +23,7 @@
 #include "util.h"
 
 enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
+enum conf_junk { JUNK_FALSE = 0, JUNK_TRUE = 1, JUNK_ALLOC = 2, JUNK_FREE = 3 };
 
 /*
  * X(name, type, default, jemalloc, doc, optional fields ...)
@@ -70,6 +71,12 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 	  "Transparent huge pages for arena chunks",                          \
 	  .choices = conf_thp_choices)                                        \
 	X(metadata_thp, BOOL, false, OTHER, "Metadata on huge pages too")     \
+	X(junk, ENUM, JUNK_FALSE, SAME,                                       \
+	  "Fill blocks with 0xa5 when allocated, 0x5a when freed "            \
+	  "(true, alloc, free, false); turns thread caches off",              \
+	  .choices = conf_junk_choices)                                       \
+	X(zero, BOOL, false, SAME,                                            \
+	  "Zero every allocation; turns thread caches off")                   \
 	X(oversize_threshold, SIZE, (size_t)8 << 20, SAME,                    \
 	  "A freed huge mapping this big is purged at once",                  \
 	  .max = CONF_BYTES_MAX, .prom = "oversize_threshold_bytes")          \
@@ -141,6 +148,7 @@ typedef struct conf_option {
 extern HIDDEN conf_t opt;
 extern HIDDEN const conf_option_t conf_options[CONF_NOPTIONS];
 extern HIDDEN const char *const conf_thp_choices[];
+extern HIDDEN const char *const conf_junk_choices[];
 extern HIDDEN const char *const conf_percpu_arena_choices[];
 
 /* Reads every source into opt. */

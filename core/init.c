@@ -43,6 +43,7 @@
 #include "tsd.h"
 
 atomic_bool malloc_is_booted;
+unsigned malloc_fill;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread bool is_booting;
 
@@ -61,7 +62,12 @@ static int boot(void) {
 	}
 	sizeclass_boot();
 	decay_boot();
-	tcache_boot(opt.tcache ? opt.tcache_max : 0);
+	malloc_fill = (opt.junk == JUNK_TRUE || opt.junk == JUNK_ALLOC
+	                   ? FILL_JUNK_ALLOC : 0) |
+	              (opt.junk == JUNK_TRUE || opt.junk == JUNK_FREE
+	                   ? FILL_JUNK_FREE : 0) |
+	              (opt.zero ? FILL_ZERO : 0);
+	tcache_boot(opt.tcache && malloc_fill == 0 ? opt.tcache_max : 0);
 	if ((err = tsd_boot()) != 0)
 		return err;
 	if ((err = arenas_boot(opt.narenas != 0 ? opt.narenas
