@@ -22,6 +22,7 @@
 
 #include "api_internal.h"
 #include "arena.h"
+#include "background.h"
 #include "init.h"
 #include "pagemap.h"
 #include "prof.h"
@@ -129,6 +130,13 @@ static void mark_live(void *ptr) {
 static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
                                     int flags);
 #endif
+/* junk / zero (malloc_fill != 0). */
+static NOINLINE void fill_on_alloc(void *p, size_t usize) {
+	if (malloc_fill & FILL_ZERO)
+		memset(p, 0, usize);
+	else if (malloc_fill & FILL_JUNK_ALLOC)
+		memset(p, JUNK_ALLOC_BYTE, usize);
+}
 
 static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	tsd_t *tsd = tsd_ready();
@@ -158,6 +166,8 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 		mark_live(p);
 	}
 	size_t usize = sc_usable_size((unsigned)ind);
+	if (unlikely(malloc_fill != 0) && !zero)
+		fill_on_alloc(p, usize);
 	tsd->allocated_bytes += usize;
 	if (tsd->allocated_bytes >= tsd->next_event_bytes) {
 #if STRATA_PROF
@@ -372,6 +382,8 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	*live = 0;
 	run_t *run = pm_desc(e);
 	unsigned ind = pm_ind(e);
+	if (unlikely(malloc_fill & FILL_JUNK_FREE))
+		memset(ptr, JUNK_FREE_BYTE, sc_usable_size(ind));
 	tag_block_free(addr_of(ptr), sc_usable_size(ind));
 	tsd_t *tsd = tsd_get();
 	/* A thread's first frees, before it ever allocates, go back to the
@@ -385,6 +397,7 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		tsd = tsd_ready();
 	bool cacheable = tsd != NULL && !(e & (PM_NO_TCACHE | PM_SAMPLED)) &&
 	                 uses_tcache(tsd, flags & FLAG_TCACHE_NONE);
+	arena_t *a = run->arena;
 	if (!cacheable || !dalloc_cached(tsd, ptr, ind, live)) {
 #if STRATA_PROF
 		if (e & PM_SAMPLED) /* never cacheable */
@@ -395,6 +408,7 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		else
 			arena_dalloc_large(run);
 	}
+	background_maybe_start(a); /* a burst freed, maybe before idling */
 	if (STRATA_STATS && tsd != NULL) {
 		tsd->deallocated_bytes += sc_usable_size(ind);
 		tsd_publish(tsd);

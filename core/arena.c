@@ -277,15 +277,36 @@ int arena_reset_manual(unsigned index) {
 	return 0;
 }
 
+/* ---- reclaim before refusing ---- */
+
+/* A reservation or a memory-limit charge was refused: every arena purges
+ * all its dirty and muzzy pages and drops its empty slabs, then unmaps
+ * the address space it retains (cached huge mappings, free chunks), so
+ * that the one retry that follows sees all the memory and address space
+ * strata can give back.  Called with no lock held. */
+static void arenas_reclaim(void) {
+	arenas_for_each(a) {
+		arena_decay(a, true);
+		mutex_lock(&a->extents.lock);
+		extents_release_retained(&a->extents);
+		mutex_unlock(&a->extents.lock);
+	}
+}
+
 /* ---- small: the bins ---- */
 
 unsigned arena_fill_small(arena_t *a, unsigned ind, void **out, unsigned n) {
-	return bin_fill(&a->bins[ind], ind, out, n);
+	unsigned got = bin_fill(&a->bins[ind], ind, out, n);
+	if (got == 0) {
+		arenas_reclaim();
+		got = bin_fill(&a->bins[ind], ind, out, n);
+	}
+	return got;
 }
 
 void *arena_malloc_small(arena_t *a, unsigned ind, bool zero) {
 	void *p;
-	if (bin_fill(&a->bins[ind], ind, &p, 1) == 0)
+	if (arena_fill_small(a, ind, &p, 1) == 0)
 		return NULL;
 	if (zero)
 		memset(p, 0, sc_small_size[ind]);
@@ -355,16 +376,14 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
 	void *p = arena_malloc_huge_cached(a, ind, usize, align, zero);
 	if (p != NULL)
 		return p;
-	if (memlimit_would_exceed_hard(usize)) {
-		arena_decay(a, true);
-		if (memlimit_would_exceed_hard(usize))
-			return NULL;
-	}
 	extents_t *ex = &a->extents;
 	backend_region_t region;
 	char *addr = extents_huge_map(ex, usize, align, &region);
-	if (addr == NULL)
-		return NULL;
+	if (addr == NULL) {
+		arenas_reclaim();
+		if ((addr = extents_huge_map(ex, usize, align, &region)) == NULL)
+			return NULL;
+	}
 	mutex_lock(&ex->lock);
 	run_t *run = extents_run_desc(ex);
 	if (run == NULL ||
@@ -382,7 +401,20 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
 	return addr; /* a fresh reservation reads as zero */
 }
 
+static void *arena_malloc_large_once(arena_t *a, unsigned ind, size_t align,
+                                     bool zero);
+
 void *arena_malloc_large(arena_t *a, unsigned ind, size_t align, bool zero) {
+	void *p = arena_malloc_large_once(a, ind, align, zero);
+	if (p == NULL) {
+		arenas_reclaim();
+		p = arena_malloc_large_once(a, ind, align, zero);
+	}
+	return p;
+}
+
+static void *arena_malloc_large_once(arena_t *a, unsigned ind, size_t align,
+                                     bool zero) {
 	size_t usize = sc_usable_size(ind);
 	if (usize > CHUNK_BYTES || align > CHUNK_BYTES)
 		return arena_malloc_huge(a, ind, usize, align, zero);

@@ -56,8 +56,18 @@ static void *background_main(void *arg) {
 	return NULL;
 }
 
-void background_maybe_start(void) {
-	if (!opt.background_thread || atomic_load(&bg_running))
+/* A racy read of the arena's count: it only decides when to start. */
+static bool has_memory_to_return(arena_t *a) {
+	if (a == NULL)
+		return false;
+	const volatile extents_t *ex = &a->extents;
+	size_t dirty = ex->dirty_pages + (ex->huge_cached_dirty_bytes >> lg_page);
+	return dirty >= BACKGROUND_START_BYTES >> lg_page;
+}
+
+void background_maybe_start(arena_t *a) {
+	if (!opt.background_thread || atomic_load(&bg_running) ||
+	    !has_memory_to_return(a))
 		return;
 	pthread_mutex_lock(&bg_lock);
 	if (atomic_load(&bg_running)) {

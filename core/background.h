@@ -5,8 +5,13 @@
  * purges what is due, and sleeps again, so that an idle process returns
  * memory without any further malloc call.  On by default
  * (background_thread:false turns it off).  It is started lazily, from the
- * periodic thread event of an allocating thread holding no lock — never
- * during init, so there is no dlsym recursion or init-order hazard.  It
+ * periodic thread event of an allocating thread or a free that reached an
+ * arena, holding no lock — never during init, so there is no dlsym
+ * recursion or init-order hazard — and only once an arena holds
+ * BACKGROUND_START_BYTES of dirty pages: memory that inline decay will not
+ * return if the process goes idle.  A program that never holds that much
+ * stays single-threaded (glibc's fork() then takes no atfork lock, and a
+ * fork from a signal handler cannot block there).  It
  * blocks every signal, allocates nothing, exits when no thread known to
  * strata is left (so it never keeps a process alive), and after fork the
  * child starts its own again on demand.  It sleeps and is woken in the
@@ -20,8 +25,13 @@
 
 #include "util.h"
 
-/* Start the thread if it should run and does not; call with no lock held. */
-HIDDEN void background_maybe_start(void);
+/* Dirty bytes of one arena that start the thread. */
+#define BACKGROUND_START_BYTES ((size_t)4 << 20)
+
+struct arena;
+/* Start the thread if it should run and does not, and arena a (NULL:
+ * none) holds enough dirty pages for it; call with no lock held. */
+HIDDEN void background_maybe_start(struct arena *a);
 HIDDEN bool background_is_running(void);
 /* Threads known to strata (they allocated at least once), for liveness. */
 HIDDEN void background_thread_arrived(void);

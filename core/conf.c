@@ -26,6 +26,8 @@ conf_t opt = {
 
 const char *const conf_thp_choices[] = { "default", "always", "never",
 	                                 NULL };
+const char *const conf_junk_choices[] = { "false", "true", "alloc", "free",
+	                                  NULL };
 /* Threads are spread over arenas round-robin, never by CPU: jemalloc's
  * "disabled" is accepted so that its configurations carry over. */
 const char *const conf_percpu_arena_choices[] = { "disabled", NULL };
@@ -104,8 +106,6 @@ static const conf_jemalloc_key_t conf_jemalloc_keys[] = {
 	  "strata's slab sizes are fixed per size class" },
 	{ "prof", "false", true,
 	  "strata's heap profiler has no such option (docs/profiling.md)" },
-	{ "junk", "false", false, "this build has no junk filling" },
-	{ "zero", "false", false, "this build has no zero filling" },
 	{ "zero_realloc", "free", false,
 	  "strata's realloc(p, 0) frees p and returns NULL "
 	  "(zero_realloc:free)" },

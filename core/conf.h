@@ -25,6 +25,7 @@
 enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 enum conf_metadata_thp { METADATA_THP_DISABLED = 0, METADATA_THP_AUTO = 1,
 	                 METADATA_THP_ALWAYS = 2 };
+enum conf_junk { JUNK_FALSE = 0, JUNK_TRUE = 1, JUNK_ALLOC = 2, JUNK_FREE = 3 };
 
 /*
  * X(name, type, default, jemalloc, doc, optional fields ...)
@@ -82,6 +83,12 @@ enum conf_metadata_thp { METADATA_THP_DISABLED = 0, METADATA_THP_AUTO = 1,
 	X(metadata_thp, ENUM, METADATA_THP_DISABLED, SAME,                    \
 	  "Huge pages for metadata: disabled, auto (from the second region "  \
 	  "on) or always", .choices = conf_metadata_thp_choices)              \
+	X(junk, ENUM, JUNK_FALSE, SAME,                                       \
+	  "Fill blocks with 0xa5 when allocated, 0x5a when freed "            \
+	  "(true, alloc, free, false); turns thread caches off",              \
+	  .choices = conf_junk_choices)                                       \
+	X(zero, BOOL, false, SAME,                                            \
+	  "Zero every allocation; turns thread caches off")                   \
 	X(oversize_threshold, SIZE, (size_t)8 << 20, SAME,                    \
 	  "A freed huge mapping this big is purged at once (0: never)",       \
 	  .max = CONF_BYTES_MAX, .prom = "oversize_threshold_bytes")          \
@@ -194,6 +201,7 @@ typedef struct conf_option {
 extern HIDDEN conf_t opt;
 extern HIDDEN const conf_option_t conf_options[CONF_NOPTIONS];
 extern HIDDEN const char *const conf_thp_choices[];
+extern HIDDEN const char *const conf_junk_choices[];
 extern HIDDEN const char *const conf_percpu_arena_choices[];
 extern HIDDEN const char *const conf_metadata_thp_choices[];
 extern HIDDEN const char *const conf_dss_choices[];

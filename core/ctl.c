@@ -187,6 +187,8 @@ static int wr_epoch(const size_t *m, uintptr_t a, const ctl_value_t *v) {
 
 /* ---- jemalloc's top-level switches and config.* ---- */
 
+static tsd_t *ctl_tsd(void);
+
 static int rd_background_thread(const size_t *m, uintptr_t a,
                                 ctl_value_t *v) {
 	(void)m, (void)a;
@@ -194,13 +196,14 @@ static int rd_background_thread(const size_t *m, uintptr_t a,
 	return 0;
 }
 /* false: the purger thread exits on its next wake-up (within its idle
- * check); true starts it if it is not running. */
+ * check); true lets it start, as soon as an arena has memory to return
+ * (the calling thread's is checked now). */
 static int wr_background_thread(const size_t *m, uintptr_t a,
                                 const ctl_value_t *v) {
 	(void)m, (void)a;
 	opt.background_thread = v->b;
 	if (v->b)
-		background_maybe_start();
+		background_maybe_start(ctl_tsd()->arena);
 	return 0;
 }
 static int rd_max_background_threads(const size_t *m, uintptr_t a,

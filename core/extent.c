@@ -17,7 +17,7 @@
 
 size_t chunk_pages(void) { return CHUNK_BYTES >> lg_page; }
 
-static void charge(ptrdiff_t npages) { memlimit_charge_pages(npages); }
+static void uncharge(size_t npages) { memlimit_uncharge(npages << lg_page); }
 
 void extents_init(extents_t *ex, const backend_placement_t *placement) {
 	memset(ex, 0, sizeof(*ex));
@@ -98,21 +98,10 @@ static size_t chunk_find_run(const chunk_t *c, size_t npages,
 	return c->npages;
 }
 
-/* Under mem_limit_hard, a new chunk first costs this arena its purgeable
- * pages; if that is not enough, it is refused. */
-static bool chunk_admitted(extents_t *ex) {
-	if (!memlimit_would_exceed_hard(CHUNK_BYTES))
-		return true;
-	extents_purge(ex, ex->dirty_pages,
-	              EXTENT_PURGE_SPLIT | EXTENT_PURGE_RETAIN);
-	extents_purge(ex, ex->muzzy_pages,
-	              EXTENT_PURGE_MUZZY | EXTENT_PURGE_SPLIT |
-	                  EXTENT_PURGE_RETAIN);
-	return !memlimit_would_exceed_hard(CHUNK_BYTES);
-}
-
-static chunk_t *chunk_create(extents_t *ex) {
-	if (!chunk_admitted(ex))
+/* Under mem_limit_hard, no new chunk for a run the limit would refuse
+ * anyway (the run's pages are charged when taken). */
+static chunk_t *chunk_create(extents_t *ex, size_t npages) {
+	if (memlimit_would_exceed_hard(npages << lg_page))
 		return NULL;
 	chunk_t *c = ex->spare_descs;
 	if (c != NULL)
@@ -148,8 +137,8 @@ static void chunk_destroy(extents_t *ex, chunk_t *c) {
 	ex->nchunks--;
 	ex->dirty_pages -= c->ndirty_pages;
 	ex->muzzy_pages -= c->nmuzzy_pages;
-	charge(-(ptrdiff_t)(c->ndirty_pages + c->nmuzzy_pages +
-	                    (c->npages - c->nfree_pages)));
+	uncharge(c->ndirty_pages + c->nmuzzy_pages +
+	         (c->npages - c->nfree_pages));
 	pages_unmap(c->addr, CHUNK_BYTES, c->region);
 	c->next = ex->spare_descs;
 	ex->spare_descs = c;
@@ -186,15 +175,18 @@ static chunk_t *best_chunk(extents_t *ex, size_t npages, size_t align_pages,
 	return NULL;
 }
 
-/* Only carving from a run as long as the longest can shorten it. */
-static void take_pages(extents_t *ex, chunk_t *c, size_t start,
+/* Only carving from a run as long as the longest can shorten it.  False
+ * when the memory limit refuses the pages that were not charged yet. */
+static bool take_pages(extents_t *ex, chunk_t *c, size_t start,
                        size_t npages, bool *is_zeroed) {
+	size_t dirty = bitmap_count_range(c->dirty_map, start, npages);
+	size_t muzzy = bitmap_count_range(c->muzzy_map, start, npages);
+	if (!memlimit_try_charge((npages - dirty - muzzy) << lg_page))
+		return false;
 	size_t run_lo, run_hi;
 	free_run_around(c, start, &run_lo, &run_hi);
 	bool was_longest = run_hi - run_lo >= c->longest_free_pages;
 	*is_zeroed = !bitmap_any_in_range(c->unzeroed_map, start, npages);
-	size_t dirty = bitmap_count_range(c->dirty_map, start, npages);
-	size_t muzzy = bitmap_count_range(c->muzzy_map, start, npages);
 	bitmap_assign_range(c->alloc_map, start, npages, true);
 	bitmap_assign_range(c->dirty_map, start, npages, false);
 	bitmap_assign_range(c->muzzy_map, start, npages, false);
@@ -203,11 +195,11 @@ static void take_pages(extents_t *ex, chunk_t *c, size_t start,
 	c->nmuzzy_pages -= (uint32_t)muzzy;
 	ex->dirty_pages -= dirty;
 	ex->muzzy_pages -= muzzy;
-	charge((ptrdiff_t)(npages - dirty - muzzy));
 	c->nfree_pages -= (uint32_t)npages;
 	if (was_longest)
 		chunk_set_longest(ex, c, longest_free_run(c));
 	ex->active_pages += npages;
+	return true;
 }
 
 void *extents_alloc(extents_t *ex, size_t npages, size_t align_pages,
@@ -215,11 +207,12 @@ void *extents_alloc(extents_t *ex, size_t npages, size_t align_pages,
 	size_t start;
 	chunk_t *c = best_chunk(ex, npages, align_pages, &start);
 	if (c == NULL) {
-		if ((c = chunk_create(ex)) == NULL)
+		if ((c = chunk_create(ex, npages)) == NULL)
 			return NULL;
 		start = 0;
 	}
-	take_pages(ex, c, start, npages, is_zeroed);
+	if (!take_pages(ex, c, start, npages, is_zeroed))
+		return NULL;
 	*chunk_out = c;
 	return c->addr + (start << lg_page);
 }
@@ -246,8 +239,7 @@ bool extents_grow(extents_t *ex, chunk_t *c, void *addr, size_t npages,
 	    bitmap_any_in_range(c->alloc_map, from, extra_pages))
 		return false;
 	bool is_zeroed;
-	take_pages(ex, c, from, extra_pages, &is_zeroed);
-	return true;
+	return take_pages(ex, c, from, extra_pages, &is_zeroed);
 }
 
 /* Purge the pages of state map `from` in [start, start + n) of chunk c. */
@@ -265,7 +257,7 @@ static void purge_range(extents_t *ex, chunk_t *c, size_t start, size_t n,
 		ex->muzzy_pages -= n;
 		ex->purge_stats.eager_calls++;
 		ex->purge_stats.eager_pages += n;
-		charge(-(ptrdiff_t)n);
+		uncharge(n);
 	} else {
 		bitmap_assign_range(c->dirty_map, start, n, false);
 		c->ndirty_pages -= (uint32_t)n;
@@ -273,7 +265,7 @@ static void purge_range(extents_t *ex, chunk_t *c, size_t start, size_t n,
 		ex->purge_stats.lazy_calls++;
 		ex->purge_stats.lazy_pages += n;
 		if (is_zeroed) { /* the backend could only purge eagerly */
-			charge(-(ptrdiff_t)n);
+			uncharge(n);
 		} else {
 			bitmap_assign_range(c->muzzy_map, start, n, true);
 			c->nmuzzy_pages += (uint32_t)n;
@@ -367,7 +359,7 @@ static void huge_cache_evict(extents_t *ex, run_t *run) {
 	huge_cache_unlink(ex, run);
 	pages_unmap(run->addr, run->bytes, run->region);
 	if (!run->is_zeroed)
-		memlimit_charge_huge(-(ptrdiff_t)run->bytes);
+		memlimit_uncharge(run->bytes);
 	run_list_push(&ex->spare_run_descs, run);
 }
 
@@ -402,19 +394,22 @@ run_t *extents_huge_take_cached(extents_t *ex, size_t usize, size_t align,
 		if (best == NULL || r->bytes < best->bytes)
 			best = r;
 	}
-	if (best != NULL) {
+	/* A purged mapping was uncharged: taking it back is a new charge. */
+	if (best != NULL && best->is_zeroed &&
+	    !memlimit_try_charge(best->bytes))
+		return NULL;
+	if (best != NULL)
 		huge_cache_unlink(ex, best);
-		if (best->is_zeroed)
-			memlimit_charge_huge((ptrdiff_t)best->bytes);
-	}
 	return best;
 }
 
 void *extents_huge_map(extents_t *ex, size_t usize, size_t align,
                        backend_region_t *region) {
+	if (!memlimit_try_charge(usize))
+		return NULL;
 	void *addr = pages_reserve(usize, align, &ex->placement, region);
-	if (addr != NULL)
-		memlimit_charge_huge((ptrdiff_t)usize);
+	if (addr == NULL)
+		memlimit_uncharge(usize);
 	return addr;
 }
 
@@ -422,7 +417,7 @@ void extents_huge_unmap(extents_t *ex, void *addr, size_t usize,
                         backend_region_t region) {
 	(void)ex;
 	pages_unmap(addr, usize, region);
-	memlimit_charge_huge(-(ptrdiff_t)usize);
+	memlimit_uncharge(usize);
 }
 
 bool extents_huge_drop_rss(const run_t *run) {
@@ -447,7 +442,7 @@ void extents_huge_put_back(extents_t *ex, run_t *run) {
 	ex->huge_cached_bytes += run->bytes;
 	ex->huge_cached_count++;
 	if (run->is_zeroed)
-		memlimit_charge_huge(-(ptrdiff_t)run->bytes); /* no RSS */
+		memlimit_uncharge(run->bytes); /* no RSS */
 	else
 		ex->huge_cached_dirty_bytes += run->bytes;
 	if (ex->huge_cached_count > EXTENT_HUGE_CACHE_MAX)
@@ -460,7 +455,7 @@ void extents_release_all(extents_t *ex) {
 		ex->huge_live_bytes -= run->bytes;
 		pagemap_set(addr_of(run->addr), 1, 0);
 		pages_unmap(run->addr, run->bytes, run->region);
-		memlimit_charge_huge(-(ptrdiff_t)run->bytes);
+		memlimit_uncharge(run->bytes);
 		run_list_push(&ex->spare_run_descs, run);
 	}
 	while (ex->huge_cache != NULL)
@@ -468,6 +463,19 @@ void extents_release_all(extents_t *ex) {
 	while (ex->chunks != NULL)
 		chunk_destroy(ex, ex->chunks);
 	ex->active_pages = 0;
+}
+
+void extents_release_retained(extents_t *ex) {
+	while (ex->huge_cache != NULL)
+		huge_cache_evict(ex, ex->huge_cache);
+	chunk_t *next;
+	for (chunk_t *c = ex->chunks; c != NULL; c = next) {
+		next = c->next;
+		if (chunk_is_clean_and_free(c)) {
+			ex->purge_stats.chunks_unmapped++;
+			chunk_destroy(ex, c);
+		}
+	}
 }
 
 /* ---- the purge pass ---- */

@@ -170,6 +170,11 @@ HIDDEN size_t extents_dirty_pages(const extents_t *ex);
 /* Unmap every chunk and every huge mapping, live or cached, and clear
  * their pagemap entries (arena destroy). */
 HIDDEN void extents_release_all(extents_t *ex);
+/* Lock held.  Unmap the address space kept for reuse that holds no
+ * memory: every cached huge mapping and every chunk entirely free and
+ * purged, as before a reservation is retried after the backend refused
+ * one (an address-space limit) or the memory limit refused a charge. */
+HIDDEN void extents_release_retained(extents_t *ex);
 
 /* A descriptor for a large or huge run; NULL without memory. */
 static inline run_t *extents_run_desc(extents_t *ex) {

@@ -8,6 +8,18 @@
  * them cannot deadlock the fork.  Registration with libc that may
  * itself call malloc (pthread_atfork, atexit) happens after the allocator
  * is marked ready, so such a nested call is served normally.
+ *
+ * fork's prepare step first takes the C library's stream-list lock
+ * (prim_stdio_lock), then strata's: glibc's fork() takes that lock after
+ * the atfork handlers and its malloc locks after it, so a thread in
+ * fflush(NULL) (list lock held, waiting for a stream whose owner is in
+ * malloc) would otherwise wait for a strata lock the forking thread holds
+ * while the forking thread waits for the list lock.  Taken first, the
+ * forking thread waits for the list lock holding nothing of strata's.
+ * Prepare never blocks on itself: a prepare nested in a prepare (a signal
+ * handler that forks while this thread is in fork) does nothing, and a
+ * lock this thread already holds (the handler interrupted malloc) is left
+ * held (mutex_prefork).
  */
 #include "init.h"
 
@@ -32,6 +44,7 @@
 #include "tsd.h"
 
 atomic_bool malloc_is_booted;
+unsigned malloc_fill;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread bool is_booting;
 
@@ -52,7 +65,12 @@ static int boot(void) {
 	                   pages_has_cap(BACKEND_CAP_HUGEPAGE));
 	sizeclass_boot();
 	decay_boot();
-	tcache_boot(opt.tcache ? opt.tcache_max : 0);
+	malloc_fill = (opt.junk == JUNK_TRUE || opt.junk == JUNK_ALLOC
+	                   ? FILL_JUNK_ALLOC : 0) |
+	              (opt.junk == JUNK_TRUE || opt.junk == JUNK_FREE
+	                   ? FILL_JUNK_FREE : 0) |
+	              (opt.zero ? FILL_ZERO : 0);
+	tcache_boot(opt.tcache && malloc_fill == 0 ? opt.tcache_max : 0);
 	if ((err = tsd_boot()) != 0)
 		return err;
 	if ((err = arenas_boot(opt.narenas != 0 ? opt.narenas
@@ -62,9 +80,15 @@ static int boot(void) {
 	return 0;
 }
 
+/* Depth of fork handlers on this thread: above 1, a fork nested in a
+ * signal handler that interrupted the outer one; the outer one owns the
+ * locks, and the nested handlers leave them alone. */
+static __thread unsigned fork_depth;
+
 static void prefork(void) {
-	if (!atomic_load(&malloc_is_booted))
-		return;
+	if (fork_depth++ != 0 || !atomic_load(&malloc_is_booted))
+		return; /* depth counted first: a signal from here on nests */
+	prim_stdio_lock();
 	if (STRATA_PROF)
 		prof_prefork(); /* first: the tables call base_alloc */
 	tsd_prefork();
@@ -77,8 +101,10 @@ static void prefork(void) {
 }
 
 static void postfork_parent(void) {
-	if (!atomic_load(&malloc_is_booted))
+	if (fork_depth != 1 || !atomic_load(&malloc_is_booted)) {
+		fork_depth--;
 		return;
+	}
 	purge_postfork_parent();
 	background_postfork_parent();
 	base_postfork_parent();
@@ -88,11 +114,15 @@ static void postfork_parent(void) {
 	tsd_postfork_parent();
 	if (STRATA_PROF)
 		prof_postfork_parent();
+	prim_stdio_unlock();
+	fork_depth--; /* last: a signal until here still sees a fork */
 }
 
 static void postfork_child(void) {
-	if (!atomic_load(&malloc_is_booted))
+	if (fork_depth != 1 || !atomic_load(&malloc_is_booted)) {
+		fork_depth--;
 		return;
+	}
 	purge_postfork_child();
 	background_postfork_child();
 	base_postfork_child();
@@ -102,6 +132,8 @@ static void postfork_child(void) {
 	tsd_postfork_child();
 	if (STRATA_PROF)
 		prof_postfork_child();
+	prim_stdio_reset();
+	fork_depth = 0;
 }
 
 static void register_with_libc(void) {

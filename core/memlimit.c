@@ -8,23 +8,37 @@
 #include "conf.h"
 #include "pages.h"
 
-atomic_size_t memlimit_chunk_pages;
-atomic_size_t memlimit_huge_bytes;
+atomic_size_t memlimit_bytes;
 atomic_uint_fast64_t memlimit_soft_hits, memlimit_hard_hits;
 
 size_t memlimit_charged_bytes(void) {
-	return (atomic_load_explicit(&memlimit_chunk_pages,
-	                             memory_order_relaxed) << lg_page) +
-	       atomic_load_explicit(&memlimit_huge_bytes, memory_order_relaxed) +
+	return atomic_load_explicit(&memlimit_bytes, memory_order_relaxed) +
 	       base_mapped_bytes();
 }
 
-bool memlimit_would_exceed_hard(size_t bytes) {
-	if (opt.mem_limit_hard == 0 ||
-	    memlimit_charged_bytes() + bytes <= opt.mem_limit_hard)
-		return false;
-	atomic_fetch_add(&memlimit_hard_hits, 1);
+bool memlimit_try_charge(size_t bytes) {
+	size_t limit = opt.mem_limit_hard;
+	if (limit == 0) {
+		atomic_fetch_add_explicit(&memlimit_bytes, bytes,
+		                          memory_order_relaxed);
+		return true;
+	}
+	size_t base = base_mapped_bytes();
+	size_t cur = atomic_load_explicit(&memlimit_bytes, memory_order_relaxed);
+	do {
+		if (cur + base + bytes > limit || cur + bytes < cur) {
+			atomic_fetch_add(&memlimit_hard_hits, 1);
+			return false;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &memlimit_bytes, &cur, cur + bytes, memory_order_relaxed,
+	    memory_order_relaxed));
 	return true;
+}
+
+bool memlimit_would_exceed_hard(size_t bytes) {
+	return opt.mem_limit_hard != 0 &&
+	       memlimit_charged_bytes() + bytes > opt.mem_limit_hard;
 }
 
 bool memlimit_is_above_soft(void) {

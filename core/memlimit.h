@@ -21,24 +21,21 @@
 
 #include "util.h"
 
-/* Allocated, dirty and muzzy pages of every arena's chunks. */
-extern HIDDEN atomic_size_t memlimit_chunk_pages;
-/* Bytes of huge mappings that may be resident (live or cached dirty). */
-extern HIDDEN atomic_size_t memlimit_huge_bytes;
+/* Bytes of allocated, dirty and muzzy chunk pages and of huge mappings
+ * that may be resident (live or cached dirty), of every arena. */
+extern HIDDEN atomic_size_t memlimit_bytes;
 extern HIDDEN atomic_uint_fast64_t memlimit_soft_hits, memlimit_hard_hits;
 
-/* Inline: charged on every page-state change in extent.c. */
-static inline void memlimit_charge_pages(ptrdiff_t npages) {
-	atomic_fetch_add_explicit(&memlimit_chunk_pages, (size_t)npages,
-	                          memory_order_relaxed);
-}
-static inline void memlimit_charge_huge(ptrdiff_t bytes) {
-	atomic_fetch_add_explicit(&memlimit_huge_bytes, (size_t)bytes,
-	                          memory_order_relaxed);
+/* Give bytes back (purged, unmapped). */
+static inline void memlimit_uncharge(size_t bytes) {
+	atomic_fetch_sub_explicit(&memlimit_bytes, bytes, memory_order_relaxed);
 }
 
 HIDDEN size_t memlimit_charged_bytes(void);
-/* True when taking bytes more would pass the hard limit (counts a hit). */
+/* Charge bytes unless that would pass the hard limit; false (a hit
+ * counted, nothing charged) when it would. */
+HIDDEN bool memlimit_try_charge(size_t bytes);
+/* True when bytes more would pass the hard limit now (no hit counted). */
 HIDDEN bool memlimit_would_exceed_hard(size_t bytes);
 /* True when the charged total is above the soft limit (counts a hit);
  * the caller then purges. */

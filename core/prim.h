@@ -49,5 +49,15 @@ HIDDEN const char *prim_getenv(const char *name);
  * bytes).  0, or an errno value: ENOENT/EINVAL when it is not a link,
  * ENAMETOOLONG when the target does not fit. */
 HIDDEN int prim_readlink(const char *path, char *buf, size_t cap);
+/* The C library's lock on its list of open streams, taken by fork's
+ * prepare step before the allocator's locks (glibc takes it in fork()
+ * after the atfork prepare handlers and before its own malloc locks: a
+ * thread in fflush(NULL) holds it while waiting for a stream whose owner
+ * may be inside malloc).  The lock is recursive, so fork() taking it again
+ * in the same thread does not block.  unlock in the parent, reset in the
+ * child.  No-ops where the C library has no such lock. */
+HIDDEN void prim_stdio_lock(void);
+HIDDEN void prim_stdio_unlock(void);
+HIDDEN void prim_stdio_reset(void);
 
 #endif /* STRATA_PRIM_H */

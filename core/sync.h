@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -28,6 +29,7 @@ typedef struct mutex {
 	mutex_stats_t stats;
 	const void *last_owner;
 	const char *name;
+	bool fork_taken; /* locked by mutex_prefork, to be unlocked after */
 } mutex_t;
 
 #define MUTEX_INITIALIZER(nm) \
@@ -69,12 +71,22 @@ static inline void mutex_unlock(mutex_t *m) {
 }
 
 /* fork: the parent holds every lock across fork(); the child re-creates
- * them (they may have been held by threads that no longer exist). */
-static inline void mutex_prefork(mutex_t *m) { mutex_lock(m); }
-static inline void mutex_postfork_parent(mutex_t *m) { mutex_unlock(m); }
+ * them (they may have been held by threads that no longer exist).  A lock
+ * the forking thread itself holds (a signal handler forked while the
+ * interrupted code was inside the allocator) is left as it is, not waited
+ * for: mutex_prefork leaves fork_taken false and the parent's postfork
+ * does not unlock it. */
+HIDDEN void mutex_prefork(mutex_t *m);
+static inline void mutex_postfork_parent(mutex_t *m) {
+	if (m->fork_taken) {
+		m->fork_taken = false;
+		mutex_unlock(m);
+	}
+}
 static inline void mutex_postfork_child(mutex_t *m) {
 	pthread_mutex_init(&m->lock, NULL);
 	m->last_owner = NULL;
+	m->fork_taken = false;
 }
 
 /* Copy of the counters, taken under the lock. */

@@ -207,7 +207,7 @@ void tsd_event(tsd_t *tsd) {
 		tcache_gc_step(tsd->tcache);
 	if (memlimit_is_above_soft())
 		arenas_purge_all();
-	background_maybe_start();
+	background_maybe_start(tsd->arena);
 	if (!background_is_running() && tsd->arena != NULL)
 		arena_decay_if_due(tsd->arena);
 	if (STRATA_PROF && opt.prof)

@@ -66,3 +66,22 @@ int prim_readlink(const char *path, char *buf, size_t cap) {
 	errno = saved_errno;
 	return err;
 }
+
+/* glibc's stream-list lock (exported since 2.2.5); weak, so a C library
+ * without it leaves them NULL. */
+extern void _IO_list_lock(void) __attribute__((weak));
+extern void _IO_list_unlock(void) __attribute__((weak));
+extern void _IO_list_resetlock(void) __attribute__((weak));
+
+void prim_stdio_lock(void) {
+	if (_IO_list_lock != NULL)
+		_IO_list_lock();
+}
+void prim_stdio_unlock(void) {
+	if (_IO_list_unlock != NULL)
+		_IO_list_unlock();
+}
+void prim_stdio_reset(void) {
+	if (_IO_list_resetlock != NULL)
+		_IO_list_resetlock();
+}

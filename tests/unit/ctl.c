@@ -103,7 +103,7 @@ Test(ctl, writing_a_read_only_name_is_eperm) {
 Test(ctl, unknown_names_are_enoent) {
 	const char *names[] = { "", "nope", "stats", "stats.", "epoch.x",
 		                "stats.allocatedx", "Stats.allocated", "thread",
-		                "thread.tcache", "opt.junk" };
+		                "thread.tcache", "opt.nope" };
 	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
 		size_t v = 0, len = sizeof(v);
 		cr_assert_eq(strata_ctl(names[i], &v, &len, NULL, 0), ENOENT, "'%s'",
