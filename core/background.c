@@ -12,6 +12,8 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "decay.h"
+#include "export.h"
 #include "purge.h"
 
 /* Longest sleep without a deadline: how soon the thread notices that it
@@ -44,10 +46,14 @@ static void decay_all(void) {
 static void *background_main(void *arg) {
 	(void)arg;
 	for (;;) {
-		decay_all();
+		if (opt.background_thread)
+			decay_all();
+		uint64_t export_ns = export_tick(decay_now_ns());
 		if (atomic_load(&threads_alive) <= 0)
 			break; /* nobody left to purge for */
-		purge_sleep_until(earliest_deadline(), IDLE_CHECK_NS);
+		uint64_t d = opt.background_thread ? earliest_deadline()
+		                                   : DECAY_NEVER;
+		purge_sleep_until(d < export_ns ? d : export_ns, IDLE_CHECK_NS);
 	}
 	purge_set_purger(false);
 	atomic_store(&bg_running, false);
@@ -55,7 +61,9 @@ static void *background_main(void *arg) {
 }
 
 void background_maybe_start(void) {
-	if (!opt.background_thread || atomic_load(&bg_running))
+	/* stats_export runs the thread even without background purging. */
+	if (!(opt.background_thread || export_is_on()) ||
+	    atomic_load(&bg_running))
 		return;
 	pthread_mutex_lock(&bg_lock);
 	if (atomic_load(&bg_running)) {
@@ -63,7 +71,7 @@ void background_maybe_start(void) {
 		return;
 	}
 	atomic_store(&bg_running, true);
-	purge_set_purger(true);
+	purge_set_purger(opt.background_thread);
 	pthread_mutex_unlock(&bg_lock);
 	/* The thread inherits a mask blocking every signal. */
 	sigset_t all, old;

@@ -114,6 +114,7 @@ static bool conf_apply(const conf_option_t *o, span_t v) {
 	case CONF_BOOL:
 		return parse_bool(v, slot);
 	case CONF_STRING:
+	case CONF_PATH:
 		if (v.len >= o->bytes)
 			return false;
 		span_copy(v, slot, o->bytes);
@@ -157,7 +158,8 @@ static long long conf_stored_number(const conf_option_t *o) {
 	case CONF_SIZE: return (long long)*(const size_t *)slot;
 	case CONF_LONG:
 	case CONF_MS: return *(const long *)slot;
-	case CONF_STRING: break;
+	case CONF_STRING:
+	case CONF_PATH: break;
 	}
 	return 0;
 }
@@ -171,7 +173,7 @@ long long conf_option_number(const conf_option_t *o) {
 }
 
 const char *conf_option_text(const conf_option_t *o) {
-	if (o->type == CONF_STRING)
+	if (o->type == CONF_STRING || o->type == CONF_PATH)
 		return conf_slot(o);
 	if (o->type == CONF_ENUM)
 		return o->choices[conf_stored_number(o)];

@@ -29,7 +29,8 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
  *   type      BOOL; UNSIGNED; SIZE (a size_t, bytes take k/m/g suffixes);
  *             LONG; MS (a time in milliseconds, stored as a long); STRING
  *             (fewer than CONF_STRING_BYTES characters; a longer kind, say
- *             a file prefix, is a new type with its own CONF_DIM_); ENUM
+ *             a file prefix, is a new type with its own CONF_DIM_); PATH
+ *             (a file name, fewer than CONF_PATH_BYTES characters); ENUM
  *             (one word of .choices, stored as its index, an unsigned)
  *   jemalloc  SAME: MALLOC_CONF may set it, it means what it means in
  *             jemalloc; OTHER: jemalloc has the key with another meaning;
@@ -85,14 +86,24 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 	  "Form of that print: text, J (JSON) or P (Prometheus)")             \
 	X(percpu_arena, ENUM, 0, SAME,                                        \
 	  "Accepted for compatibility: arenas are never chosen by CPU",       \
-	  .choices = conf_percpu_arena_choices)
+	  .choices = conf_percpu_arena_choices)                               \
+	X(stats_export, PATH, "", NONE,                                       \
+	  "File the background thread rewrites with the Prometheus text")     \
+	X(stats_export_interval_ms, MS, 10000, NONE,                          \
+	  "Time between two writes of stats_export",                          \
+	  .min = 10, .max = CONF_DECAY_MS_MAX,                                \
+	  .prom = "stats_export_interval_seconds")                            \
+	X(stats_export_threads, UNSIGNED, 8, NONE,                            \
+	  "Threads exported one by one (by allocation rate); the rest sum up",\
+	  .max = 64)
 
 #define CONF_STRING_BYTES 16
+#define CONF_PATH_BYTES 256
 #define CONF_DECAY_MS_MAX (1LL << 40)
 #define CONF_BYTES_MAX (1LL << 50)
 
 enum conf_type { CONF_BOOL, CONF_UNSIGNED, CONF_SIZE, CONF_LONG, CONF_MS,
-	         CONF_STRING, CONF_ENUM };
+	         CONF_STRING, CONF_ENUM, CONF_PATH };
 enum conf_jemalloc { CONF_JEMALLOC_SAME, CONF_JEMALLOC_OTHER,
 	             CONF_JEMALLOC_NONE };
 
@@ -104,6 +115,7 @@ enum conf_jemalloc { CONF_JEMALLOC_SAME, CONF_JEMALLOC_OTHER,
 #define CONF_CTYPE_MS long
 #define CONF_CTYPE_STRING char
 #define CONF_CTYPE_ENUM unsigned
+#define CONF_CTYPE_PATH char
 #define CONF_DIM_STRING [CONF_STRING_BYTES]
 #define CONF_DIM_BOOL
 #define CONF_DIM_UNSIGNED
@@ -111,6 +123,7 @@ enum conf_jemalloc { CONF_JEMALLOC_SAME, CONF_JEMALLOC_OTHER,
 #define CONF_DIM_LONG
 #define CONF_DIM_MS
 #define CONF_DIM_ENUM
+#define CONF_DIM_PATH [CONF_PATH_BYTES]
 
 typedef struct conf {
 #define CONF_FIELD(name, type, ...) CONF_CTYPE_##type name CONF_DIM_##type;

@@ -193,6 +193,7 @@ static int rd_opt(const size_t *m, uintptr_t id, ctl_value_t *v) {
 	case CONF_LONG:
 	case CONF_MS: v->l = (long)n; break;
 	case CONF_STRING:
+	case CONF_PATH:
 	case CONF_ENUM: v->s = conf_option_text(o); break;
 	}
 	return 0;
@@ -205,6 +206,7 @@ static int rd_opt(const size_t *m, uintptr_t id, ctl_value_t *v) {
 #define CTL_TYPE_OF_MS CTL_LONG
 #define CTL_TYPE_OF_STRING CTL_STRING
 #define CTL_TYPE_OF_ENUM CTL_STRING
+#define CTL_TYPE_OF_PATH CTL_STRING
 #define OPT_LEAF(name, type, ...) \
 	LEAF(#name, CTL_TYPE_OF_##type, rd_opt, NULL, CONF_ID_##name),
 static const ctl_node_t opt_nodes[] = { CONF_OPTIONS(OPT_LEAF) };

@@ -191,6 +191,12 @@ void emitter_obj_begin_named(emitter_t *em, const char *label,
 	em_push(em, NULL, em->nlabels - pushed, false);
 }
 
+void emitter_label(emitter_t *em, const char *name, const char *value) {
+	unsigned pushed = em->nlabels;
+	em_label_push(em, name, value);
+	em->levels[em->depth].nlabels += em->nlabels - pushed;
+}
+
 void emitter_obj_end(emitter_t *em) {
 	emitter_level_t *l = &em->levels[em->depth];
 	em->nlabels -= l->nlabels;

@@ -30,7 +30,7 @@ enum emitter_format { EMITTER_TEXT, EMITTER_JSON, EMITTER_PROMETHEUS };
 enum emitter_kind { EMITTER_GAUGE, EMITTER_COUNTER };
 
 #define EMITTER_DEPTH_MAX 8u
-#define EMITTER_LABELS_MAX 4u
+#define EMITTER_LABELS_MAX 6u
 #define EMITTER_FAMILIES_MAX 512u
 
 /* How one value is named and explained.  prom is the Prometheus name
@@ -96,6 +96,9 @@ HIDDEN void emitter_obj_begin_index(emitter_t *em, const char *label,
 HIDDEN void emitter_obj_begin_named(emitter_t *em, const char *label,
                                     const char *key);
 HIDDEN void emitter_obj_end(emitter_t *em);
+/* One more Prometheus label on the object just opened (arena tier and
+ * node); the text and JSON forms do not show it. */
+HIDDEN void emitter_label(emitter_t *em, const char *name, const char *value);
 
 HIDDEN void emitter_u64(emitter_t *em, const emitter_desc_t *d, uint64_t v);
 HIDDEN void emitter_i64(emitter_t *em, const emitter_desc_t *d, int64_t v);

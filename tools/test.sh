@@ -19,8 +19,9 @@ declare -A stage_cmd=(
 	[jemalloc_compat]="tools/ci/jemalloc_compat.sh"
 	[guard]="tools/ci/guard.sh"
 	[prof]="tools/ci/prof.sh"
+	[telemetry]="tools/ci/telemetry.sh"
 )
-stage_order=(posix numa tools jemalloc_compat prof guard)
+stage_order=(posix numa tools telemetry jemalloc_compat prof guard)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")
