@@ -48,7 +48,9 @@ static void *background_main(void *arg) {
 	for (;;) {
 		if (opt.background_thread)
 			decay_all();
-		uint64_t export_ns = export_tick(decay_now_ns());
+		/* off: not even a clock read */
+		uint64_t export_ns = export_is_on() ? export_tick(decay_now_ns())
+		                                    : DECAY_NEVER;
 		if (atomic_load(&threads_alive) <= 0)
 			break; /* nobody left to purge for */
 		uint64_t d = opt.background_thread ? earliest_deadline()
