@@ -23,8 +23,6 @@ typedef struct export_file {
 	int error; /* first write error, or 0 */
 } export_file_t;
 
-bool export_is_on(void) { return opt.stats_export[0] != '\0'; }
-
 static void write_file(void *opaque, const char *text) {
 	export_file_t *f = opaque;
 	size_t len = strlen(text);

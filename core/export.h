@@ -16,10 +16,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conf.h"
 #include "util.h"
 
-/* stats_export names a file. */
-HIDDEN bool export_is_on(void);
+/* stats_export names a file (inline: the allocating threads' periodic
+ * event asks it). */
+static inline bool export_is_on(void) { return opt.stats_export[0] != '\0'; }
 /* Writes the file if it is due at now_ns (decay clock); returns when the
  * next write is due (UINT64_MAX when off). */
 HIDDEN uint64_t export_tick(uint64_t now_ns);
