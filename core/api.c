@@ -33,6 +33,7 @@
 #include "tag.h"
 #include "tcache.h"
 #include "tsd.h"
+#include "vg.h"
 
 #define FLAG_LG_ALIGN_MASK 0x3f
 #define FLAG_ZERO STRATA_MALLOCX_ZERO
@@ -150,7 +151,8 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	bool zero = (flags & FLAG_ZERO) != 0;
+	/* Under memcheck, vg_alloc zeroes once the block is announced. */
+	bool zero = (flags & FLAG_ZERO) != 0 && !STRATA_VALGRIND;
 	void *p = NULL;
 	if (uses_tcache(tsd, flags) && align <= page_bytes) {
 		p = alloc_cached(tsd, (unsigned)ind);
@@ -177,7 +179,8 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 		tsd_event(tsd);
 	} else
 		tsd_publish(tsd); /* slow path anyway: keep the record exact */
-	return tag_block_alloc(addr_of(p), usize);
+	return vg_alloc(tag_block_alloc(addr_of(p), usize), size, usize,
+	                (flags & FLAG_ZERO) != 0);
 }
 
 void *strata_malloc(size_t size) {
@@ -189,7 +192,9 @@ void *strata_malloc(size_t size) {
 		if (likely(allocated < tsd->next_event_bytes &&
 		           tcache_bin_pop_fast(&tsd->tcache->bins[ind], &p))) {
 			tsd->allocated_bytes = allocated;
-			return tag_block_alloc(addr_of(p), sc_small_size[ind]);
+			return vg_alloc(tag_block_alloc(addr_of(p),
+			                                sc_small_size[ind]),
+			                size, sc_small_size[ind], false);
 		}
 	}
 	return alloc_slow(size, 0, 0);
@@ -445,12 +450,14 @@ static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
 }
 
 void strata_free(void *ptr) {
+	vg_free(ptr);
 	uintptr_t addr = tag_strip(ptr);
 	free_impl((void *)addr, pagemap_lookup(addr));
 }
 
 void strata_dallocx(void *ptr, int flags) {
 	if (flags & FLAG_TCACHE_NONE) {
+		vg_free(ptr);
 		uintptr_t addr = tag_strip(ptr);
 		free_slow((void *)addr, pagemap_lookup(addr), flags);
 		return;
@@ -463,6 +470,7 @@ void strata_dallocx(void *ptr, int flags) {
 static void sized_free(void *ptr, size_t size, size_t align, int flags) {
 	if (ptr == NULL)
 		return;
+	vg_free(ptr);
 	void *p = (void *)tag_strip(ptr);
 	pm_entry_t e = pagemap_lookup(addr_of(p));
 	int ind = class_for(size, align);
@@ -493,7 +501,7 @@ size_t strata_malloc_usable_size(const void *ptr) {
 	if (ptr == NULL)
 		return 0;
 	pm_entry_t e = pagemap_lookup(tag_strip(ptr));
-	return !pm_is_entry(e) ? 0 : sc_usable_size(pm_ind(e));
+	return !pm_is_entry(e) ? 0 : vg_size(ptr, sc_usable_size(pm_ind(e)));
 }
 
 size_t strata_sallocx(const void *ptr, int flags) {
@@ -539,6 +547,10 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 	}
 	unsigned old_ind = pm_ind(e);
 	size_t old_usize = sc_usable_size(old_ind);
+	if (STRATA_VALGRIND) { /* memcheck sees every realloc move */
+		vg_open_slack(ptr, old_usize);
+		return realloc_move(ptr, old_usize, size, align, flags);
+	}
 	if ((unsigned)ind == old_ind && (addr & (align - 1)) == 0)
 		return ptr;
 	if (!(e & (PM_SLAB | PM_SAMPLED)) && !sc_is_small((unsigned)ind) &&

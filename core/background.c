@@ -12,6 +12,8 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "decay.h"
+#include "export.h"
 #include "purge.h"
 
 /* Longest sleep without a deadline: how soon the thread notices that it
@@ -44,12 +46,19 @@ static void decay_all(void) {
 static void *background_main(void *arg) {
 	(void)arg;
 	for (;;) {
-		decay_all();
+		if (opt.background_thread)
+			decay_all();
+		/* off: not even a clock read */
+		uint64_t export_ns = export_is_on() ? export_tick(decay_now_ns())
+		                                    : DECAY_NEVER;
 		if (atomic_load(&threads_alive) <= 0)
 			break; /* nobody left to purge for */
-		if (!__atomic_load_n(&opt.background_thread, __ATOMIC_RELAXED))
-			break; /* ctl background_thread:false */
-		purge_sleep_until(earliest_deadline(), IDLE_CHECK_NS);
+		if (!__atomic_load_n(&opt.background_thread, __ATOMIC_RELAXED) &&
+		    !export_is_on())
+			break; /* ctl background_thread:false, no export */
+		uint64_t d = opt.background_thread ? earliest_deadline()
+		                                   : DECAY_NEVER;
+		purge_sleep_until(d < export_ns ? d : export_ns, IDLE_CHECK_NS);
 	}
 	purge_set_purger(false);
 	atomic_store(&bg_running, false);
@@ -65,9 +74,12 @@ static bool has_memory_to_return(arena_t *a) {
 	return dirty >= BACKGROUND_START_BYTES >> lg_page;
 }
 
+/* stats_export runs the thread even without background purging; purging
+ * starts it only when there is memory to return. */
 void background_maybe_start(arena_t *a) {
-	if (!opt.background_thread || atomic_load(&bg_running) ||
-	    !has_memory_to_return(a))
+	if (atomic_load(&bg_running) ||
+	    !(export_is_on() ||
+	      (opt.background_thread && has_memory_to_return(a))))
 		return;
 	pthread_mutex_lock(&bg_lock);
 	if (atomic_load(&bg_running)) {
@@ -75,7 +87,7 @@ void background_maybe_start(arena_t *a) {
 		return;
 	}
 	atomic_store(&bg_running, true);
-	purge_set_purger(true);
+	purge_set_purger(opt.background_thread);
 	pthread_mutex_unlock(&bg_lock);
 	/* The thread inherits a mask blocking every signal. */
 	sigset_t all, old;

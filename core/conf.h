@@ -113,6 +113,15 @@ enum conf_junk { JUNK_FALSE = 0, JUNK_TRUE = 1, JUNK_ALLOC = 2, JUNK_FREE = 3 };
 	X(dss, ENUM, 0, SAME,                                                 \
 	  "sbrk use: disabled (strata maps everything with mmap)",            \
 	  .choices = conf_dss_choices)                                        \
+	X(stats_export, PATH, "", NONE,                                       \
+	  "File the background thread rewrites with the Prometheus text")     \
+	X(stats_export_interval_ms, MS, 10000, NONE,                          \
+	  "Time between two writes of stats_export",                          \
+	  .min = 10, .max = CONF_DECAY_MS_MAX,                                \
+	  .prom = "stats_export_interval_seconds")                            \
+	X(stats_export_threads, UNSIGNED, 8, NONE,                            \
+	  "Threads exported one by one (by allocation rate); the rest sum up",\
+	  .max = 64)                                                          \
 	PROF_CONF_OPTIONS(X)
 
 /* The heap profiler's options (docs/profiling.md), jemalloc's names. */
@@ -171,6 +180,7 @@ enum conf_jemalloc { CONF_JEMALLOC_SAME, CONF_JEMALLOC_OTHER,
 #define CONF_DIM_LONG
 #define CONF_DIM_MS
 #define CONF_DIM_ENUM
+#define CONF_DIM_PATH [CONF_PATH_BYTES]
 
 typedef struct conf {
 #define CONF_FIELD(name, type, ...) CONF_CTYPE_##type name CONF_DIM_##type;

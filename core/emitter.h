@@ -30,7 +30,7 @@ enum emitter_format { EMITTER_TEXT, EMITTER_JSON, EMITTER_PROMETHEUS };
 enum emitter_kind { EMITTER_GAUGE, EMITTER_COUNTER };
 
 #define EMITTER_DEPTH_MAX 8u
-#define EMITTER_LABELS_MAX 4u
+#define EMITTER_LABELS_MAX 6u
 #define EMITTER_FAMILIES_MAX 512u
 
 /* How one value is named and explained.  prom is the Prometheus name

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "strata.h"
 #include "util.h"
 
 typedef struct stats_arena {
@@ -44,6 +45,12 @@ HIDDEN void stats_mutex_merge(mutex_stats_t *sum, const mutex_stats_t *in);
 /* stats_print:true: print to (a copy of) stderr at exit, in the form of
  * stats_print_opts. */
 HIDDEN void stats_print_register_at_exit(void);
+/* The Prometheus form of strata_stats_print with at most top_threads
+ * threads one by one (by allocation rate) and the rest as thread="other";
+ * allocates nothing and leaves the calling thread unregistered (the
+ * background thread's export). */
+HIDDEN void stats_print_prometheus(strata_write_cb *write_cb, void *opaque,
+                                   unsigned top_threads);
 /* Large (and huge) size classes: SC_NSMALL + j for j < stats_nlextents(). */
 HIDDEN unsigned stats_nlextents(void);
 

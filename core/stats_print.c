@@ -16,6 +16,8 @@
  * so the two readers do not disturb each other.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -214,7 +216,18 @@ static void walk_lextents(emitter_t *em, const stats_arena_t *sa) {
 	emitter_obj_end(em);
 }
 
-static void walk_arena(emitter_t *em, arena_t *a) {
+/* The node of an arena's placement as a Prometheus label (the live
+ * export's): a number, "any" for none. */
+static void arena_node_label(emitter_t *em, const stats_arena_settings_t *st) {
+	char node[24];
+	if (st->node < 0)
+		snprintf(node, sizeof(node), "any");
+	else
+		snprintf(node, sizeof(node), "%d", st->node);
+	emitter_label(em, "node", node);
+}
+
+static void walk_arena(emitter_t *em, arena_t *a, bool has_placement) {
 	static const emitter_desc_t
 	    d_dirty = { "dirty_decay_ms", "dirty_decay_seconds",
 		        "Dirty decay time (-1: never)", G, 1000 },
@@ -236,6 +249,8 @@ static void walk_arena(emitter_t *em, arena_t *a) {
 	emitter_str(em, &d_tier, pages_tier_name(st.tier));
 	emitter_label(em, "tier", pages_tier_name(st.tier));
 	emitter_str(em, &d_provider, st.provider);
+	if (has_placement)
+		arena_node_label(em, &st);
 	walk_group(em, &stats_arena_group, &sa);
 	walk_group(em, &stats_small_group, &sa);
 	walk_group(em, &stats_large_group, &sa);
@@ -252,18 +267,30 @@ static void walk_arena(emitter_t *em, arena_t *a) {
 	emitter_obj_end(em);
 }
 
-static void walk_arenas(emitter_t *em) {
+static void walk_arenas(emitter_t *em, bool has_placement) {
 	emitter_obj_begin(em, "arenas", "arena");
 	arenas_for_each(a)
-		walk_arena(em, a);
+		walk_arena(em, a, has_placement);
 	emitter_obj_end(em);
 }
 
 /* ---- threads ---- */
 
+/* One thread's figures; the "other" series sums those past the top N. */
+typedef struct thread_figures {
+	uint64_t id, allocated, deallocated, rate;
+} thread_figures_t;
+
+#define TOP_THREADS_MAX 64u
+
 typedef struct thread_walk {
 	emitter_t *em;
 	uint64_t now_ns;
+	unsigned top;     /* UINT_MAX: every thread, in registry order */
+	unsigned nbest;
+	bool has_other;
+	thread_figures_t best[TOP_THREADS_MAX]; /* by rate, highest first */
+	thread_figures_t other;
 } thread_walk_t;
 
 static uint64_t rate_per_second(uint64_t bytes, uint64_t ns) {
@@ -272,7 +299,8 @@ static uint64_t rate_per_second(uint64_t bytes, uint64_t ns) {
 	return (uint64_t)((long double)bytes * 1e9L / (long double)ns);
 }
 
-static void walk_one_thread(thread_record_t *rec, void *arg) {
+static void emit_thread(emitter_t *em, const thread_figures_t *f,
+                        bool is_other) {
 	static const emitter_desc_t
 	    d_alloc = { "allocated", "allocated_bytes",
 		        "Bytes allocated by the thread", C, 0 },
@@ -281,19 +309,68 @@ static void walk_one_thread(thread_record_t *rec, void *arg) {
 	    d_rate = { "allocation_rate", "allocation_rate_bytes_per_second",
 		       "Bytes allocated per second since the previous print",
 		       G, 0 };
+	if (is_other)
+		emitter_obj_begin_named(em, "thread", "other");
+	else
+		emitter_obj_begin_index(em, "thread", f->id, 0, true);
+	emitter_u64(em, &d_alloc, f->allocated);
+	emitter_u64(em, &d_dealloc, f->deallocated);
+	emitter_u64(em, &d_rate, f->rate);
+	emitter_obj_end(em);
+}
+
+static thread_figures_t thread_figures(thread_record_t *rec, uint64_t now) {
+	thread_figures_t f;
+	f.id = rec->thread_id;
+	f.allocated = atomic_load_explicit(&rec->allocated_bytes,
+	                                   memory_order_relaxed);
+	f.deallocated = atomic_load_explicit(&rec->deallocated_bytes,
+	                                     memory_order_relaxed);
+	uint64_t since = now > rec->stats_mark_ns ? now - rec->stats_mark_ns
+	                                          : 0;
+	f.rate = rate_per_second(f.allocated - rec->stats_mark_bytes, since);
+	return f;
+}
+
+static void add_other(thread_walk_t *w, const thread_figures_t *f) {
+	w->has_other = true;
+	w->other.allocated += f->allocated;
+	w->other.deallocated += f->deallocated;
+	w->other.rate += f->rate;
+}
+
+/* Rate first, then bytes allocated (an idle thread that allocated much
+ * ranks above one that allocated little). */
+static bool ranks_above(const thread_figures_t *a, const thread_figures_t *b) {
+	return a->rate != b->rate ? a->rate > b->rate
+	                          : a->allocated > b->allocated;
+}
+
+/* Keeps the top N by rate in w->best (insertion: N is small); a thread
+ * pushed out joins "other". */
+static void rank_thread(thread_walk_t *w, thread_figures_t f) {
+	unsigned i = w->nbest;
+	if (i == w->top) {
+		if (w->top == 0 || !ranks_above(&f, &w->best[i - 1])) {
+			add_other(w, &f);
+			return;
+		}
+		add_other(w, &w->best[--i]);
+	} else {
+		w->nbest++;
+	}
+	for (; i > 0 && ranks_above(&f, &w->best[i - 1]); i--)
+		w->best[i] = w->best[i - 1];
+	w->best[i] = f;
+}
+
+static void walk_one_thread(thread_record_t *rec, void *arg) {
 	thread_walk_t *w = arg;
-	uint64_t allocated = atomic_load_explicit(&rec->allocated_bytes,
-	                                          memory_order_relaxed);
-	uint64_t deallocated = atomic_load_explicit(&rec->deallocated_bytes,
-	                                            memory_order_relaxed);
-	uint64_t since = w->now_ns > rec->stats_mark_ns
-	                     ? w->now_ns - rec->stats_mark_ns : 0;
-	emitter_obj_begin_index(w->em, "thread", rec->thread_id, 0, true);
-	emitter_u64(w->em, &d_alloc, allocated);
-	emitter_u64(w->em, &d_dealloc, deallocated);
-	emitter_u64(w->em, &d_rate,
-	            rate_per_second(allocated - rec->stats_mark_bytes, since));
-	emitter_obj_end(w->em);
+	thread_figures_t f = thread_figures(rec, w->now_ns);
+	if (w->top == UINT_MAX)
+		emit_thread(w->em, &f, false);
+	else
+		rank_thread(w, f);
 }
 
 static void mark_one_thread(thread_record_t *rec, void *arg) {
@@ -302,10 +379,16 @@ static void mark_one_thread(thread_record_t *rec, void *arg) {
 	rec->stats_mark_ns = *(const uint64_t *)arg;
 }
 
-static void walk_threads(emitter_t *em, uint64_t now_ns) {
-	thread_walk_t w = { em, now_ns };
+static void walk_threads(emitter_t *em, uint64_t now_ns, unsigned top) {
+	thread_walk_t w = { .em = em, .now_ns = now_ns };
+	w.top = top < TOP_THREADS_MAX || top == UINT_MAX ? top
+	                                                 : TOP_THREADS_MAX;
 	emitter_obj_begin(em, "threads", "thread");
 	tsd_for_each(walk_one_thread, &w);
+	for (unsigned i = 0; i < w.nbest; i++)
+		emit_thread(em, &w.best[i], false);
+	if (w.has_other)
+		emit_thread(em, &w.other, true);
 	emitter_obj_end(em);
 }
 
@@ -316,6 +399,8 @@ static void walk_threads(emitter_t *em, uint64_t now_ns) {
  * thread list. */
 typedef struct sections {
 	bool general, arenas, mutexes, threads;
+	unsigned top_threads; /* UINT_MAX: all of them */
+	bool has_placement;   /* arenas carry tier and node labels */
 } sections_t;
 
 static void stats_walk(emitter_t *em, const sections_t *want,
@@ -336,16 +421,16 @@ static void stats_walk(emitter_t *em, const sections_t *want,
 	if (want->mutexes)
 		walk_global_mutexes(em);
 	if (want->arenas)
-		walk_arenas(em);
+		walk_arenas(em, want->has_placement);
 	if (want->threads)
-		walk_threads(em, now_ns);
+		walk_threads(em, now_ns, want->top_threads);
 	emitter_obj_end(em);
 	emitter_end(em);
 }
 
 static enum emitter_format format_of(const char *opts, sections_t *want) {
 	enum emitter_format f = EMITTER_TEXT;
-	*want = (sections_t){ true, true, true, true };
+	*want = (sections_t){ true, true, true, true, UINT_MAX, false };
 	for (; opts != NULL && *opts != '\0'; opts++) {
 		switch (*opts) {
 		case 'J': f = EMITTER_JSON; break;
@@ -360,26 +445,42 @@ static enum emitter_format format_of(const char *opts, sections_t *want) {
 	return f;
 }
 
-void strata_stats_print(strata_write_cb *write_cb, void *opaque,
-                        const char *opts) {
-	if (malloc_init() != 0)
-		return;
-	/* A callback that allocates must not register this thread while the
-	 * thread walk holds the registry lock: register it now. */
+/* A callback that allocates must not register this thread while the
+ * thread walk holds the registry lock: register it now. */
+static void register_caller(void) {
 	tsd_t *tsd = tsd_get();
 	if (tsd->state == TSD_UNINIT)
 		tsd_slow_init(tsd);
 	tsd_publish(tsd); /* the caller's own figures are exact */
+}
+
+static void print_walk(strata_write_cb *write_cb, void *opaque,
+                       enum emitter_format format, const sections_t *want) {
 	emitter_t em;
-	sections_t want;
-	emitter_init(&em, format_of(opts, &want),
-	             write_cb != NULL ? write_cb : write_stderr, opaque);
+	emitter_init(&em, format, write_cb != NULL ? write_cb : write_stderr,
+	             opaque);
 	uint64_t now_ns = decay_now_ns();
 	do
-		stats_walk(&em, &want, now_ns);
+		stats_walk(&em, want, now_ns);
 	while (emitter_next_pass(&em));
 	uint64_t end_ns = decay_now_ns();
 	tsd_for_each(mark_one_thread, &end_ns);
+}
+
+void strata_stats_print(strata_write_cb *write_cb, void *opaque,
+                        const char *opts) {
+	if (malloc_init() != 0)
+		return;
+	sections_t want;
+	enum emitter_format format = format_of(opts, &want);
+	register_caller();
+	print_walk(write_cb, opaque, format, &want);
+}
+
+void stats_print_prometheus(strata_write_cb *write_cb, void *opaque,
+                            unsigned top_threads) {
+	sections_t want = { true, true, true, true, top_threads, true };
+	print_walk(write_cb, opaque, EMITTER_PROMETHEUS, &want);
 }
 
 static void stats_print_at_exit(void) {

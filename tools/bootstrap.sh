@@ -13,7 +13,7 @@ if [ "$run_only" = 0 ]; then
 	packages+=(
 		g++ clang libcriterion-dev python3 git coreutils gawk gzip tar
 		binutils valgrind libnuma-dev libmemkind-dev
-		prometheus jq
+		prometheus prometheus-node-exporter curl jq
 		libjemalloc-dev redis-server redis-tools
 		rustc cargo mandoc groff-base man-db
 		libjemalloc-dev golang-go google-perftools

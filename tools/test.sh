@@ -23,8 +23,9 @@ declare -A stage_cmd=(
 	[sanitize]="tools/ci/sanitize.sh"
 	[fuzz]="tools/ci/fuzz.sh"
 	[aarch64]="tools/ci/aarch64.sh"
+	[telemetry]="tools/ci/telemetry.sh"
 )
-stage_order=(posix numa memkind tools jemalloc_compat prof sanitize fuzz guard aarch64)
+stage_order=(posix numa memkind tools telemetry jemalloc_compat prof sanitize fuzz guard aarch64)
 
 stages=("$@")
 [ "${#stages[@]}" = 0 ] && stages=("${stage_order[@]}")

@@ -36,7 +36,8 @@ t_install() {
 	meson install -C "$build" --quiet || return 1
 	local f
 	for f in bin/strata bin/strata-config include/strata.h \
-		share/man/man1/strata.1 share/man/man3/strata.3; do
+		share/man/man1/strata.1 share/man/man3/strata.3 \
+		share/man/man7/strata.7; do
 		[ -e "$prefix/$f" ] || fail_with "missing $prefix/$f" || return 1
 	done
 	[ -x "$prefix/bin/strata" ] && [ -x "$prefix/bin/strata-config" ] ||
@@ -146,7 +147,8 @@ t_wrapper_children() {
 
 t_man_pages() {
 	local page
-	for page in "$prefix/share/man/man1/strata.1" "$prefix/share/man/man3/strata.3"; do
+	for page in "$prefix/share/man/man1/strata.1" "$prefix/share/man/man3/strata.3" \
+		"$prefix/share/man/man7/strata.7"; do
 		mandoc -Tlint "$page" || fail_with "mandoc -Tlint $page" || return 1
 		[ -z "$(groff -ww -man -z "$page" 2>&1)" ] ||
 			fail_with "groff warns on $page" || return 1
@@ -156,7 +158,18 @@ t_man_pages() {
 		[ "$(wc -l <"$out/rendered")" -gt 40 ] || fail_with "$page renders short"
 	done
 	MANPATH=$prefix/share/man man -w 3 strata | grep -q "$prefix" ||
-		fail_with "man does not find strata(3) under the prefix"
+		fail_with "man does not find strata(3) under the prefix" || return 1
+	# strata(7) is generated from the option table: every key of
+	# docs/configuration.md's table is in it, and its opt.* and stats.*
+	# ctl names.
+	MANWIDTH=200 man -l "$prefix/share/man/man7/strata.7" 2>/dev/null >"$out/strata7"
+	local key
+	for key in $(sed -nE 's/^\| `([a-z_]+)` \|.*/\1/p' "$top/docs/configuration.md"); do
+		grep -q "^ *$key:" "$out/strata7" || fail_with "strata(7) lacks option $key" || return 1
+	done
+	grep -q "^ *stats.arenas.<i>.bins.<j>.nmalloc" "$out/strata7" &&
+		grep -q "^ *thread.allocated" "$out/strata7" ||
+		fail_with "strata(7) lacks ctl names"
 }
 
 # tools/run.sh on the same build: a failing program, a forking one.
