@@ -26,7 +26,9 @@ trap 'rm -rf "$work"' EXIT
 
 # "start size" (hex, library offsets) of a defined dynamic symbol.
 symbol_range() {
-	"$nm" -D --defined-only -S "$lib" | awk -v s="$1" '$4 == s { print $1, $2; exit }'
+	# Versioned names (strata_malloc@@STRATA_0.1) match by their base name.
+	"$nm" -D --defined-only -S "$lib" |
+		awk -v s="$1" '{ n = $4; sub(/@.*/, "", n) } n == s { print $1, $2; exit }'
 }
 
 # Run PROGRAM with PAIRS pairs; histogram of guest PCs to $work/pc.PAIRS,
