@@ -134,9 +134,9 @@ static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
 /* junk / zero (malloc_fill != 0). */
 static NOINLINE void fill_on_alloc(void *p, size_t usize) {
 	if (malloc_fill & FILL_ZERO)
-		memset(p, 0, usize);
+		vg_fill(p, 0, usize);
 	else if (malloc_fill & FILL_JUNK_ALLOC)
-		memset(p, JUNK_ALLOC_BYTE, usize);
+		vg_fill(p, JUNK_ALLOC_BYTE, usize);
 }
 
 static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
@@ -180,7 +180,7 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	} else
 		tsd_publish(tsd); /* slow path anyway: keep the record exact */
 	return vg_alloc(tag_block_alloc(addr_of(p), usize), size, usize,
-	                (flags & FLAG_ZERO) != 0);
+	                (flags & FLAG_ZERO) != 0 || (malloc_fill & FILL_ZERO));
 }
 
 void *strata_malloc(size_t size) {
@@ -388,7 +388,7 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	run_t *run = pm_desc(e);
 	unsigned ind = pm_ind(e);
 	if (unlikely(malloc_fill & FILL_JUNK_FREE))
-		memset(ptr, JUNK_FREE_BYTE, sc_usable_size(ind));
+		vg_fill(ptr, JUNK_FREE_BYTE, sc_usable_size(ind));
 	tag_block_free(addr_of(ptr), sc_usable_size(ind));
 	tsd_t *tsd = tsd_get();
 	/* A thread's first frees, before it ever allocates, go back to the

@@ -130,14 +130,18 @@ void stats_system_read(stats_system_t *out) {
 	                                          : "unknown";
 }
 
-void stats_arena_settings_read(const arena_t *a,
-                               stats_arena_settings_t *out) {
+/* Under the extents lock: a destroyed arena is recycled in place under its
+ * locks (arena_reset), so a reader that loaded the pointer before sees the
+ * old settings or the new ones, never a mix. */
+void stats_arena_settings_read(arena_t *a, stats_arena_settings_t *out) {
+	mutex_lock(&a->extents.lock);
 	out->index = a->index;
 	out->dirty_decay_ms = arena_decay_ms(a, false);
 	out->muzzy_decay_ms = arena_decay_ms(a, true);
 	out->tier = (unsigned)a->extents.placement.tier;
 	out->node = a->extents.placement.node;
 	out->provider = pages_provider_name(&a->extents.placement);
+	mutex_unlock(&a->extents.lock);
 }
 
 void stats_bin_read(arena_t *a, unsigned j, bin_stats_t *out,

@@ -89,7 +89,7 @@ typedef struct stats_system {
 } stats_system_t;
 
 HIDDEN void stats_system_read(stats_system_t *out);
-HIDDEN void stats_arena_settings_read(const arena_t *a,
+HIDDEN void stats_arena_settings_read(arena_t *a,
                                       stats_arena_settings_t *out);
 /* Bin j's counters and its lock's (either out may be NULL), under the bin
  * lock. */

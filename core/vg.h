@@ -70,6 +70,15 @@ static inline void vg_open_slack(void *p, size_t usable) {
 	VALGRIND_MAKE_MEM_UNDEFINED((char *)p + size, usable - size);
 }
 
+/* strata itself fills n bytes of a block the program does not hold (junk
+ * and zero fills, before vg_alloc or after vg_free): the write is the
+ * allocator's, and the bytes stay unaddressable to the program. */
+static inline void vg_fill(void *p, int byte, size_t n) {
+	VALGRIND_MAKE_MEM_UNDEFINED(p, n);
+	memset(p, byte, n);
+	VALGRIND_MAKE_MEM_NOACCESS(p, n);
+}
+
 #else
 
 static ALWAYS_INLINE void *vg_alloc(void *p, size_t size, size_t usable,
@@ -84,6 +93,9 @@ static ALWAYS_INLINE size_t vg_size(const void *p, size_t usable) {
 }
 static ALWAYS_INLINE void vg_open_slack(void *p, size_t usable) {
 	(void)p, (void)usable;
+}
+static ALWAYS_INLINE void vg_fill(void *p, int byte, size_t n) {
+	memset(p, byte, n);
 }
 
 #endif

@@ -488,16 +488,24 @@ Test(threads, atfork_handlers_registered_after_boot_may_allocate) {
  * half torn down (it used to walk recycled chunk descriptors). */
 static atomic_bool purger_stop;
 
+/* Counts what the statistics print wrote, so the print really runs. */
+static void count_text(void *opaque, const char *text) {
+	*(size_t *)opaque += strlen(text);
+}
+
 static void *purge_every_arena(void *arg) {
 	(void)arg;
 	size_t len;
 	size_t allocated;
+	size_t printed = 0;
 	while (!atomic_load(&purger_stop)) {
 		strata_ctl("arena.4096.purge", NULL, NULL, NULL, 0);
 		len = sizeof(allocated);
 		strata_ctl("stats.allocated", &allocated, &len, NULL, 0);
+		/* The per-arena walk reads every arena, recycled ones too. */
+		strata_stats_print(count_text, &printed, "Jgxt");
 	}
-	return NULL;
+	return (void *)printed;
 }
 
 Test(threads, arena_destroy_races_with_purge_and_stats_safely) {
@@ -521,7 +529,9 @@ Test(threads, arena_destroy_races_with_purge_and_stats_safely) {
 		cr_assert_eq(strata_arena_destroy(ind), 0, "round %u", round);
 	}
 	atomic_store(&purger_stop, true);
-	pthread_join(purger, NULL);
+	void *printed;
+	pthread_join(purger, &printed);
+	cr_assert_gt((size_t)printed, 0, "the statistics print ran");
 }
 
 /* ---- the first calls of a process ---- */
