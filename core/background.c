@@ -65,12 +65,16 @@ static void *background_main(void *arg) {
 	return NULL;
 }
 
-/* A racy read of the arena's count: it only decides when to start. */
+/* The arena's dirty pages, read under its lock if it is free right now
+ * (busy: the next free asks again): it only decides when to start. */
 static bool has_memory_to_return(arena_t *a) {
 	if (a == NULL)
 		return false;
-	const volatile extents_t *ex = &a->extents;
+	extents_t *ex = &a->extents;
+	if (pthread_mutex_trylock(&ex->lock.lock) != 0)
+		return false;
 	size_t dirty = ex->dirty_pages + (ex->huge_cached_dirty_bytes >> lg_page);
+	pthread_mutex_unlock(&ex->lock.lock);
 	return dirty >= BACKGROUND_START_BYTES >> lg_page;
 }
 

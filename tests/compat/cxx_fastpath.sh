@@ -2,12 +2,14 @@
 # Instructions per C++ new+delete pair of a small object (cxx_pairs.cpp)
 # with libstrata.so preloaded, counted by callgrind over n and 2n pairs so
 # start-up and exit cancel.  The loop and the object's zeroing are in the
-# figure.  Through libstdc++'s operator new (a call into malloc) the pair
-# cost 92; strata's own operators must stay under the budget.
+# figure.  Before the live-byte check of double and invalid frees, the pair
+# cost 92 through libstdc++'s operator new (a call into malloc) and 85
+# through strata's own operators; the check adds its share (free 33 -> 45,
+# malloc 23 -> 25), so the budget is 102.
 #   tests/compat/cxx_fastpath.sh LIBSTRATA_SO [BUDGET]
 set -euo pipefail
 lib=$(readlink -f "$1")
-budget=${2:-88}
+budget=${2:-102}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/strata-cxx.XXXXXX")
 trap 'rm -rf "$work"' EXIT
