@@ -361,7 +361,7 @@ Test(ctl, system_names_tell_what_the_backend_found) {
 	cr_assert_eq(ctl_size("system.page"), page_bytes);
 	cr_assert_eq(ctl_size("system.page"), ctl_size("arenas.page"));
 	cr_assert_eq(ctl_size("system.hugepage"), pages_info.hugepage_bytes);
-	cr_assert_eq(ctl_size("system.cacheline"), 64);
+	cr_assert_eq(ctl_size("system.cacheline"), CACHELINE_BYTES);
 	unsigned nodes = 0, tiers = 0, caps = 0;
 	len = sizeof(unsigned);
 	cr_assert_eq(strata_ctl("system.nodes", &nodes, &len, NULL, 0), 0);
