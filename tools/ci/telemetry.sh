@@ -13,18 +13,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/strata-telemetry.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-pass=0 fail=0 skip=0
-# run_part COMMAND...: runs a part, adds the counts of its last line.
-run_part() {
-	local log=$work/part.log status=0 counts
-	"$@" 2>&1 | tee "$log" || status=$?
-	counts=$(grep -E '^([a-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 |
-		sed -E 's/^[a-z_-]+: //; s/[^0-9]+/ /g')
-	local p f s
-	read -r p f s <<<"${counts:-0 0 0}"
-	[ "$status" != 0 ] && [ "${f:-0}" = 0 ] && f=1
-	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + ${s:-0}))
-}
+# shellcheck source=parts.sh
+. "$top/tools/ci/parts.sh"
 
 t0=$SECONDS
 build=$work/build
