@@ -413,75 +413,64 @@ void *arena_malloc_large(arena_t *a, unsigned ind, size_t align, bool zero) {
 	return p;
 }
 
+/* A live large run of npages pages for class ind, registered in the
+ * pagemap with flags and counted as bytes; NULL when the arena has no
+ * memory.  *is_zeroed: its pages read as zero.  lextent_count leaves
+ * small classes (sampled small blocks) out. */
+static char *large_run_take(arena_t *a, unsigned ind, size_t npages,
+                            size_t align_pages, uint64_t flags, size_t bytes,
+                            bool *is_zeroed) {
+	extents_t *ex = &a->extents;
+	chunk_t *chunk;
+	mutex_lock(&ex->lock);
+	run_t *run = extents_run_desc(ex);
+	char *addr = run == NULL ? NULL
+	                         : extents_alloc(ex, npages, align_pages, &chunk,
+	                                         is_zeroed);
+	if (addr != NULL &&
+	    pagemap_set(addr_of(addr), 1, pm_make(run, ind, flags)) != 0) {
+		extents_free(ex, chunk, addr, npages);
+		addr = NULL;
+	}
+	if (addr == NULL) {
+		if (run != NULL)
+			extents_run_desc_put(ex, run);
+		mutex_unlock(&ex->lock);
+		return NULL;
+	}
+	*run = (run_t){ .addr = addr, .bytes = bytes, .arena = a,
+		        .chunk = chunk, .ind = ind, .kind = RUN_LARGE };
+	run_list_push(&a->large_runs, run);
+	lextent_count(a, ind, true);
+	a->large.nmalloc++;
+	a->large.allocated_bytes += bytes;
+	mutex_unlock(&ex->lock);
+	return addr;
+}
+
 static void *arena_malloc_large_once(arena_t *a, unsigned ind, size_t align,
                                      bool zero) {
 	size_t usize = sc_usable_size(ind);
 	if (usize > CHUNK_BYTES || align > CHUNK_BYTES)
 		return arena_malloc_huge(a, ind, usize, align, zero);
-	size_t npages = usize >> lg_page;
 	size_t align_pages = align > page_bytes ? align >> lg_page : 1;
-	chunk_t *chunk;
 	bool is_zeroed = false;
-	mutex_lock(&a->extents.lock);
-	run_t *run = extents_run_desc(&a->extents);
-	char *addr = run == NULL ? NULL
-	                         : extents_alloc(&a->extents, npages, align_pages,
-	                                         &chunk, &is_zeroed);
-	if (addr != NULL &&
-	    pagemap_set(addr_of(addr), 1, pm_make(run, ind, run_flags(a))) != 0) {
-		extents_free(&a->extents, chunk, addr, npages);
-		addr = NULL;
-	}
-	if (addr == NULL) {
-		if (run != NULL)
-			extents_run_desc_put(&a->extents, run);
-		mutex_unlock(&a->extents.lock);
-		return NULL;
-	}
-	*run = (run_t){ .addr = addr, .bytes = usize, .arena = a,
-		        .chunk = chunk, .ind = ind, .kind = RUN_LARGE };
-	run_list_push(&a->large_runs, run);
-	lextent_count(a, ind, true);
-	a->large.nmalloc++;
-	a->large.allocated_bytes += usize;
-	mutex_unlock(&a->extents.lock);
-	if (zero && !is_zeroed)
+	char *addr = large_run_take(a, ind, usize >> lg_page, align_pages,
+	                            run_flags(a), usize, &is_zeroed);
+	if (addr != NULL && zero && !is_zeroed)
 		memset(addr, 0, usize);
 	return addr;
 }
 
+/* Small classes reach past a page (up to SC_SMALL_MAX): a sampled block
+ * gets whole pages, a RUN_LARGE of class ind flagged PM_SAMPLED. */
 void *arena_malloc_sampled_small(arena_t *a, unsigned ind, bool zero) {
-	/* Small classes reach past a page (up to SC_SMALL_MAX). */
 	size_t usize = sc_usable_size(ind);
 	size_t npages = (usize + page_bytes - 1) >> lg_page;
-	chunk_t *chunk;
 	bool is_zeroed = false;
-	mutex_lock(&a->extents.lock);
-	run_t *run = extents_run_desc(&a->extents);
-	char *addr = run == NULL ? NULL
-	                         : extents_alloc(&a->extents, npages, 1, &chunk,
-	                                         &is_zeroed);
-	if (addr != NULL &&
-	    pagemap_set(addr_of(addr), 1,
-	                pm_make(run, ind, run_flags(a) | PM_SAMPLED)) != 0) {
-		extents_free(&a->extents, chunk, addr, npages);
-		addr = NULL;
-	}
-	if (addr == NULL) {
-		if (run != NULL)
-			extents_run_desc_put(&a->extents, run);
-		mutex_unlock(&a->extents.lock);
-		return NULL;
-	}
-	/* kind RUN_LARGE of whole pages, class ind: lextent_count ignores
-	 * small classes, the large totals count the pages. */
-	*run = (run_t){ .addr = addr, .bytes = npages << lg_page, .arena = a,
-		        .chunk = chunk, .ind = ind, .kind = RUN_LARGE };
-	run_list_push(&a->large_runs, run);
-	a->large.nmalloc++;
-	a->large.allocated_bytes += npages << lg_page;
-	mutex_unlock(&a->extents.lock);
-	if (zero && !is_zeroed)
+	char *addr = large_run_take(a, ind, npages, 1, run_flags(a) | PM_SAMPLED,
+	                            npages << lg_page, &is_zeroed);
+	if (addr != NULL && zero && !is_zeroed)
 		memset(addr, 0, usize);
 	return addr;
 }
