@@ -32,7 +32,8 @@ while read -r path; do
 	*) files+=(--file "$path:$path") ;;
 	esac
 done < <(ldd "$binary" | grep -o '/[^ ]*' | sort -u)
-# 512 MiB per node: the library closure unpacked on node 0 takes a good
-# part of a smaller node, and DRAM pages would spill off it.
-exec "$here/run.sh" --nodes "$nodes" --mem-per-node 512 --timeout 280 \
+# 768 MiB per node: the library closure unpacked on node 0 takes a good
+# part of a smaller node, and the DEFAULT arena's pages (no binding) spill
+# off it when node 0 runs short (at 512 MiB, 512 of 3734 pages once did).
+exec "$here/run.sh" --nodes "$nodes" --mem-per-node 768 --timeout 280 \
 	"${files[@]}" -- "$binary"
