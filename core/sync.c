@@ -13,24 +13,33 @@ void mutex_init(mutex_t *m, const char *name) {
 	pthread_mutex_init(&m->lock, NULL);
 	m->stats = (mutex_stats_t){ 0 };
 	m->last_owner = NULL;
-	atomic_store_explicit(&m->holder, NULL, memory_order_relaxed);
 	m->name = name;
 	m->fork_taken = false;
 }
 
-/* The lock is this thread's own exactly when holder names this thread
- * (the holder writes its id after acquiring and clears it before
- * releasing; no other thread can write this thread's id): then a signal
- * handler forked inside the allocator, and the lock is left as it is.
- * Any other held lock is waited for. */
+/* Tries before a held lock whose last owner is this thread is taken to be
+ * held by this thread: another thread that has just acquired it records
+ * itself as owner within a few instructions.  No system call in the loop:
+ * a handler that forks at every timer tick must not starve the code it
+ * interrupted. */
+#define PREFORK_SELF_TRIES 4096
+
 void mutex_prefork(mutex_t *m) {
-	if (atomic_load_explicit(&m->holder, memory_order_relaxed) ==
-	    thread_self_id()) {
-		m->fork_taken = false;
-		return;
+	const void *self = thread_self_id();
+	for (int i = 0; i < PREFORK_SELF_TRIES; i++) {
+		if (pthread_mutex_trylock(&m->lock) == 0) {
+			mutex_note_owner(m);
+			m->fork_taken = true;
+			return;
+		}
+		if (*(const void *volatile *)&m->last_owner != self) {
+			mutex_lock(m); /* another thread's: wait for it */
+			m->fork_taken = true;
+			return;
+		}
+		atomic_signal_fence(memory_order_seq_cst);
 	}
-	mutex_lock(m);
-	m->fork_taken = true;
+	m->fork_taken = false; /* this thread's, interrupted by the fork */
 }
 
 void mutex_lock_slow(mutex_t *m) {

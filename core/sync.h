@@ -28,17 +28,12 @@ typedef struct mutex {
 	pthread_mutex_t lock;
 	mutex_stats_t stats;
 	const void *last_owner;
-	/* The thread holding it now (NULL when free): set after each
-	 * acquisition, cleared before each release, so only the holder can
-	 * read its own id here.  fork's prepare step tells from it a lock
-	 * this thread holds (a fork in a signal handler) from another's. */
-	_Atomic(const void *) holder;
 	const char *name;
 	bool fork_taken; /* locked by mutex_prefork, to be unlocked after */
 } mutex_t;
 
 #define MUTEX_INITIALIZER(nm) \
-	{ PTHREAD_MUTEX_INITIALIZER, { 0, 0, 0, 0, 0 }, NULL, NULL, nm }
+	{ PTHREAD_MUTEX_INITIALIZER, { 0, 0, 0, 0, 0 }, NULL, nm }
 
 /* A process-wide mutex (one per module, defined at file scope) that the
  * statistics list by name: the definition also places a pointer to it in
@@ -56,7 +51,6 @@ HIDDEN const void *thread_self_id(void);
 
 static inline void mutex_note_owner(mutex_t *m) {
 	const void *self = thread_self_id();
-	atomic_store_explicit(&m->holder, self, memory_order_relaxed);
 	m->stats.ops++;
 	if (m->last_owner != self) {
 		m->stats.owner_switches++;
@@ -73,7 +67,6 @@ static inline void mutex_lock(mutex_t *m) {
 }
 
 static inline void mutex_unlock(mutex_t *m) {
-	atomic_store_explicit(&m->holder, NULL, memory_order_relaxed);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -93,7 +86,6 @@ static inline void mutex_postfork_parent(mutex_t *m) {
 static inline void mutex_postfork_child(mutex_t *m) {
 	pthread_mutex_init(&m->lock, NULL);
 	m->last_owner = NULL;
-	atomic_store_explicit(&m->holder, NULL, memory_order_relaxed);
 	m->fork_taken = false;
 }
 
