@@ -15,12 +15,13 @@
 #include "decay.h"
 #include "export.h"
 #include "purge.h"
+#include "sync.h"
 
 /* Longest sleep without a deadline: how soon the thread notices that it
  * is the last one and must leave. */
 #define IDLE_CHECK_NS ((uint64_t)1000000000)
 
-static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
+static mutex_t bg_lock = MUTEX_INITIALIZER("background");
 static atomic_bool bg_running;
 static atomic_long threads_alive;
 
@@ -71,10 +72,10 @@ static bool has_memory_to_return(arena_t *a) {
 	if (a == NULL)
 		return false;
 	extents_t *ex = &a->extents;
-	if (pthread_mutex_trylock(&ex->lock.lock) != 0)
+	if (!mutex_trylock(&ex->lock))
 		return false;
 	size_t dirty = ex->dirty_pages + (ex->huge_cached_dirty_bytes >> lg_page);
-	pthread_mutex_unlock(&ex->lock.lock);
+	mutex_unlock(&ex->lock);
 	return dirty >= BACKGROUND_START_BYTES >> lg_page;
 }
 
@@ -85,14 +86,14 @@ void background_maybe_start(arena_t *a) {
 	    !(export_is_on() ||
 	      (opt.background_thread && has_memory_to_return(a))))
 		return;
-	pthread_mutex_lock(&bg_lock);
+	mutex_lock(&bg_lock);
 	if (atomic_load(&bg_running)) {
-		pthread_mutex_unlock(&bg_lock);
+		mutex_unlock(&bg_lock);
 		return;
 	}
 	atomic_store(&bg_running, true);
 	purge_set_purger(opt.background_thread);
-	pthread_mutex_unlock(&bg_lock);
+	mutex_unlock(&bg_lock);
 	/* The thread inherits a mask blocking every signal. */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -109,11 +110,11 @@ void background_maybe_start(arena_t *a) {
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-void background_prefork(void) { pthread_mutex_lock(&bg_lock); }
-void background_postfork_parent(void) { pthread_mutex_unlock(&bg_lock); }
+void background_prefork(void) { mutex_prefork(&bg_lock); }
+void background_postfork_parent(void) { mutex_postfork_parent(&bg_lock); }
 
 void background_postfork_child(void) {
-	pthread_mutex_init(&bg_lock, NULL);
+	mutex_postfork_child(&bg_lock);
 	atomic_store(&bg_running, false);
 	atomic_store(&threads_alive, 1);
 }

@@ -25,6 +25,7 @@
 #include "prof_table.h"
 #include "prof_unwind.h"
 #include "stats.h"
+#include "sync.h"
 #include "tsd.h"
 
 /* Frames between prof_backtrace's caller and the entry point: this
@@ -38,7 +39,7 @@ static _Atomic unsigned prof_lg_sample;
 static _Atomic uint64_t prof_allocated;  /* process-wide, at events */
 static _Atomic uint64_t prof_interval_next;
 static _Atomic uint64_t prof_gdump_high;
-static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+static mutex_t dump_lock = MUTEX_INITIALIZER("prof_dump");
 static uint64_t dump_seq, dump_mseq, dump_iseq, dump_useq;
 static atomic_bool prof_exited;
 
@@ -146,14 +147,14 @@ static int dump_kind(char kind, uint64_t *vseq) {
 	if (!atomic_load(&prof_ready))
 		return ENOENT;
 	char path[CONF_PATH_BYTES + 96];
-	pthread_mutex_lock(&dump_lock);
+	mutex_lock(&dump_lock);
 	int err = prof_dump_filename(path, sizeof path, opt.prof_prefix,
 	                             (uint64_t)getpid(), dump_seq++, kind,
 	                             vseq != NULL ? (*vseq)++ : PROF_VSEQ_NONE,
 	                             "heap");
 	if (err == 0)
 		err = dump_pair(path);
-	pthread_mutex_unlock(&dump_lock);
+	mutex_unlock(&dump_lock);
 	return err;
 }
 
@@ -162,9 +163,9 @@ int prof_dump_now(const char *path) {
 		return ENOENT;
 	if (path == NULL)
 		return dump_kind('m', &dump_mseq);
-	pthread_mutex_lock(&dump_lock);
+	mutex_lock(&dump_lock);
 	int err = dump_pair(path);
-	pthread_mutex_unlock(&dump_lock);
+	mutex_unlock(&dump_lock);
 	return err;
 }
 
@@ -256,7 +257,7 @@ int prof_boot(void) {
 void prof_prefork(void) {
 	if (!atomic_load(&prof_ready))
 		return;
-	pthread_mutex_lock(&dump_lock);
+	mutex_prefork(&dump_lock);
 	prof_table_prefork();
 }
 
@@ -264,12 +265,12 @@ void prof_postfork_parent(void) {
 	if (!atomic_load(&prof_ready))
 		return;
 	prof_table_postfork_parent();
-	pthread_mutex_unlock(&dump_lock);
+	mutex_postfork_parent(&dump_lock);
 }
 
 void prof_postfork_child(void) {
 	if (!atomic_load(&prof_ready))
 		return;
 	prof_table_postfork_child();
-	pthread_mutex_init(&dump_lock, NULL);
+	mutex_postfork_child(&dump_lock);
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "prim.h"
+#include "sync.h"
 
 /* The option parser's cap (CONF_DECAY_MS_MAX, 2^40 ms): beyond it ms *
  * 10^6 would wrap, so ctl and arena creation are refused there too. */
@@ -35,7 +36,7 @@ int purge_set_decay_ms(purge_t *p, purge_state_t s, long ms) {
 
 /* ---- wake-up ---- */
 
-static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static mutex_t wait_lock = MUTEX_INITIALIZER("purge_wait");
 static pthread_cond_t wait_cond;
 static bool is_cond_ready;
 static atomic_bool has_purger;
@@ -52,20 +53,20 @@ static void cond_init(void) {
 }
 
 void purge_set_purger(bool is_present) {
-	pthread_mutex_lock(&wait_lock);
+	mutex_lock(&wait_lock);
 	if (!is_cond_ready)
 		cond_init();
 	atomic_store(&has_purger, is_present);
-	pthread_mutex_unlock(&wait_lock);
+	mutex_unlock(&wait_lock);
 }
 
 void purge_wake(void) {
 	if (!atomic_load(&has_purger))
 		return;
-	pthread_mutex_lock(&wait_lock);
+	mutex_lock(&wait_lock);
 	is_wake_pending = true;
 	pthread_cond_signal(&wait_cond);
-	pthread_mutex_unlock(&wait_lock);
+	mutex_unlock(&wait_lock);
 }
 
 void purge_notify(void) {
@@ -90,22 +91,22 @@ void purge_sleep_until(uint64_t deadline_ns, uint64_t max_sleep_ns) {
 		sleep_ns = max_sleep_ns;
 	struct timespec ts;
 	monotonic_deadline(sleep_ns, &ts);
-	pthread_mutex_lock(&wait_lock);
+	mutex_lock(&wait_lock);
 	atomic_store(&is_sleeping_idle, deadline_ns == DECAY_NEVER);
 	while (!is_wake_pending &&
-	       pthread_cond_timedwait(&wait_cond, &wait_lock, &ts) == 0)
+	       pthread_cond_timedwait(&wait_cond, &wait_lock.lock, &ts) == 0)
 		;
 	is_wake_pending = false;
 	atomic_store(&is_sleeping_idle, false);
-	pthread_mutex_unlock(&wait_lock);
+	mutex_unlock(&wait_lock);
 }
 
-void purge_prefork(void) { pthread_mutex_lock(&wait_lock); }
-void purge_postfork_parent(void) { pthread_mutex_unlock(&wait_lock); }
+void purge_prefork(void) { mutex_prefork(&wait_lock); }
+void purge_postfork_parent(void) { mutex_postfork_parent(&wait_lock); }
 
 /* The child has no purger; it starts its own on demand. */
 void purge_postfork_child(void) {
-	pthread_mutex_init(&wait_lock, NULL);
+	mutex_postfork_child(&wait_lock);
 	if (is_cond_ready)
 		cond_init();
 	atomic_store(&has_purger, false);

@@ -17,29 +17,29 @@ void mutex_init(mutex_t *m, const char *name) {
 	m->fork_taken = false;
 }
 
-/* Tries before a held lock whose last owner is this thread is taken to be
- * held by this thread: another thread that has just acquired it records
- * itself as owner within a few instructions.  No system call in the loop:
- * a handler that forks at every timer tick must not starve the code it
- * interrupted. */
+__thread unsigned mutex_depth;
+
+/* Tries of a lock that may be this thread's own (mutex_depth above 0)
+ * before it is left as it is.  No system call in the loop: a handler that
+ * forks at every timer tick must not starve the code it interrupted. */
 #define PREFORK_SELF_TRIES 4096
 
 void mutex_prefork(mutex_t *m) {
-	const void *self = thread_self_id();
+	if (likely(mutex_depth == 0)) {
+		pthread_mutex_lock(&m->lock); /* another thread's: wait */
+		mutex_note_owner(m);
+		m->fork_taken = true;
+		return;
+	}
 	for (int i = 0; i < PREFORK_SELF_TRIES; i++) {
 		if (pthread_mutex_trylock(&m->lock) == 0) {
 			mutex_note_owner(m);
 			m->fork_taken = true;
 			return;
 		}
-		if (*(const void *volatile *)&m->last_owner != self) {
-			mutex_lock(m); /* another thread's: wait for it */
-			m->fork_taken = true;
-			return;
-		}
 		atomic_signal_fence(memory_order_seq_cst);
 	}
-	m->fork_taken = false; /* this thread's, interrupted by the fork */
+	m->fork_taken = false; /* likely this thread's, interrupted */
 }
 
 void mutex_lock_slow(mutex_t *m) {

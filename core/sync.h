@@ -44,6 +44,13 @@ typedef struct mutex {
 	static mutex_t *const var##_registered                             \
 	    __attribute__((used, section("strata_mutexes"))) = &var
 
+/* How many mutex_t this thread holds or is acquiring: raised before the
+ * acquisition starts and lowered after the release ends, so a signal
+ * handler that reads 0 knows the thread it interrupted holds none and is
+ * in the middle of taking none (mutex_prefork). */
+extern HIDDEN __thread unsigned mutex_depth
+    __attribute__((tls_model("initial-exec")));
+
 HIDDEN void mutex_init(mutex_t *m, const char *name);
 HIDDEN void mutex_lock_slow(mutex_t *m);
 /* Identity of the calling thread, cheap: the address of a thread-local. */
@@ -59,6 +66,8 @@ static inline void mutex_note_owner(mutex_t *m) {
 }
 
 static inline void mutex_lock(mutex_t *m) {
+	mutex_depth++;
+	atomic_signal_fence(memory_order_seq_cst);
 	if (likely(pthread_mutex_trylock(&m->lock) == 0)) {
 		mutex_note_owner(m);
 		return;
@@ -66,21 +75,38 @@ static inline void mutex_lock(mutex_t *m) {
 	mutex_lock_slow(m);
 }
 
+static inline bool mutex_trylock(mutex_t *m) {
+	mutex_depth++;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (pthread_mutex_trylock(&m->lock) == 0) {
+		mutex_note_owner(m);
+		return true;
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	mutex_depth--;
+	return false;
+}
+
 static inline void mutex_unlock(mutex_t *m) {
 	pthread_mutex_unlock(&m->lock);
+	atomic_signal_fence(memory_order_seq_cst);
+	mutex_depth--;
 }
 
 /* fork: the parent holds every lock across fork(); the child re-creates
- * them (they may have been held by threads that no longer exist).  A lock
- * the forking thread itself holds (a signal handler forked while the
- * interrupted code was inside the allocator) is left as it is, not waited
- * for: mutex_prefork leaves fork_taken false and the parent's postfork
- * does not unlock it. */
+ * them (they may have been held by threads that no longer exist).  The
+ * locks taken for fork do not count in mutex_depth.  When the forking
+ * thread holds none of its own (mutex_depth 0: every fork but one from a
+ * signal handler that interrupted the allocator), each lock is waited for.
+ * Otherwise a lock may be the interrupted code's own, which waiting would
+ * never get: it is taken only if it comes free within a bounded number of
+ * tries, and one not taken (fork_taken false) is left as it is by the
+ * parent's postfork. */
 HIDDEN void mutex_prefork(mutex_t *m);
 static inline void mutex_postfork_parent(mutex_t *m) {
 	if (m->fork_taken) {
 		m->fork_taken = false;
-		mutex_unlock(m);
+		pthread_mutex_unlock(&m->lock);
 	}
 }
 static inline void mutex_postfork_child(mutex_t *m) {
