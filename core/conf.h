@@ -122,6 +122,9 @@ enum conf_junk { JUNK_FALSE = 0, JUNK_TRUE = 1, JUNK_ALLOC = 2, JUNK_FREE = 3 };
 	X(stats_export_threads, UNSIGNED, 8, NONE,                            \
 	  "Threads exported one by one (by allocation rate); the rest sum up",\
 	  .max = 64)                                                          \
+	X(perf_events, BOOL, false, NONE,                                     \
+	  "Count cache, TLB and page-fault events per thread "                \
+	  "(perf_event_open), shown in the thread statistics")                \
 	PROF_CONF_OPTIONS(X)
 
 /* The heap profiler's options (docs/profiling.md), jemalloc's names. */

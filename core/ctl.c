@@ -28,6 +28,7 @@
 #include "prof.h"
 #include "prof_table.h"
 #include "init.h"
+#include "perfctr.h"
 #include "sizeclass.h"
 #include "stats.h"
 #include "stats_table.h"
@@ -539,6 +540,58 @@ static int rd_tcache_enabled(const size_t *m, uintptr_t f, ctl_value_t *v) {
 	return 0;
 }
 
+/* ---- perf_events.*, thread.perf_events.* (event counters) ---- */
+
+enum perf_field { PERF_ACTIVE, PERF_FDS, THREAD_PERF_ACTIVE };
+
+static int rd_perf(const size_t *m, uintptr_t f, ctl_value_t *v) {
+	(void)m;
+	switch ((enum perf_field)f) {
+	case PERF_ACTIVE:
+		v->b = atomic_load_explicit(&perfctr_is_active,
+		                            memory_order_relaxed);
+		return 0;
+	case PERF_FDS: v->u = perfctr_nfds(); return 0;
+	case THREAD_PERF_ACTIVE: {
+		tsd_t *tsd = ctl_tsd();
+		v->b = tsd->record != NULL && tsd->record->perf.is_open;
+		return 0;
+	}
+	}
+	return EFAULT;
+}
+
+/* The calling thread opens or closes its counters now; other threads
+ * follow perf_events.active at their next periodic event. */
+static int wr_perf(const size_t *m, uintptr_t f, const ctl_value_t *v) {
+	(void)m;
+	tsd_t *tsd = ctl_tsd();
+	switch ((enum perf_field)f) {
+	case PERF_ACTIVE:
+		atomic_store_explicit(&perfctr_is_active, v->b,
+		                      memory_order_relaxed);
+		return tsd->record != NULL ? tsd_perf_update(tsd) : 0;
+	case THREAD_PERF_ACTIVE:
+		if (tsd->record == NULL)
+			return ENOMEM;
+		tsd->record->perf.mode = v->b ? PERFCTR_ON : PERFCTR_OFF;
+		return tsd_perf_update(tsd);
+	default: return EFAULT;
+	}
+}
+
+/* The calling thread's count of one event since its counters opened;
+ * EAGAIN when they are not open, else the errno value that kept the
+ * event from opening (ENOENT, EACCES, ...). */
+static int rd_thread_perf_event(const size_t *m, uintptr_t ev,
+                                ctl_value_t *v) {
+	(void)m;
+	tsd_t *tsd = ctl_tsd();
+	if (tsd->record == NULL)
+		return EAGAIN;
+	return perfctr_read(&tsd->record->perf, (unsigned)ev, &v->u64);
+}
+
 /* ---- prof.*, prof_recent.*, thread.prof.* (the heap profiler) ---- */
 
 enum prof_field { PROF_ACTIVE, PROF_LG_SAMPLE, PROF_INTERVAL, PROF_GDUMP,
@@ -624,6 +677,17 @@ static const ctl_node_t thread_prof_nodes[] = {
 	LEAF("name", CTL_STRING, rd_prof, wr_prof, THREAD_PROF_NAME),
 };
 
+static const ctl_node_t perf_events_nodes[] = {
+	LEAF("active", CTL_BOOL, rd_perf, wr_perf, PERF_ACTIVE),
+	LEAF("fds", CTL_UNSIGNED, rd_perf, NULL, PERF_FDS),
+};
+#define PERF_EVENT_LEAF(key, ev, help) \
+	LEAF(#key, CTL_U64, rd_thread_perf_event, NULL, ev),
+static const ctl_node_t thread_perf_events_nodes[] = {
+	LEAF("active", CTL_BOOL, rd_perf, wr_perf, THREAD_PERF_ACTIVE),
+	PERFCTR_EVENTS(PERF_EVENT_LEAF)
+};
+#undef PERF_EVENT_LEAF
 static const ctl_node_t thread_tcache_nodes[] = {
 	LEAF("flush", CTL_VOID, NULL, wr_tcache_flush, 0),
 	LEAF("enabled", CTL_BOOL, rd_tcache_enabled, NULL, 0),
@@ -638,6 +702,7 @@ static const ctl_node_t thread_nodes[] = {
 	DIR("tcache", thread_tcache_nodes),
 	LEAF("allocation_rate", CTL_U64, rd_thread, NULL, THREAD_RATE),
 	DIR("prof", thread_prof_nodes),
+	DIR("perf_events", thread_perf_events_nodes),
 };
 
 /* ---- stats.*: leaves from the rows of stats_table.h ---- */
@@ -857,6 +922,7 @@ static const ctl_node_t root_nodes[] = {
 	DIR("thread", thread_nodes),
 	DIR("prof", prof_nodes),
 	DIR("prof_recent", prof_recent_nodes),
+	DIR("perf_events", perf_events_nodes),
 	STATS_NAMED_WITH("stats", stats_totals_group, rd_totals, stats_nodes),
 };
 static const ctl_node_t ctl_root = DIR_ANON(root_nodes);

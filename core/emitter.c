@@ -348,3 +348,15 @@ void emitter_str(emitter_t *em, const emitter_desc_t *d, const char *v) {
 		em_value(em, d, v, NULL);
 	}
 }
+
+void emitter_str_info(emitter_t *em, const emitter_desc_t *d, const char *v,
+                      const char *label, const char *value) {
+	if (em->format != EMITTER_PROMETHEUS) {
+		emitter_str(em, d, v);
+		return;
+	}
+	unsigned before = em->nlabels;
+	em_label_push(em, label, value);
+	em_prom_sample(em, d, "1");
+	em->nlabels = before;
+}

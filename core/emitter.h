@@ -106,5 +106,10 @@ HIDDEN void emitter_bool(emitter_t *em, const emitter_desc_t *d, bool v);
 /* Strings are not exported to Prometheus. */
 HIDDEN void emitter_str(emitter_t *em, const emitter_desc_t *d,
                         const char *v);
+/* A string that Prometheus receives as an info series instead: sample 1
+ * with one more label (value < 24 bytes), name{...,label="value"} 1. */
+HIDDEN void emitter_str_info(emitter_t *em, const emitter_desc_t *d,
+                             const char *v, const char *label,
+                             const char *value);
 
 #endif

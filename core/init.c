@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "pages.h"
 #include "pagemap.h"
+#include "perfctr.h"
 #include "prim.h"
 #include "purge.h"
 #include "report.h"
@@ -55,6 +56,7 @@ static unsigned default_narenas(void) {
 
 static int boot(void) {
 	conf_boot();
+	perfctr_boot();
 	int err = pages_boot();
 	if (err != 0) {
 		report_line("backend '", pages_backend_name(),

@@ -1,7 +1,8 @@
 /*
  * prim.h — the operating-system services the core uses that are not
  * memory: a monotonic clock, the thread id, the CPU count, writing to a
- * file descriptor, reading the environment.  Memory goes through the
+ * file descriptor, reading the environment, per-thread event counters.
+ * Memory goes through the
  * backend (backend.h); everything else the core needs from the system is
  * here or is a portable POSIX call every target has (pthreads, atexit,
  * pthread_atfork, fcntl, dup).
@@ -59,5 +60,30 @@ HIDDEN int prim_readlink(const char *path, char *buf, size_t cap);
 HIDDEN void prim_stdio_lock(void);
 HIDDEN void prim_stdio_unlock(void);
 HIDDEN void prim_stdio_reset(void);
+
+/* Hardware and software event counters of one thread (Linux
+ * perf_event_open).  Each counts from its opening, for the thread alone
+ * (not its children), in user mode only, so a process that may not watch
+ * the kernel (perf_event_paranoid 2) can still open it. */
+enum prim_perf_event {
+	PRIM_PERF_CACHE_MISSES,     /* last-level misses as the CPU names them */
+	PRIM_PERF_L1D_READ_MISSES,
+	PRIM_PERF_LLC_READ_MISSES,
+	PRIM_PERF_DTLB_READ_MISSES,
+	PRIM_PERF_PAGE_FAULTS,      /* a software event: the kernel counts it */
+	PRIM_PERF_NEVENTS
+};
+/* A counter of event ev for thread tid of this process (prim_thread_id),
+ * readable from any thread: 0 and *fd, or the errno value the system
+ * gave (ENOENT/EOPNOTSUPP: no such event on this CPU, EACCES/EPERM:
+ * perf_event_paranoid forbids it, ENOSYS: no such interface). */
+HIDDEN int prim_perf_open(enum prim_perf_event ev, uint64_t tid, int *fd);
+/* The counter's value: 0 and *count, or an errno value. */
+HIDDEN int prim_perf_read(int fd, uint64_t *count);
+HIDDEN void prim_perf_close(int fd);
+/* An errno value as its symbolic name ("EACCES") and its message
+ * ("Permission denied"), both static text; "?" for an unknown value. */
+HIDDEN const char *prim_errno_name(int err);
+HIDDEN const char *prim_errno_text(int err);
 
 #endif /* STRATA_PRIM_H */

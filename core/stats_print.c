@@ -27,6 +27,7 @@
 #include "emitter.h"
 #include "init.h"
 #include "pages.h"
+#include "perfctr.h"
 #include "prim.h"
 #include "stats.h"
 #include "stats_table.h"
@@ -279,6 +280,10 @@ static void walk_arenas(emitter_t *em, bool has_placement) {
 /* One thread's figures; the "other" series sums those past the top N. */
 typedef struct thread_figures {
 	uint64_t id, allocated, deallocated, rate;
+	bool has_perf;                      /* its counters are open */
+	uint64_t perf_bytes;                /* allocated since they opened */
+	int perf_err[PERFCTR_NEVENTS];      /* 0, or why the event is not */
+	uint64_t perf_count[PERFCTR_NEVENTS];
 } thread_figures_t;
 
 #define TOP_THREADS_MAX 64u
@@ -299,6 +304,30 @@ static uint64_t rate_per_second(uint64_t bytes, uint64_t ns) {
 	return (uint64_t)((long double)bytes * 1e9L / (long double)ns);
 }
 
+/* Each event's count and count per MiB allocated, or "unavailable" with
+ * the errno value that kept it from opening (in Prometheus, an info
+ * series with the errno name as its reason label). */
+static void emit_thread_perf(emitter_t *em, const thread_figures_t *f) {
+	for (unsigned i = 0; i < PERFCTR_NEVENTS; i++) {
+		int err = f->perf_err[i];
+		if (err != 0) {
+			char why[96];
+			snprintf(why, sizeof(why), "unavailable: %s (%s)",
+			         prim_errno_name(err), prim_errno_text(err));
+			emitter_str_info(em, &stats_perf_unavailable[i], why,
+			                 "reason", prim_errno_name(err));
+			continue;
+		}
+		uint64_t per_mib =
+		    f->perf_bytes == 0
+		        ? 0
+		        : (uint64_t)((long double)f->perf_count[i] * 1048576.0L /
+		                     (long double)f->perf_bytes);
+		emitter_u64(em, &stats_perf_count[i], f->perf_count[i]);
+		emitter_u64(em, &stats_perf_per_mib[i], per_mib);
+	}
+}
+
 static void emit_thread(emitter_t *em, const thread_figures_t *f,
                         bool is_other) {
 	static const emitter_desc_t
@@ -316,9 +345,12 @@ static void emit_thread(emitter_t *em, const thread_figures_t *f,
 	emitter_u64(em, &d_alloc, f->allocated);
 	emitter_u64(em, &d_dealloc, f->deallocated);
 	emitter_u64(em, &d_rate, f->rate);
+	if (f->has_perf)
+		emit_thread_perf(em, f);
 	emitter_obj_end(em);
 }
 
+/* Registry lock held: the counters stay open while they are read. */
 static thread_figures_t thread_figures(thread_record_t *rec, uint64_t now) {
 	thread_figures_t f;
 	f.id = rec->thread_id;
@@ -329,6 +361,12 @@ static thread_figures_t thread_figures(thread_record_t *rec, uint64_t now) {
 	uint64_t since = now > rec->stats_mark_ns ? now - rec->stats_mark_ns
 	                                          : 0;
 	f.rate = rate_per_second(f.allocated - rec->stats_mark_bytes, since);
+	f.has_perf = rec->perf.is_open;
+	f.perf_bytes = f.allocated - rec->perf.base_bytes;
+	for (unsigned i = 0; f.has_perf && i < PERFCTR_NEVENTS; i++) {
+		f.perf_count[i] = 0;
+		f.perf_err[i] = perfctr_read(&rec->perf, i, &f.perf_count[i]);
+	}
 	return f;
 }
 

@@ -171,6 +171,26 @@ static const stats_field_t lextent_rows[] = {
 };
 GROUP(stats_lextent_group, lextent_rows);
 
+#define PERF_COUNT(key, ev, help) [ev] = { #key, NULL, help, C, 0 },
+#define PERF_PER_MIB(key, ev, help)                                       \
+	[ev] = { #key "_per_mib", NULL,                                   \
+	         help " per MiB the thread allocated since counting began", \
+	         G, 0 },
+#define PERF_UNAVAILABLE(key, ev, help)                                   \
+	[ev] = { #key, #key "_unavailable",                               \
+	         "The event could not be counted; reason: the errno name",  \
+	         G, 0 },
+const emitter_desc_t stats_perf_count[] = { PERFCTR_EVENTS(PERF_COUNT) };
+const emitter_desc_t stats_perf_per_mib[] = {
+	PERFCTR_EVENTS(PERF_PER_MIB)
+};
+const emitter_desc_t stats_perf_unavailable[] = {
+	PERFCTR_EVENTS(PERF_UNAVAILABLE)
+};
+#undef PERF_COUNT
+#undef PERF_PER_MIB
+#undef PERF_UNAVAILABLE
+
 const char *stats_field_ctl_name(const stats_field_t *f) {
 	return f->ctl != NULL ? f->ctl : f->out.key;
 }

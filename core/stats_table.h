@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "emitter.h"
+#include "perfctr.h"
 #include "util.h"
 
 /* The C type in the record, which is also the ctl leaf's type. */
@@ -53,6 +54,13 @@ extern HIDDEN const stats_group_t stats_purge_group;
 /* bin_stats_t, lextent_stats_t */
 extern HIDDEN const stats_group_t stats_bin_group;
 extern HIDDEN const stats_group_t stats_lextent_group;
+
+/* A thread's event counters (perfctr.h), by event: the count since the
+ * counters opened, the count per MiB the thread allocated since, and the
+ * info series that says why the event could not be opened. */
+extern HIDDEN const emitter_desc_t stats_perf_count[PERFCTR_NEVENTS];
+extern HIDDEN const emitter_desc_t stats_perf_per_mib[PERFCTR_NEVENTS];
+extern HIDDEN const emitter_desc_t stats_perf_unavailable[PERFCTR_NEVENTS];
 
 HIDDEN const char *stats_field_ctl_name(const stats_field_t *f);
 /* The field's value in record (booleans as 0 or 1). */

@@ -42,13 +42,17 @@ static thread_record_t *registry_add(uint64_t thread_id, uint64_t now_ns) {
 		                      memory_order_relaxed);
 		rec->stats_mark_bytes = 0;
 		rec->stats_mark_ns = now_ns;
+		perfctr_clear(&rec->perf);
+		rec->perf.mode = PERFCTR_FOLLOW;
 		LIST_PUSH(&registry, rec, next, prev);
 	}
 	mutex_unlock(&registry_lock);
 	return rec;
 }
 
+/* Registry lock held: the counters close with the record. */
 static void registry_unlink(thread_record_t *rec) {
+	perfctr_close(&rec->perf);
 	LIST_REMOVE(&registry, rec, next, prev);
 	rec->next = spare_records;
 	spare_records = rec;
@@ -71,10 +75,35 @@ void tsd_publish(tsd_t *tsd) {
 	                      memory_order_relaxed);
 }
 
+/* The counters are opened outside the lock and published whole; closing
+ * unpublishes them first, so a reader never reads a closed descriptor. */
+int tsd_perf_update(tsd_t *tsd) {
+	thread_record_t *rec = tsd->record;
+	if (rec == NULL)
+		return ENOMEM;
+	if (!perfctr_wants_change(&rec->perf))
+		return 0;
+	perfctr_t pc = rec->perf;
+	if (pc.is_open) {
+		mutex_lock(&registry_lock);
+		perfctr_clear(&rec->perf);
+		mutex_unlock(&registry_lock);
+		perfctr_close(&pc);
+	} else {
+		perfctr_open(&pc, prim_thread_id(), tsd->allocated_bytes);
+		mutex_lock(&registry_lock);
+		rec->perf = pc;
+		mutex_unlock(&registry_lock);
+	}
+	return 0;
+}
+
 void tsd_prefork(void) { mutex_prefork(&registry_lock); }
 void tsd_postfork_parent(void) { mutex_postfork_parent(&registry_lock); }
 
-/* Only the forking thread lives on in the child. */
+/* Only the forking thread lives on in the child.  Every record's
+ * counters watch a parent thread: they close, and the child's thread
+ * opens its own at its next event if it wants them. */
 void tsd_postfork_child(void) {
 	mutex_postfork_child(&registry_lock);
 	thread_record_t *self = tsd_get()->record;
@@ -159,6 +188,7 @@ int tsd_slow_init(tsd_t *tsd) {
 	tsd->record = registry_add(prim_thread_id(),
 	                           tsd->rate_mark_ns);
 	tsd_publish(tsd);
+	tsd_perf_update(tsd);
 	background_thread_arrived();
 	tsd_bind_arena(tsd, a, false);
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
@@ -201,6 +231,8 @@ void tsd_event(tsd_t *tsd) {
 			tsd->next_event_bytes = tsd->prof_sample_at;
 	}
 	tsd_publish(tsd);
+	if (tsd->record != NULL && perfctr_wants_change(&tsd->record->perf))
+		tsd_perf_update(tsd);
 	if (tsd->state == TSD_ACTIVE)
 		tsd_check_node(tsd);
 	if (tsd->tcache != &tcache_disabled)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "perfctr.h"
 #include "tcache.h"
 #include "util.h"
 
@@ -66,6 +67,7 @@ typedef struct thread_record {
 	_Atomic uint64_t deallocated_bytes;
 	uint64_t stats_mark_bytes;  /* allocated_bytes at the last print, */
 	uint64_t stats_mark_ns;     /* written under the registry lock */
+	perfctr_t perf;             /* the owner's event counters */
 } thread_record_t;
 
 extern HIDDEN __thread tsd_t tsd_tls __attribute__((tls_model("initial-exec")));
@@ -87,6 +89,9 @@ HIDDEN void tsd_for_each(void (*fn)(thread_record_t *rec, void *arg),
                          void *arg);
 /* Copy the calling thread's counters into its record now. */
 HIDDEN void tsd_publish(tsd_t *tsd);
+/* Open or close the calling thread's event counters as its mode and
+ * perf_events.active ask (perfctr.h); ENOMEM when it has no record. */
+HIDDEN int tsd_perf_update(tsd_t *tsd);
 
 HIDDEN void tsd_prefork(void);
 HIDDEN void tsd_postfork_parent(void);

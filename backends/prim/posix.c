@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <linux/perf_event.h>
 #include <sys/syscall.h>
 #endif
 
@@ -85,3 +87,97 @@ void prim_stdio_reset(void) {
 	if (_IO_list_resetlock != NULL)
 		_IO_list_resetlock();
 }
+
+#if defined(__linux__) && defined(SYS_perf_event_open)
+/* type and config of each prim_perf_event; cache events encode
+ * cache | op << 8 | result << 16. */
+#define PRIM_HW_CACHE(cache, op, result)                                  \
+	{ PERF_TYPE_HW_CACHE, PERF_COUNT_HW_CACHE_##cache |               \
+	  (PERF_COUNT_HW_CACHE_OP_##op << 8) |                            \
+	  (PERF_COUNT_HW_CACHE_RESULT_##result << 16) }
+static const struct { uint32_t type; uint64_t config; }
+    perf_events[PRIM_PERF_NEVENTS] = {
+	[PRIM_PERF_CACHE_MISSES] = { PERF_TYPE_HARDWARE,
+	                             PERF_COUNT_HW_CACHE_MISSES },
+	[PRIM_PERF_L1D_READ_MISSES] = PRIM_HW_CACHE(L1D, READ, MISS),
+	[PRIM_PERF_LLC_READ_MISSES] = PRIM_HW_CACHE(LL, READ, MISS),
+	[PRIM_PERF_DTLB_READ_MISSES] = PRIM_HW_CACHE(DTLB, READ, MISS),
+	[PRIM_PERF_PAGE_FAULTS] = { PERF_TYPE_SOFTWARE,
+	                            PERF_COUNT_SW_PAGE_FAULTS },
+};
+
+int prim_perf_open(enum prim_perf_event ev, uint64_t tid, int *fd) {
+	if ((unsigned)ev >= PRIM_PERF_NEVENTS)
+		return EINVAL;
+	int saved_errno = errno;
+	struct perf_event_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = perf_events[ev].type;
+	attr.config = perf_events[ev].config;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	long r = syscall(SYS_perf_event_open, &attr, (pid_t)tid, -1, -1,
+	                 PERF_FLAG_FD_CLOEXEC);
+	int err = r < 0 ? errno : 0;
+	errno = saved_errno;
+	if (err == 0)
+		*fd = (int)r;
+	return err;
+}
+#else
+int prim_perf_open(enum prim_perf_event ev, uint64_t tid, int *fd) {
+	(void)ev, (void)tid, (void)fd;
+	return ENOSYS;
+}
+#endif
+
+int prim_perf_read(int fd, uint64_t *count) {
+	int saved_errno = errno;
+	ssize_t n;
+	do
+		n = read(fd, count, sizeof(*count));
+	while (n < 0 && errno == EINTR);
+	int err = n == (ssize_t)sizeof(*count) ? 0 : n < 0 ? errno : EIO;
+	errno = saved_errno;
+	return err;
+}
+
+void prim_perf_close(int fd) {
+	int saved_errno = errno;
+	close(fd);
+	errno = saved_errno;
+}
+
+/* glibc 2.32 and later name errno values without translating them (no
+ * malloc, no locale); elsewhere the message is strerror's. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+const char *prim_errno_name(int err) {
+	const char *s = strerrorname_np(err);
+	return s != NULL ? s : "?";
+}
+const char *prim_errno_text(int err) {
+	const char *s = strerrordesc_np(err);
+	return s != NULL ? s : "?";
+}
+#else
+const char *prim_errno_name(int err) {
+	switch (err) {
+	case EACCES: return "EACCES";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case ENODEV: return "ENODEV";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ENOSYS: return "ENOSYS";
+	case EINVAL: return "EINVAL";
+	case EMFILE: return "EMFILE";
+	default: return "?";
+	}
+}
+const char *prim_errno_text(int err) {
+	int saved_errno = errno;
+	const char *s = strerror(err);
+	errno = saved_errno;
+	return s;
+}
+#endif
