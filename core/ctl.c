@@ -568,8 +568,7 @@ static int wr_perf(const size_t *m, uintptr_t f, const ctl_value_t *v) {
 	tsd_t *tsd = ctl_tsd();
 	switch ((enum perf_field)f) {
 	case PERF_ACTIVE:
-		atomic_store_explicit(&perfctr_is_active, v->b,
-		                      memory_order_relaxed);
+		perfctr_set_active(v->b);
 		return tsd->record != NULL ? tsd_perf_update(tsd) : 0;
 	case THREAD_PERF_ACTIVE:
 		if (tsd->record == NULL)

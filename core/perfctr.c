@@ -15,11 +15,19 @@ const char *const perfctr_keys[PERFCTR_NEVENTS] = {
 #undef PERFCTR_KEY
 
 _Atomic bool perfctr_is_active;
+_Atomic unsigned perfctr_generation;
 static _Atomic unsigned nfds;
 
 void perfctr_boot(void) {
 	atomic_store_explicit(&perfctr_is_active, opt.perf_events,
 	                      memory_order_relaxed);
+}
+
+void perfctr_set_active(bool is_active) {
+	atomic_store_explicit(&perfctr_is_active, is_active,
+	                      memory_order_relaxed);
+	atomic_fetch_add_explicit(&perfctr_generation, 1,
+	                          memory_order_relaxed);
 }
 
 unsigned perfctr_nfds(void) {

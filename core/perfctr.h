@@ -55,9 +55,15 @@ typedef struct perfctr {
 extern HIDDEN const char *const perfctr_keys[PERFCTR_NEVENTS];
 /* perf_events.active: whether threads that never chose open counters. */
 extern HIDDEN _Atomic bool perfctr_is_active;
+/* Bumped at each write of perf_events.active: a thread's periodic event
+ * compares it with the value it saw last (one load and one compare) and
+ * only then looks at its counters. */
+extern HIDDEN _Atomic unsigned perfctr_generation;
 
 /* perf_events.active from opt.perf_events. */
 HIDDEN void perfctr_boot(void);
+/* Write perf_events.active. */
+HIDDEN void perfctr_set_active(bool is_active);
 /* Descriptors open in the process (perf_events.fds). */
 HIDDEN unsigned perfctr_nfds(void);
 

@@ -350,7 +350,22 @@ static void emit_thread(emitter_t *em, const thread_figures_t *f,
 	emitter_obj_end(em);
 }
 
-/* Registry lock held: the counters stay open while they are read. */
+/* Registry lock held: the counters stay open while they are read.  The
+ * Prometheus form walks once per family, so the first walk of a print
+ * reads them (one read(2) per event opened) and the others reuse what it
+ * kept in the record, marked with the print's start time. */
+static void thread_perf_read(thread_record_t *rec, uint64_t now) {
+	if (rec->perf_read_ns == now)
+		return;
+	rec->perf_read_ns = now;
+	for (unsigned i = 0; i < PERFCTR_NEVENTS; i++) {
+		rec->perf_count[i] = 0;
+		rec->perf_err[i] = perfctr_read(&rec->perf, i,
+		                                &rec->perf_count[i]);
+	}
+}
+
+
 static thread_figures_t thread_figures(thread_record_t *rec, uint64_t now) {
 	thread_figures_t f;
 	f.id = rec->thread_id;
@@ -363,10 +378,10 @@ static thread_figures_t thread_figures(thread_record_t *rec, uint64_t now) {
 	f.rate = rate_per_second(f.allocated - rec->stats_mark_bytes, since);
 	f.has_perf = rec->perf.is_open;
 	f.perf_bytes = f.allocated - rec->perf.base_bytes;
-	for (unsigned i = 0; f.has_perf && i < PERFCTR_NEVENTS; i++) {
-		f.perf_count[i] = 0;
-		f.perf_err[i] = perfctr_read(&rec->perf, i, &f.perf_count[i]);
-	}
+	if (f.has_perf)
+		thread_perf_read(rec, now);
+	memcpy(f.perf_count, rec->perf_count, sizeof(f.perf_count));
+	memcpy(f.perf_err, rec->perf_err, sizeof(f.perf_err));
 	return f;
 }
 

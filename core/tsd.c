@@ -42,6 +42,7 @@ static thread_record_t *registry_add(uint64_t thread_id, uint64_t now_ns) {
 		                      memory_order_relaxed);
 		rec->stats_mark_bytes = 0;
 		rec->stats_mark_ns = now_ns;
+		rec->perf_read_ns = 0;
 		perfctr_clear(&rec->perf);
 		rec->perf.mode = PERFCTR_FOLLOW;
 		LIST_PUSH(&registry, rec, next, prev);
@@ -79,6 +80,8 @@ void tsd_publish(tsd_t *tsd) {
  * unpublishes them first, so a reader never reads a closed descriptor. */
 int tsd_perf_update(tsd_t *tsd) {
 	thread_record_t *rec = tsd->record;
+	tsd->perf_generation = atomic_load_explicit(&perfctr_generation,
+	                                            memory_order_relaxed);
 	if (rec == NULL)
 		return ENOMEM;
 	if (!perfctr_wants_change(&rec->perf))
@@ -96,6 +99,11 @@ int tsd_perf_update(tsd_t *tsd) {
 		mutex_unlock(&registry_lock);
 	}
 	return 0;
+}
+
+/* perf_events.active changed since the thread last looked. */
+static NOINLINE void tsd_perf_update_slow(tsd_t *tsd) {
+	tsd_perf_update(tsd);
 }
 
 void tsd_prefork(void) { mutex_prefork(&registry_lock); }
@@ -119,6 +127,8 @@ void tsd_postfork_child(void) {
 		self->next = self->prev = NULL;
 		registry = self;
 	}
+	/* its next event reopens them if the thread wants them */
+	atomic_fetch_add_explicit(&perfctr_generation, 1, memory_order_relaxed);
 }
 
 static void tsd_release_cache(tsd_t *tsd) {
@@ -231,8 +241,10 @@ void tsd_event(tsd_t *tsd) {
 			tsd->next_event_bytes = tsd->prof_sample_at;
 	}
 	tsd_publish(tsd);
-	if (tsd->record != NULL && perfctr_wants_change(&tsd->record->perf))
-		tsd_perf_update(tsd);
+	if (unlikely(tsd->perf_generation !=
+	             atomic_load_explicit(&perfctr_generation,
+	                                  memory_order_relaxed)))
+		tsd_perf_update_slow(tsd);
 	if (tsd->state == TSD_ACTIVE)
 		tsd_check_node(tsd);
 	if (tsd->tcache != &tcache_disabled)

@@ -52,6 +52,7 @@ typedef struct tsd {
 	uint64_t prof_event_mark;   /* allocated_bytes counted process-wide */
 	bool prof_thread_active;    /* thread.prof.active */
 	char prof_name[16];         /* thread.prof.name */
+	unsigned perf_generation;   /* perfctr_generation last acted on */
 } tsd_t;
 
 /* A live thread as statistics see it.  Records live in metadata, not in
@@ -68,6 +69,11 @@ typedef struct thread_record {
 	uint64_t stats_mark_bytes;  /* allocated_bytes at the last print, */
 	uint64_t stats_mark_ns;     /* written under the registry lock */
 	perfctr_t perf;             /* the owner's event counters */
+	/* Their values as the printer last read them (registry lock held):
+	 * once per print, whose start time marks them. */
+	uint64_t perf_read_ns;
+	uint64_t perf_count[PERFCTR_NEVENTS];
+	int perf_err[PERFCTR_NEVENTS];
 } thread_record_t;
 
 extern HIDDEN __thread tsd_t tsd_tls __attribute__((tls_model("initial-exec")));

@@ -5,8 +5,11 @@
 # scrape of /metrics must hold strata's series with the values strata_ctl
 # read inside the workload, per-arena tier/node labels, at most
 # stats_export_threads + 1 thread series (one of them thread="other"),
-# and promtool must accept the file.  Then the cost: process CPU time of
-# an idle workload exporting every 10 ms against one not exporting.
+# and promtool must accept the file.  The workload counts events per
+# thread (perf_events:true): the page-fault counter, and each hardware
+# event as a count or as unavailable with its errno reason.  Then the
+# cost: process CPU time of an idle workload exporting every 10 ms
+# against one not exporting, and exporting with the counters on.
 #   tests/telemetry/export_test.sh BUILD_DIR
 set -uo pipefail
 build=$(cd "$1" && pwd)
@@ -71,7 +74,7 @@ wait_for() {
 }
 
 threads=12 top=4
-STRATA_CONF="stats_export:$work/textfile/strata.prom,stats_export_interval_ms:100,stats_export_threads:$top" \
+STRATA_CONF="stats_export:$work/textfile/strata.prom,stats_export_interval_ms:100,stats_export_threads:$top,perf_events:true" \
 	"$work/workload" "$threads" "$work/stop" 400 >"$work/workload.out" &
 workload_pid=$!
 check "the workload exports and reads its ctl figures" wait_for "$work/workload.out" ready
@@ -106,12 +109,19 @@ echo "  thread series: $nthread for $threads threads"
 check "thread series are bounded: top $top plus other" [ "$nthread" = $((top + 1)) ]
 check "the rest is summed in thread=\"other\"" \
 	grep -qE '^strata_thread_allocated_bytes_total\{thread="other"\} [1-9]' "$scrape"
+check "thread series carry their page-fault count" \
+	grep -qE '^strata_thread_page_faults_total\{thread="[0-9]+"\} [0-9]' "$scrape"
+for ev in cache_misses l1d_read_misses llc_read_misses dtlb_read_misses; do
+	check "thread series carry $ev, or its reason for being unavailable" \
+		grep -qE "^strata_thread_${ev}(_total\\{thread=\"[0-9]+\"\\} [0-9]|_unavailable\\{[^}]*reason=\"E[A-Z0-9]+\"[^}]*\\} 1)" "$scrape"
+done
 check "node_exporter read the file without error" \
 	grep -qE '^node_textfile_scrape_error 0$' "$scrape"
 check "promtool check metrics passes on the exported file" \
 	sh -c "promtool check metrics < '$work/strata.prom'"
 echo "--- scraped excerpt"
 grep -E '^strata_(allocated|resident)_bytes |^strata_arena_allocated_bytes\{arena="0"|^strata_thread_allocated_bytes_total' "$scrape" | head -8
+grep -E '^strata_thread_(page_faults|cache_misses)' "$scrape" | head -4
 
 # The cost: CPU time of an idle workload, exporting every 10 ms or not.
 cpu_of() {
@@ -124,10 +134,12 @@ cpu_of() {
 }
 off=$(cpu_of "background_thread:true")
 on=$(cpu_of "stats_export:$work/cost.prom,stats_export_interval_ms:10")
-if [ -n "$off" ] && [ -n "$on" ]; then
+perf=$(cpu_of "stats_export:$work/cost.prom,stats_export_interval_ms:10,perf_events:true")
+if [ -n "$off" ] && [ -n "$on" ] && [ -n "$perf" ]; then
 	# about 2 s of settling: 200 exports
 	echo "  cost: idle process CPU $((off / 1000)) us without export, $((on / 1000)) us with one every 10 ms" \
-		"(about $(( (on - off) / 200000 )) us per export)"
+		"(about $(( (on - off) / 200000 )) us per export)," \
+		"$((perf / 1000)) us with the event counters on (about $(( (perf - off) / 200000 )) us per export)"
 	ok "the export cost is measured"
 else
 	no "the export cost is measured"

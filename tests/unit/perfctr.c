@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "strata.h"
@@ -347,4 +348,33 @@ Test(perfctr, bad_writes_are_refused) {
 	cr_assert_eq(strata_ctl("perf_events.fds", NULL, NULL, &u, sizeof(u)),
 	             EPERM);
 	cr_assert_not(ctl_bool("thread.perf_events.active"));
+}
+
+/* The parent's counters watch the parent's thread: the child starts
+ * with none open and opens its own at its next periodic event. */
+Test(perfctr, a_forked_child_opens_counters_of_its_own) {
+	ctl_set_bool("thread.perf_events.active", true);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int bad = 0;
+		unsigned n = 0;
+		size_t len = sizeof(n);
+		bad |= strata_ctl("perf_events.fds", &n, &len, NULL, 0) != 0 ||
+		       n != 0;
+		void *volatile p = strata_malloc(256 << 10); /* an event */
+		strata_free(p);
+		bool on = false;
+		len = sizeof(on);
+		bad |= (strata_ctl("thread.perf_events.active", &on, &len, NULL,
+		                   0) != 0 || !on) << 1;
+		uint64_t c;
+		bad |= (thread_count("page_faults", &c) != probe_event(4)) << 2;
+		_exit(bad);
+	}
+	int status = 0;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0, "child check bits %d",
+	             WEXITSTATUS(status));
 }
