@@ -8,12 +8,6 @@
 
 #include "conf.h"
 
-#define PERFCTR_KEY(key, ev, help) [ev] = #key,
-const char *const perfctr_keys[PERFCTR_NEVENTS] = {
-	PERFCTR_EVENTS(PERFCTR_KEY)
-};
-#undef PERFCTR_KEY
-
 _Atomic bool perfctr_is_active;
 _Atomic unsigned perfctr_generation;
 static _Atomic unsigned nfds;

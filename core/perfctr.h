@@ -52,7 +52,6 @@ typedef struct perfctr {
 	uint8_t mode;             /* enum perfctr_mode */
 } perfctr_t;
 
-extern HIDDEN const char *const perfctr_keys[PERFCTR_NEVENTS];
 /* perf_events.active: whether threads that never chose open counters. */
 extern HIDDEN _Atomic bool perfctr_is_active;
 /* Bumped at each write of perf_events.active: a thread's periodic event
