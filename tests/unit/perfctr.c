@@ -4,7 +4,8 @@
  * the hardware events show counts where the system opens them and
  * "unavailable" with the errno reason where it does not (the test asks
  * the system itself which it is); counters close when the thread exits;
- * the option and the global switch open them for every thread.
+ * the option and the global switch open them for every thread, a running
+ * thread at its next periodic event.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -312,6 +313,37 @@ Test(perfctr, the_global_switch_opens_counters_for_every_thread) {
 	cr_assert_not(ctl_bool("thread.perf_events.active"));
 	cr_assert_not(new_thread_is_counting());
 	cr_assert_eq(ctl_unsigned("perf_events.fds"), 0);
+}
+
+/* A running thread sees the switch at its next periodic event (every
+ * 64 KiB it allocates), not before. */
+static pthread_barrier_t step;
+static void *follow_switch(void *arg) {
+	bool *seen = arg;
+	void *volatile p = strata_malloc(64);
+	strata_free(p);
+	seen[0] = ctl_bool("thread.perf_events.active");
+	pthread_barrier_wait(&step); /* the switch goes on */
+	pthread_barrier_wait(&step);
+	seen[1] = ctl_bool("thread.perf_events.active");
+	p = strata_malloc(256 << 10);
+	strata_free(p);
+	seen[2] = ctl_bool("thread.perf_events.active");
+	return NULL;
+}
+
+Test(perfctr, a_running_thread_follows_the_switch_at_its_next_event) {
+	pthread_t t;
+	bool seen[3] = { true, true, false };
+	pthread_barrier_init(&step, NULL, 2);
+	cr_assert_eq(pthread_create(&t, NULL, follow_switch, seen), 0);
+	pthread_barrier_wait(&step);
+	ctl_set_bool("perf_events.active", true);
+	pthread_barrier_wait(&step);
+	pthread_join(t, NULL);
+	cr_assert_not(seen[0], "open before the switch");
+	cr_assert_not(seen[1], "open before its next event");
+	cr_assert(seen[2], "still closed after its next event");
 }
 
 Test(perfctr, a_thread_that_says_no_stays_closed_under_the_switch) {
