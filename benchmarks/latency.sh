@@ -6,12 +6,13 @@
 #                              [--reps N] [--quick] [--png FILE]
 #                              [--no-install] [-- latency options ...]
 #
-# Defaults: DIR=build, the strata of DIR/libstrata.so, N=3.  strata runs
-# twice: "strata-inline" (background_thread:false: decay purges inside
-# malloc and free) and "strata-bg" (background_thread:true, the default: a
-# purger thread does it); jemalloc twice too, as shipped (no background
-# thread) and "jemalloc-bg" (background_thread:true).  Every repetition
-# runs every allocator once, the order rotating between repetitions.
+# Defaults: DIR=build in the repository, the strata of DIR/libstrata.so,
+# N=3.  strata runs twice: "strata-inline" (background_thread:false: decay
+# purges inside malloc and free) and "strata-bg" (background_thread:true,
+# the default: a purger thread does it); jemalloc twice too, as shipped (no
+# background thread) and "jemalloc-bg" (background_thread:true).  Every
+# repetition runs every allocator once, the order rotating between
+# repetitions.
 # Missing peers (libjemalloc2, libmimalloc2.0, libtcmalloc-minimal4) and
 # gnuplot (gnuplot-nox) are installed from Debian when running as root with
 # apt-get (skip with --no-install); a missing peer is skipped, a missing
@@ -27,7 +28,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=build
+BUILD=$ROOT/build
 STRATA=
 REPS=3
 QUICK=()
@@ -57,6 +58,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || die "--reps wants a positive number, not '$REPS'"
+BUILD=$(realpath -m -- "$BUILD")
 [ -n "$STRATA" ] || STRATA="$BUILD/libstrata.so"
 [ -f "$STRATA" ] || die "no strata library at $STRATA (build it, or --strata PATH)"
 STRATA=$(readlink -f "$STRATA")
