@@ -5,7 +5,7 @@
  * One worker thread serves `requests` requests.  A request allocates 4 to
  * 16 objects of mixed sizes (log-uniform 16 B .. 4 KiB, one in 20 up to
  * 64 KiB, one in 200 up to 1 MiB) and writes into each; a quarter of them
- * replace a random entry of a session table of `keep` blocks (the
+ * replace a random entry of a table of `keep` long-lived blocks (the
  * replaced one is freed), the rest are freed at the end of the request.
  * Every `burst_every` requests comes a burst: `burst_mib` MiB of blocks of
  * 64 KiB .. 1 MiB, written, then all freed, then `idle_ms` ms without any
@@ -269,7 +269,7 @@ int main(int argc, char **argv) {
 		      .about = "malloc and free latency distributions, server "
 		               "loop with bursts" };
 	bench_define(&b, "requests", 400000, "requests served");
-	bench_define(&b, "keep", 20000, "session table entries kept across "
+	bench_define(&b, "keep", 20000, "long-lived blocks kept across "
 	                                "requests");
 	bench_define(&b, "burst_every", 20000, "requests between bursts");
 	bench_define(&b, "burst_mib", 64, "MiB allocated and freed per burst");
