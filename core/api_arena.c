@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "arena.h"
-#include "conf.h"
 #include "base.h"
 #include "conf.h"
 #include "init.h"
@@ -23,16 +22,33 @@
 #define OPTS_V1_BYTES \
 	(offsetof(strata_arena_opts, muzzy_decay_ms) + sizeof(long))
 
-void strata_arena_opts_init(strata_arena_opts *opts) {
-	memset(opts, 0, sizeof(*opts));
-	opts->struct_bytes = sizeof(*opts);
-	opts->tier = STRATA_TIER_DEFAULT;
-	opts->node = STRATA_NODE_ANY;
-	opts->policy = STRATA_POLICY_PREFERRED;
-	opts->dirty_decay_ms = STRATA_DECAY_DEFAULT;
-	opts->muzzy_decay_ms = STRATA_DECAY_DEFAULT;
-	opts->pmem_dir = NULL;
-	opts->pmem_max_bytes = 0;
+int strata_arena_opts_init_sized(strata_arena_opts *opts,
+                                 size_t struct_bytes) {
+	if (opts == NULL || struct_bytes < OPTS_V1_BYTES)
+		return EINVAL;
+	strata_arena_opts d = {
+		.struct_bytes = struct_bytes,
+		.tier = STRATA_TIER_DEFAULT,
+		.node = STRATA_NODE_ANY,
+		.policy = STRATA_POLICY_PREFERRED,
+		.dirty_decay_ms = STRATA_DECAY_DEFAULT,
+		.muzzy_decay_ms = STRATA_DECAY_DEFAULT,
+		.pmem_dir = NULL,
+		.pmem_max_bytes = 0,
+	};
+	size_t known = struct_bytes < sizeof(d) ? struct_bytes : sizeof(d);
+	memcpy(opts, &d, known);
+	memset((char *)opts + known, 0, struct_bytes - known);
+	return 0;
+}
+
+/* The exported strata_arena_opts_init (strata.h makes the name inline):
+ * the programs that call it were built against the first release's
+ * header, whose struct ends at muzzy_decay_ms, so that is all it writes. */
+STRATA_EXPORT void arena_opts_init_v1(strata_arena_opts *opts)
+	__asm__("strata_arena_opts_init");
+void arena_opts_init_v1(strata_arena_opts *opts) {
+	strata_arena_opts_init_sized(opts, OPTS_V1_BYTES);
 }
 
 /* The caller's opts as this library's struct: 0, EINVAL when too small
@@ -41,7 +57,7 @@ void strata_arena_opts_init(strata_arena_opts *opts) {
 static int opts_read(const strata_arena_opts *in, strata_arena_opts *out) {
 	if (in->struct_bytes < OPTS_V1_BYTES)
 		return EINVAL;
-	strata_arena_opts_init(out);
+	strata_arena_opts_init_sized(out, sizeof(*out));
 	size_t known = in->struct_bytes < sizeof(*out) ? in->struct_bytes
 	                                                : sizeof(*out);
 	memcpy(out, in, known);

@@ -73,7 +73,8 @@ static ALWAYS_INLINE bool tcache_bin_pop_fast(tcache_bin_t *b, void **out) {
 	if (unlikely(tcache_pos(head) == b->low_water))
 		return false;
 	b->head = head + 1;
-	*head->live = 1;
+	if (STRATA_DETECT)
+		*head->live = 1;
 	*out = head->ptr;
 	return true;
 }
@@ -86,7 +87,8 @@ static inline void *tcache_bin_pop(tcache_bin_t *b) {
 	if (tcache_pos(head) == b->low_water)
 		b->low_water = tcache_pos(head + 1);
 	b->head = head + 1;
-	*head->live = 1;
+	if (STRATA_DETECT)
+		*head->live = 1;
 	return head->ptr;
 }
 
@@ -96,7 +98,10 @@ static ALWAYS_INLINE bool tcache_bin_push_fast(tcache_bin_t *b, void *ptr,
 	tcache_entry_t *head = b->head;
 	if (unlikely(tcache_pos(head) == b->full))
 		return false;
-	head[-1] = (tcache_entry_t){ ptr, live };
+	if (STRATA_DETECT)
+		head[-1] = (tcache_entry_t){ ptr, live };
+	else
+		head[-1].ptr = ptr;
 	b->head = head - 1;
 	return true;
 }

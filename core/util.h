@@ -33,6 +33,14 @@
 #define STRATA_STATS 1
 #endif
 
+/* Invalid and double free detection at the call (the live byte's set, test
+ * and clear on the fast paths, and its test on the slow ones).  meson
+ * -Ddetect=false compiles it out to measure what it costs: benchmarking
+ * only, never shipped. */
+#ifndef STRATA_DETECT
+#define STRATA_DETECT 1
+#endif
+
 /* Round x up / down to a multiple of align (a power of two). */
 static inline size_t align_up(size_t x, size_t align) {
 	return (x + align - 1) & ~(align - 1);

@@ -123,8 +123,20 @@ typedef struct strata_arena_opts {
 	size_t pmem_max_bytes; /* with pmem_dir: size bound, 0 for none */
 } strata_arena_opts;
 
-/* Fill opts with the defaults (default tier, any node, preferred). */
-STRATA_EXPORT void strata_arena_opts_init(strata_arena_opts *opts);
+/* Fill the first struct_bytes bytes of opts with the defaults (default
+ * tier, any node, preferred; fields this library does not know zero) and
+ * set opts->struct_bytes to struct_bytes: nothing past the caller's struct
+ * is written, whatever this library's own size.  EINVAL when struct_bytes
+ * is smaller than the first release's struct.  Since 0.2. */
+STRATA_EXPORT int strata_arena_opts_init_sized(strata_arena_opts *opts,
+                                               size_t struct_bytes);
+/* Fill opts with the defaults, sized as the calling program sees the
+ * struct.  Inline, so the size is fixed when the program is compiled; the
+ * library keeps an exported strata_arena_opts_init for programs built
+ * before it was inline, which fills the first release's fields only. */
+static inline void strata_arena_opts_init(strata_arena_opts *opts) {
+	strata_arena_opts_init_sized(opts, sizeof(*opts));
+}
 /* Create a manual arena; ENOTSUP when the backend cannot serve the tier or
  * node, EINVAL for a malformed opts, EAGAIN when the arena table is full. */
 STRATA_EXPORT int strata_arena_create(const strata_arena_opts *opts,

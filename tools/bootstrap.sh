@@ -19,6 +19,7 @@ if [ "$run_only" = 0 ]; then
 		libjemalloc-dev golang-go google-perftools
 		gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user-static
 		binfmt-support debootstrap
+		libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 gnuplot-nox
 	)
 fi
 

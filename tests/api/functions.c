@@ -5,6 +5,7 @@
  * arenas with their error codes.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "expect_abort.h"
 #include "fake_backend.h"
+#include "old_caller.h"
 #include "sizeclass.h"
 #include "strata.h"
 
@@ -423,16 +425,6 @@ Test(functions, arena_opts_init_fills_the_defaults) {
 	cr_assert_eq(opts.pmem_max_bytes, 0);
 }
 
-/* A program built against the first header: its struct ends at
- * muzzy_decay_ms, and what lies beyond is not its memory. */
-typedef struct opts_v1 {
-	size_t struct_bytes;
-	strata_tier tier;
-	int node;
-	strata_policy policy;
-	long dirty_decay_ms, muzzy_decay_ms;
-} opts_v1_t;
-
 Test(functions, arena_create_accepts_the_older_smaller_opts) {
 	struct {
 		opts_v1_t v1;
@@ -457,6 +449,79 @@ Test(functions, arena_create_accepts_the_older_smaller_opts) {
 	buf.v1.struct_bytes = sizeof(opts_v1_t) - 1;
 	cr_assert_eq(strata_arena_create((const strata_arena_opts *)&buf.v1,
 	                                 &index), EINVAL);
+}
+
+/* An older program's struct, canary bytes after it: the library's
+ * initializer writes its fields and not one byte past them, whether the
+ * program calls the exported strata_arena_opts_init (built before it was
+ * inline) or the sized one with its own sizeof; arena creation accepts
+ * the result. */
+typedef struct {
+	opts_v1_t v1;
+	unsigned char canary[64];
+} v1_in_buffer_t;
+
+static void expect_v1_defaults_and_canary_intact(const v1_in_buffer_t *buf) {
+	cr_assert_eq(buf->v1.struct_bytes, sizeof(opts_v1_t));
+	cr_assert_eq(buf->v1.tier, STRATA_TIER_DEFAULT);
+	cr_assert_eq(buf->v1.node, STRATA_NODE_ANY);
+	cr_assert_eq(buf->v1.policy, STRATA_POLICY_PREFERRED);
+	cr_assert_eq(buf->v1.dirty_decay_ms, STRATA_DECAY_DEFAULT);
+	cr_assert_eq(buf->v1.muzzy_decay_ms, STRATA_DECAY_DEFAULT);
+	for (size_t i = 0; i < sizeof(buf->canary); i++)
+		cr_assert_eq(buf->canary[i], 0xa5,
+		             "byte %zu past the caller's struct was written", i);
+	unsigned index;
+	cr_assert_eq(strata_arena_create((const strata_arena_opts *)&buf->v1,
+	                                 &index), 0);
+	char *p = strata_mallocx(200, STRATA_MALLOCX_ARENA(index));
+	cr_assert_not_null(p);
+	memset(p, 3, 200);
+	cr_assert_geq(strata_sallocx(p, 0), 200);
+	strata_free(p);
+	cr_assert_eq(strata_arena_destroy(index), 0);
+}
+
+Test(functions, exported_arena_opts_init_writes_only_the_first_release_struct) {
+	v1_in_buffer_t buf;
+	memset(&buf, 0xa5, sizeof(buf));
+	old_caller_opts_init(&buf.v1);
+	expect_v1_defaults_and_canary_intact(&buf);
+}
+
+Test(functions, sized_arena_opts_init_writes_only_the_callers_bytes) {
+	v1_in_buffer_t buf;
+	memset(&buf, 0xa5, sizeof(buf));
+	cr_assert_eq(strata_arena_opts_init_sized((strata_arena_opts *)&buf.v1,
+	                                          sizeof(opts_v1_t)), 0);
+	expect_v1_defaults_and_canary_intact(&buf);
+	cr_assert_eq(strata_arena_opts_init_sized((strata_arena_opts *)&buf.v1,
+	                                          sizeof(opts_v1_t) - 1),
+	             EINVAL, "smaller than any release's struct");
+	cr_assert_eq(strata_arena_opts_init_sized(NULL, sizeof(opts_v1_t)),
+	             EINVAL);
+}
+
+/* A program built against a newer header gets its unknown fields zeroed
+ * (their default), up to its size and no further. */
+Test(functions, sized_arena_opts_init_zeroes_the_fields_of_a_newer_struct) {
+	struct {
+		strata_arena_opts known;
+		uint64_t newer[2];
+		unsigned char canary[16];
+	} buf;
+	memset(&buf, 0xa5, sizeof(buf));
+	size_t bytes = offsetof(__typeof__(buf), canary);
+	cr_assert_eq(strata_arena_opts_init_sized(&buf.known, bytes), 0);
+	cr_assert_eq(buf.known.struct_bytes, bytes);
+	cr_assert_null(buf.known.pmem_dir);
+	cr_assert_eq(buf.newer[0], 0);
+	cr_assert_eq(buf.newer[1], 0);
+	for (size_t i = 0; i < sizeof(buf.canary); i++)
+		cr_assert_eq(buf.canary[i], 0xa5);
+	unsigned index;
+	cr_assert_eq(strata_arena_create(&buf.known, &index), 0);
+	cr_assert_eq(strata_arena_destroy(index), 0);
 }
 
 /* A program built against a newer header: fields this library does not

@@ -3,8 +3,9 @@
  * allocation functions resolve into it (dlsym, then dladdr), calls this
  * program makes land in strata, and nothing but the public strata_* API,
  * the drop-in functions, glibc's aliases and extras, jemalloc's API and the
- * C++ operators is exported; strata_* carry the version STRATA_0.1, the
- * other names none (as libjemalloc.so.2's).
+ * C++ operators is exported; strata_* carry the version of the release
+ * that added them (STRATA_0.1, or STRATA_0.2 for the sized arena options
+ * initializer), the other names none (as libjemalloc.so.2's).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -171,7 +172,8 @@ Test(symbols, every_public_strata_function_is_exported) {
 		"strata_free_sized", "strata_free_aligned_sized",
 		"strata_mallocx", "strata_rallocx", "strata_nallocx",
 		"strata_sallocx", "strata_dallocx", "strata_sdallocx",
-		"strata_arena_opts_init", "strata_arena_create",
+		"strata_arena_opts_init", "strata_arena_opts_init_sized",
+		"strata_arena_create",
 		"strata_arena_destroy", "strata_thread_arena_set",
 		"strata_thread_arena_get", "strata_ctl", "strata_stats_print",
 		"strata_ctl_nametomib", "strata_ctl_bymib", "strata_xallocx",
@@ -230,7 +232,10 @@ static void for_each_defined(void (*fn)(const char *name, const char *ver,
 
 static void check_version(const char *name, const char *ver, void *arg) {
 	unsigned *n = arg;
-	if (strncmp(name, "strata_", 7) == 0)
+	if (strcmp(name, "strata_arena_opts_init_sized") == 0)
+		cr_expect_str_eq(ver, "STRATA_0.2", "%s has version '%s'", name,
+		                 ver);
+	else if (strncmp(name, "strata_", 7) == 0)
 		cr_expect_str_eq(ver, "STRATA_0.1", "%s has version '%s'", name,
 		                 ver);
 	else

@@ -315,7 +315,7 @@ pub mod arena {
     use super::*;
 
     /// Options of a new arena; `Options::new(tier)` is
-    /// `strata_arena_opts_init` plus the tier.
+    /// `strata_arena_opts_init_sized` (this struct's size) plus the tier.
     #[derive(Clone, Copy, Debug)]
     pub struct Options(ffi::strata_arena_opts);
 
@@ -323,7 +323,10 @@ pub mod arena {
         pub fn new(tier: Tier) -> Options {
             let mut opts = std::mem::MaybeUninit::<ffi::strata_arena_opts>::uninit();
             let mut opts = unsafe {
-                ffi::strata_arena_opts_init(opts.as_mut_ptr());
+                ffi::strata_arena_opts_init_sized(
+                    opts.as_mut_ptr(),
+                    std::mem::size_of::<ffi::strata_arena_opts>(),
+                );
                 opts.assume_init()
             };
             opts.tier = tier.to_c();

@@ -77,7 +77,13 @@ extern "C" {
     pub fn strata_dallocx(ptr: *mut c_void, flags: c_int);
     pub fn strata_sdallocx(ptr: *mut c_void, size: usize, flags: c_int);
 
+    /// The exported initializer of the first release: it fills the first
+    /// release's fields only (up to `muzzy_decay_ms`); use
+    /// `strata_arena_opts_init_sized` with `size_of::<strata_arena_opts>()`.
     pub fn strata_arena_opts_init(opts: *mut strata_arena_opts);
+    /// Defaults into the first `struct_bytes` bytes of `opts`, nothing past
+    /// them; EINVAL when smaller than the first release's struct.
+    pub fn strata_arena_opts_init_sized(opts: *mut strata_arena_opts, struct_bytes: usize) -> c_int;
     pub fn strata_arena_create(opts: *const strata_arena_opts, arena_index: *mut c_uint) -> c_int;
     pub fn strata_arena_destroy(arena_index: c_uint) -> c_int;
     pub fn strata_thread_arena_set(arena_index: c_uint) -> c_int;
