@@ -35,6 +35,8 @@
 #include "tsd.h"
 #include "vg.h"
 
+_Static_assert(TAG_SPAN_BYTES == CHUNK_BYTES, "tag.h's span is a chunk");
+
 #define FLAG_LG_ALIGN_MASK 0x3f
 #define FLAG_ZERO STRATA_MALLOCX_ZERO
 #define FLAG_TCACHE_NONE STRATA_MALLOCX_TCACHE_NONE
@@ -387,9 +389,10 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	*live = 0;
 	run_t *run = pm_desc(e);
 	unsigned ind = pm_ind(e);
+	/* Untagged first: the junk goes in through the untagged address. */
+	tag_block_free(addr_of(ptr), sc_usable_size(ind));
 	if (unlikely(malloc_fill & FILL_JUNK_FREE))
 		vg_fill(ptr, JUNK_FREE_BYTE, sc_usable_size(ind));
-	tag_block_free(addr_of(ptr), sc_usable_size(ind));
 	tsd_t *tsd = tsd_get();
 	/* A thread's first frees, before it ever allocates, go back to the
 	 * blocks' owners: caching another thread's block here and reusing it
@@ -533,6 +536,21 @@ static void *realloc_move(void *ptr, size_t old_usize, size_t size,
 	return p;
 }
 
+bool api_resize_large(void *ptr, run_t *run, size_t old_usize,
+                      unsigned ind) {
+	size_t usize = sc_usable_size(ind);
+	if (usize < old_usize) /* the tail is free once the arena has it */
+		tag_resize(ptr, old_usize, usize);
+	if (!arena_resize_large_in_place(run, ind)) {
+		if (usize < old_usize)
+			tag_resize(ptr, usize, old_usize);
+		return false;
+	}
+	if (usize > old_usize) /* the grown tail takes ptr's tag */
+		tag_resize(ptr, old_usize, usize);
+	return true;
+}
+
 /* ptr is the caller's (tagged) pointer: it is what stays valid or gets
  * copied from; addr, its untagged address, is what goes down. */
 static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
@@ -553,13 +571,10 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 	}
 	if ((unsigned)ind == old_ind && (addr & (align - 1)) == 0)
 		return ptr;
+	size_t usize = sc_usable_size((unsigned)ind);
 	if (!(e & (PM_SLAB | PM_SAMPLED)) && !sc_is_small((unsigned)ind) &&
 	    (addr & (align - 1)) == 0 &&
-	    arena_resize_large_in_place(pm_desc(e),
-	                                (unsigned)ind)) {
-		size_t usize = sc_usable_size((unsigned)ind);
-		if (usize > old_usize) /* the grown tail takes ptr's tag */
-			tag_set_range((char *)ptr + old_usize, usize - old_usize);
+	    api_resize_large(ptr, pm_desc(e), old_usize, (unsigned)ind)) {
 		tsd_t *tsd = tsd_get();
 		tsd->allocated_bytes += usize;
 		if (STRATA_STATS)

@@ -527,8 +527,8 @@ Test(conf, thp_always_without_huge_page_advice_is_reported) {
 	int saved = dup(STDERR_FILENO);
 	dup2(fds[1], STDERR_FILENO);
 	close(fds[1]);
-	conf_check_backend("posix", false);
-	conf_check_backend("numa", true);
+	conf_check_backend("posix", false, false);
+	conf_check_backend("numa", true, false);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	char text[512];
