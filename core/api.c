@@ -389,10 +389,11 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	*live = 0;
 	run_t *run = pm_desc(e);
 	unsigned ind = pm_ind(e);
+	size_t usize = sc_usable_size(ind);
 	/* Untagged first: the junk goes in through the untagged address. */
-	tag_block_free(addr_of(ptr), sc_usable_size(ind));
+	tag_block_free(addr_of(ptr), usize);
 	if (unlikely(malloc_fill & FILL_JUNK_FREE))
-		vg_fill(ptr, JUNK_FREE_BYTE, sc_usable_size(ind));
+		vg_fill(ptr, JUNK_FREE_BYTE, usize);
 	tsd_t *tsd = tsd_get();
 	/* A thread's first frees, before it ever allocates, go back to the
 	 * blocks' owners: caching another thread's block here and reusing it
@@ -418,7 +419,7 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	}
 	background_maybe_start(a); /* a burst freed, maybe before idling */
 	if (STRATA_STATS && tsd != NULL) {
-		tsd->deallocated_bytes += sc_usable_size(ind);
+		tsd->deallocated_bytes += usize;
 		tsd_publish(tsd);
 	}
 }
