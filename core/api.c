@@ -181,7 +181,10 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 		tsd_event(tsd);
 	} else
 		tsd_publish(tsd); /* slow path anyway: keep the record exact */
-	return vg_alloc(tag_block_alloc(addr_of(p), usize), size, usize,
+	/* Aligned beyond a chunk: a mapping of its own (arena.c). */
+	return vg_alloc(tag_block_alloc_in(addr_of(p), usize,
+	                                   align <= CHUNK_BYTES),
+	                size, usize,
 	                (flags & FLAG_ZERO) != 0 || (malloc_fill & FILL_ZERO));
 }
 

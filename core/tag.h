@@ -129,12 +129,15 @@ static ALWAYS_INLINE void tag_set_range(void *p, size_t size) {
 /* A block of size bytes at (untagged) addr leaves the allocator: a fresh
  * tag, neither 0 nor a neighbour's, on its granules; returns the pointer
  * the caller gets.  Beyond tag_max_bytes (everything while tags are off)
- * the block stays untagged. */
-static ALWAYS_INLINE void *tag_block_alloc(uintptr_t addr, size_t size) {
+ * the block stays untagged.  in_chunk: the block lies in a chunk (false
+ * for a mapping of its own, whose neighbours may be unmapped: a huge
+ * block, or one aligned beyond a chunk). */
+static ALWAYS_INLINE void *tag_block_alloc_in(uintptr_t addr, size_t size,
+                                              bool in_chunk) {
 	if (size > tag_max_bytes)
 		return (void *)addr;
 	uint64_t exclude = 1;
-	if (size < TAG_SPAN_BYTES) {
+	if (in_chunk && size < TAG_SPAN_BYTES) {
 		if ((addr & (TAG_SPAN_BYTES - 1)) != 0)
 			exclude = tag_gmi(tag_load(addr - TAG_GRANULE_BYTES),
 			                  exclude);
@@ -144,6 +147,10 @@ static ALWAYS_INLINE void *tag_block_alloc(uintptr_t addr, size_t size) {
 	void *p = tag_irg(addr, exclude);
 	tag_set_range(p, size);
 	return p;
+}
+
+static ALWAYS_INLINE void *tag_block_alloc(uintptr_t addr, size_t size) {
+	return tag_block_alloc_in(addr, size, true);
 }
 
 /* A block of size bytes at (untagged) addr comes back: its granules get
@@ -177,6 +184,12 @@ static inline void tag_boot(bool has_tagging, size_t max_tagged) {
 static ALWAYS_INLINE bool tag_is_on(void) { return false; }
 static ALWAYS_INLINE uintptr_t tag_strip(const void *p) {
 	return (uintptr_t)p;
+}
+static ALWAYS_INLINE void *tag_block_alloc_in(uintptr_t addr, size_t size,
+                                              bool in_chunk) {
+	(void)size;
+	(void)in_chunk;
+	return (void *)addr;
 }
 static ALWAYS_INLINE void *tag_block_alloc(uintptr_t addr, size_t size) {
 	(void)size;

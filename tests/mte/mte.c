@@ -257,6 +257,13 @@ Test(mte, calloc_aligned_and_zeroing_flags_hand_out_tagged_blocks) {
 		assert_tagged_whole(a);
 		memset(a, 1, 512);
 		strata_free(a);
+		/* Aligned beyond a chunk: a mapping of its own, whose
+		 * neighbours are not looked at (they may be unmapped). */
+		char *volatile h = strata_aligned_alloc(4 << 20, 4096);
+		cr_assert_eq(untagged(h) % (4 << 20), 0);
+		assert_tagged_whole(h);
+		memset(h, 1, 4096);
+		strata_free(h);
 		unsigned char *volatile z = strata_mallocx(64,
 		                                         STRATA_MALLOCX_ZERO);
 		for (int j = 0; j < 64; j++)
