@@ -35,6 +35,8 @@
 #include "tsd.h"
 #include "vg.h"
 
+_Static_assert(TAG_SPAN_BYTES == CHUNK_BYTES, "tag.h's span is a chunk");
+
 #define FLAG_LG_ALIGN_MASK 0x3f
 #define FLAG_ZERO STRATA_MALLOCX_ZERO
 #define FLAG_TCACHE_NONE STRATA_MALLOCX_TCACHE_NONE
@@ -179,7 +181,10 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 		tsd_event(tsd);
 	} else
 		tsd_publish(tsd); /* slow path anyway: keep the record exact */
-	return vg_alloc(tag_block_alloc(addr_of(p), usize), size, usize,
+	/* Aligned beyond a chunk: a mapping of its own (arena.c). */
+	return vg_alloc(tag_block_alloc_in(addr_of(p), usize,
+	                                   align <= CHUNK_BYTES),
+	                size, usize,
 	                (flags & FLAG_ZERO) != 0 || (malloc_fill & FILL_ZERO));
 }
 
@@ -387,9 +392,11 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	*live = 0;
 	run_t *run = pm_desc(e);
 	unsigned ind = pm_ind(e);
+	size_t usize = sc_usable_size(ind);
+	/* Untagged first: the junk goes in through the untagged address. */
+	tag_block_free(addr_of(ptr), usize);
 	if (unlikely(malloc_fill & FILL_JUNK_FREE))
-		vg_fill(ptr, JUNK_FREE_BYTE, sc_usable_size(ind));
-	tag_block_free(addr_of(ptr), sc_usable_size(ind));
+		vg_fill(ptr, JUNK_FREE_BYTE, usize);
 	tsd_t *tsd = tsd_get();
 	/* A thread's first frees, before it ever allocates, go back to the
 	 * blocks' owners: caching another thread's block here and reusing it
@@ -415,7 +422,7 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	}
 	background_maybe_start(a); /* a burst freed, maybe before idling */
 	if (STRATA_STATS && tsd != NULL) {
-		tsd->deallocated_bytes += sc_usable_size(ind);
+		tsd->deallocated_bytes += usize;
 		tsd_publish(tsd);
 	}
 }
@@ -544,6 +551,21 @@ static void *realloc_move(void *ptr, size_t old_usize, size_t size,
 	return p;
 }
 
+bool api_resize_large(void *ptr, run_t *run, size_t old_usize,
+                      unsigned ind) {
+	size_t usize = sc_usable_size(ind);
+	if (usize < old_usize) /* the tail is free once the arena has it */
+		tag_resize(ptr, old_usize, usize);
+	if (!arena_resize_large_in_place(run, ind)) {
+		if (usize < old_usize)
+			tag_resize(ptr, usize, old_usize);
+		return false;
+	}
+	if (usize > old_usize) /* the grown tail takes ptr's tag */
+		tag_resize(ptr, old_usize, usize);
+	return true;
+}
+
 /* ptr is the caller's (tagged) pointer: it is what stays valid or gets
  * copied from; addr, its untagged address, is what goes down. */
 static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
@@ -564,13 +586,10 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 	}
 	if ((unsigned)ind == old_ind && (addr & (align - 1)) == 0)
 		return ptr;
+	size_t usize = sc_usable_size((unsigned)ind);
 	if (!(e & (PM_SLAB | PM_SAMPLED)) && !sc_is_small((unsigned)ind) &&
 	    (addr & (align - 1)) == 0 &&
-	    arena_resize_large_in_place(pm_desc(e),
-	                                (unsigned)ind)) {
-		size_t usize = sc_usable_size((unsigned)ind);
-		if (usize > old_usize) /* the grown tail takes ptr's tag */
-			tag_set_range((char *)ptr + old_usize, usize - old_usize);
+	    api_resize_large(ptr, pm_desc(e), old_usize, (unsigned)ind)) {
 		tsd_t *tsd = tsd_get();
 		tsd->allocated_bytes += usize;
 		if (STRATA_STATS)

@@ -5,7 +5,9 @@
 #ifndef STRATA_API_INTERNAL_H
 #define STRATA_API_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -16,5 +18,10 @@ HIDDEN void *strata_pvalloc(size_t size);
 /* Reports (and aborts) unless addr (untagged, pagemap entry e) is the
  * start of a block the application holds; what names the call. */
 HIDDEN void api_check_live(const char *what, const void *addr, uint64_t e);
+/* arena_resize_large_in_place of the large block at ptr (the caller's
+ * pointer, old_usize bytes) to class ind, its tags kept right (tag.h). */
+struct run;
+HIDDEN bool api_resize_large(void *ptr, struct run *run, size_t old_usize,
+                             unsigned ind);
 
 #endif

@@ -24,12 +24,14 @@
 /* Large runs grow or shrink in place; a slab region never changes class.
  * target is tried first, then fallback (jemalloc: size + extra, then
  * size).  Returns the class the block has afterwards. */
-static unsigned resize_large(run_t *run, unsigned old_ind, unsigned target,
-                             unsigned fallback) {
-	if (!sc_is_small(target) && arena_resize_large_in_place(run, target))
+static unsigned resize_large(void *ptr, run_t *run, unsigned old_ind,
+                             unsigned target, unsigned fallback) {
+	size_t old_usize = sc_usable_size(old_ind);
+	if (!sc_is_small(target) &&
+	    api_resize_large(ptr, run, old_usize, target))
 		return target;
 	if (fallback != target && !sc_is_small(fallback) &&
-	    arena_resize_large_in_place(run, fallback))
+	    api_resize_large(ptr, run, old_usize, fallback))
 		return fallback;
 	return old_ind;
 }
@@ -67,7 +69,7 @@ size_t strata_xallocx(void *ptr, size_t size, size_t extra, int flags) {
 	run_t *run = pm_desc(e);
 	if ((e & PM_SLAB) || addr_of(run->addr) != addr)
 		return old_usize;
-	unsigned ind = resize_large(run, old_ind, hi, lo);
+	unsigned ind = resize_large(ptr, run, old_ind, hi, lo);
 	if (ind == old_ind)
 		return old_usize;
 	size_t usize = sc_usable_size(ind);

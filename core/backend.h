@@ -58,7 +58,9 @@ enum {
 	BACKEND_CAP_NUMA = 1u << 1,
 	/* tiers other than DEFAULT may be asked for; tier_mask says which. */
 	BACKEND_CAP_TIERS = 1u << 2,
-	/* placement.is_tagged maps memory that can hold allocation tags. */
+	/* placement.is_tagged maps memory that can hold allocation tags;
+	 * the mte backend maps every reservation so and has tag checking on
+	 * in the mode info.tag_check asks (the core tags blocks then). */
 	BACKEND_CAP_TAGGING = 1u << 3,
 	/* purge(LAZY) really is lazy (else the core only ever asks EAGER). */
 	BACKEND_CAP_PURGE_LAZY = 1u << 4,
@@ -85,7 +87,17 @@ typedef struct backend_info {
 	uint64_t tier_node_mask[BACKEND_TIER_COUNT]; /* nodes of each tier */
 	char thp_mode[12];     /* the kernel's THP mode: "always", "madvise",
 	                        * "never"; "" unknown */
+	/* In, set by the core before init (opt.mte): how a backend with
+	 * BACKEND_CAP_TAGGING checks tags, BACKEND_TAG_*.  A backend that
+	 * honours it sets BACKEND_CAP_TAGGING; one that cannot (no tagging
+	 * hardware, or BACKEND_TAG_OFF) leaves the bit clear. */
+	unsigned tag_check;
 } backend_info_t;
+
+/* Tag check modes (backend_info.tag_check), in the order of opt.mte's
+ * choices: a tag mismatch faults at the access (SYNC), at the next
+ * kernel entry (ASYNC), or tags are not used (OFF). */
+enum { BACKEND_TAG_SYNC = 0, BACKEND_TAG_ASYNC = 1, BACKEND_TAG_OFF = 2 };
 
 /* Where a reservation's memory should come from; decided once, at reserve.
  * The core hands the backend only placements that passed

@@ -32,6 +32,7 @@ const char *const conf_junk_choices[] = { "false", "true", "alloc", "free",
  * "disabled" is accepted so that its configurations carry over. */
 const char *const conf_percpu_arena_choices[] = { "disabled", NULL };
 const char *const conf_dss_choices[] = { "disabled", NULL };
+const char *const conf_mte_choices[] = { "sync", "async", "off", NULL };
 const char *const conf_metadata_thp_choices[] = { "disabled", "auto",
 	                                          "always", NULL };
 
@@ -468,11 +469,27 @@ unsigned conf_read(const conf_source_t *sources, size_t n) {
 	return errors;
 }
 
-void conf_check_backend(const char *backend, bool has_hugepage) {
+void conf_check_backend(const char *backend, bool has_hugepage,
+                        bool has_tagging) {
 	if (opt.thp == THP_ALWAYS && !has_hugepage) {
 		report_line("thp:always is not honoured: the ",
 		            backend, " backend gives no huge-page advice; build "
 		            "with -Dmemory_backend=numa", (char *)NULL);
+		if (opt.abort)
+			abort();
+	}
+	if (opt.mte != MTE_OFF && !has_tagging &&
+	    (STRATA_MTE || conf_is_set(CONF_ID_mte))) {
+		if (STRATA_MTE)
+			report_line("mte:", conf_mte_choices[opt.mte],
+			            " is not honoured: this CPU or kernel has no "
+			            "memory tagging (HWCAP2_MTE); running untagged",
+			            (char *)NULL);
+		else
+			report_line("mte:", conf_mte_choices[opt.mte],
+			            " is not honoured: the ", backend,
+			            " backend has no memory tagging; build with "
+			            "-Dmemory_backend=mte", (char *)NULL);
 		if (opt.abort)
 			abort();
 	}

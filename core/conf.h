@@ -26,6 +26,8 @@ enum conf_thp { THP_DEFAULT = 0, THP_ALWAYS = 1, THP_NEVER = 2 };
 enum conf_metadata_thp { METADATA_THP_DISABLED = 0, METADATA_THP_AUTO = 1,
 	                 METADATA_THP_ALWAYS = 2 };
 enum conf_junk { JUNK_FALSE = 0, JUNK_TRUE = 1, JUNK_ALLOC = 2, JUNK_FREE = 3 };
+/* The order of backend.h's BACKEND_TAG_*, which pages_boot hands on. */
+enum conf_mte { MTE_SYNC = 0, MTE_ASYNC = 1, MTE_OFF = 2 };
 
 /*
  * X(name, type, default, jemalloc, doc, optional fields ...)
@@ -125,6 +127,13 @@ enum conf_junk { JUNK_FALSE = 0, JUNK_TRUE = 1, JUNK_ALLOC = 2, JUNK_FREE = 3 };
 	X(perf_events, BOOL, false, NONE,                                     \
 	  "Count cache, TLB and page-fault events per thread "                \
 	  "(perf_event_open), shown in the thread statistics")                \
+	X(mte, ENUM, MTE_SYNC, NONE,                                          \
+	  "Memory tag checks of the mte build: sync (fault at the access), "  \
+	  "async (at the next system call) or off", .choices = conf_mte_choices) \
+	X(mte_max_tagged, SIZE, (size_t)1 << 20, NONE,                        \
+	  "Largest block the mte build tags; bigger ones are handed out "     \
+	  "untagged", .min = 16, .max = CONF_BYTES_MAX,                       \
+	  .prom = "mte_max_tagged_bytes")                                     \
 	PROF_CONF_OPTIONS(X)
 
 /* The heap profiler's options (docs/profiling.md), jemalloc's names. */
@@ -218,6 +227,7 @@ extern HIDDEN const char *const conf_junk_choices[];
 extern HIDDEN const char *const conf_percpu_arena_choices[];
 extern HIDDEN const char *const conf_metadata_thp_choices[];
 extern HIDDEN const char *const conf_dss_choices[];
+extern HIDDEN const char *const conf_mte_choices[];
 
 /* One option string and where it came from. */
 typedef struct conf_source {
@@ -243,8 +253,11 @@ HIDDEN unsigned conf_parse(const char *text, const char *source,
 /* Whether some source set the option (by CONF_ID_). */
 HIDDEN bool conf_is_set(enum conf_id id);
 /* After the backend is up: the one-line reports of options it cannot
- * honour (thp:always without huge-page advice). */
-HIDDEN void conf_check_backend(const char *backend, bool has_hugepage);
+ * honour (thp:always without huge-page advice; mte:sync or async without
+ * tagging, which the mte build reports even when mte is not set, as its
+ * default asks for tags). */
+HIDDEN void conf_check_backend(const char *backend, bool has_hugepage,
+                               bool has_tagging);
 /* Compile-time default options string (meson -Dconf=). */
 HIDDEN const char *conf_compiled_default(void);
 

@@ -41,10 +41,14 @@
 #include "sizeclass.h"
 #include "stats.h"
 #include "prof.h"
+#include "tag.h"
 #include "tcache.h"
 #include "tsd.h"
 
 atomic_bool malloc_is_booted;
+#if STRATA_MTE && defined(__aarch64__)
+size_t tag_max_bytes;
+#endif
 unsigned malloc_fill;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread bool is_booting;
@@ -57,14 +61,16 @@ static unsigned default_narenas(void) {
 static int boot(void) {
 	conf_boot();
 	perfctr_boot();
-	int err = pages_boot();
+	int err = pages_boot(opt.mte);
 	if (err != 0) {
 		report_line("backend '", pages_backend_name(),
 		            "' failed to initialise", (char *)NULL);
 		return err;
 	}
 	conf_check_backend(pages_backend_name(),
-	                   pages_has_cap(BACKEND_CAP_HUGEPAGE));
+	                   pages_has_cap(BACKEND_CAP_HUGEPAGE),
+	                   pages_has_cap(BACKEND_CAP_TAGGING));
+	tag_boot(pages_has_cap(BACKEND_CAP_TAGGING), opt.mte_max_tagged);
 	sizeclass_boot();
 	decay_boot();
 	malloc_fill = (opt.junk == JUNK_TRUE || opt.junk == JUNK_ALLOC

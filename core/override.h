@@ -120,10 +120,11 @@ CXX_ALIAS(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p), strata_free)
  * against the class of size); a miss, NULL or a mismatch goes to
  * strata_free_sized, which reports the mismatch. */
 static ALWAYS_INLINE void cxx_delete_sized(void *p, size_t size) {
-	pm_entry_t e = pagemap_lookup(tag_strip(p));
+	uintptr_t addr = tag_strip(p);
+	pm_entry_t e = pagemap_lookup(addr);
 	if (likely((e & PM_FAST) && size <= SC_SMALL_MAX &&
 	           sc_small_index[(size + 7) >> 3] == pm_ind(e))) {
-		free_impl(p, e);
+		free_impl((void *)addr, e);
 		return;
 	}
 	strata_free_sized(p, size);

@@ -45,9 +45,10 @@ static void probe_late_run(void) {
 	pages_info.tier_mask |= info.tier_mask;
 }
 
-int pages_boot(void) {
+int pages_boot(unsigned tag_check) {
 	if (backend->version < 2 || backend->init == NULL)
 		return EINVAL;
+	pages_info.tag_check = tag_check;
 	int err = backend->init(&pages_info);
 	if (err != 0)
 		return err;

@@ -26,8 +26,9 @@ extern HIDDEN unsigned lg_page;
 /* Bytes currently reserved from the backend (chunks, huge, metadata). */
 extern HIDDEN atomic_size_t pages_mapped_bytes;
 
-/* 0 or the backend's errno value. */
-HIDDEN int pages_boot(void);
+/* 0 or the backend's errno value.  tag_check: BACKEND_TAG_* (opt.mte),
+ * what a backend with tags is asked for. */
+HIDDEN int pages_boot(unsigned tag_check);
 HIDDEN const char *pages_backend_name(void);
 static inline bool pages_has_cap(unsigned cap) {
 	return (pages_info.caps & cap) != 0;

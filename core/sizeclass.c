@@ -4,6 +4,7 @@
 #include "sizeclass.h"
 
 #include "pages.h"
+#include "tag.h"
 
 uint8_t sc_small_index[(SC_SMALL_MAX >> 3) + 1];
 const uint32_t sc_small_size[SC_NSMALL] = {
@@ -55,7 +56,9 @@ void sizeclass_boot(void) {
 		/* Relaxed: another thread's fast path may read the table
 		 * while the booting thread writes it (then takes the slow
 		 * path, which waits for the boot). */
-		__atomic_store_n(&sc_small_index[i], (uint8_t)ind,
+		/* Tags: no class below a 16-byte granule (tag.h). */
+		unsigned c = tag_is_on() && ind == 0 ? 1 : ind;
+		__atomic_store_n(&sc_small_index[i], (uint8_t)c,
 		                 __ATOMIC_RELAXED);
 	}
 	for (unsigned c = 0; c < SC_NSMALL; c++) {

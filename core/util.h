@@ -41,6 +41,11 @@
 #define STRATA_DETECT 1
 #endif
 
+/* Memory tagging (core/tag.h): 1 in the mte build only. */
+#ifndef STRATA_MTE
+#define STRATA_MTE 0
+#endif
+
 /* Round x up / down to a multiple of align (a power of two). */
 static inline size_t align_up(size_t x, size_t align) {
 	return (x + align - 1) & ~(align - 1);

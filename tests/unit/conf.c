@@ -527,8 +527,8 @@ Test(conf, thp_always_without_huge_page_advice_is_reported) {
 	int saved = dup(STDERR_FILENO);
 	dup2(fds[1], STDERR_FILENO);
 	close(fds[1]);
-	conf_check_backend("posix", false);
-	conf_check_backend("numa", true);
+	conf_check_backend("posix", false, false);
+	conf_check_backend("numa", true, false);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	char text[512];
@@ -540,4 +540,42 @@ Test(conf, thp_always_without_huge_page_advice_is_reported) {
 	                       "advice; build with -Dmemory_backend=numa\n");
 	cr_assert(conf_is_set(CONF_ID_thp));
 	cr_assert_not(conf_is_set(CONF_ID_narenas));
+}
+
+/* Stderr of one conf_check_backend call, into text. */
+static void check_backend_text(const char *backend, bool has_tagging,
+                               char *text, size_t cap) {
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	int saved = dup(STDERR_FILENO);
+	dup2(fds[1], STDERR_FILENO);
+	close(fds[1]);
+	conf_check_backend(backend, false, has_tagging);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ssize_t n = read(fds[0], text, cap - 1);
+	text[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+}
+
+Test(conf, mte_without_tagging_is_reported_only_when_set) {
+	char text[512];
+	check_backend_text("posix", false, text, sizeof(text));
+	cr_assert_str_empty(text, "mte not set, and not the mte build");
+	parsed_t r = parse_strata("mte:async");
+	assert_quiet(&r, "mte:async");
+	cr_assert_eq(opt.mte, MTE_ASYNC);
+	check_backend_text("mte", true, text, sizeof(text));
+	cr_assert_str_empty(text, "the backend has tags");
+	check_backend_text("posix", false, text, sizeof(text));
+	cr_assert_str_eq(text, "strata: mte:async is not honoured: the posix "
+	                       "backend has no memory tagging; build with "
+	                       "-Dmemory_backend=mte\n");
+	r = parse_strata("mte:off");
+	assert_quiet(&r, "mte:off");
+	check_backend_text("posix", false, text, sizeof(text));
+	cr_assert_str_empty(text, "mte:off asks for nothing");
+	r = parse_strata("mte:never");
+	cr_assert_eq(r.errors, 1, "a bad mode is one error: '%s'", r.text);
+	cr_assert_eq(opt.mte, MTE_OFF, "the previous value stays");
 }

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # CI: the whole suite on AArch64 under qemu-user.  Makes (or reuses) the
-# arm64 Debian root (cross/arm64-root.sh), cross-compiles the posix and numa
-# builds against it with warnings as errors (cross/aarch64-linux-gnu.ini),
-# and runs the meson tests under qemu-aarch64-static -cpu max: all of them
-# in the posix build (the integration tests inside the root), the ones that
-# depend on the backend in the numa build.  Prints each step's time and ends
-# with the summed counts.  Needs root.  Build directories:
-# build-aarch64-<backend>/.
-#   tools/ci/aarch64.sh [backend ...]     default: posix numa
+# arm64 Debian root (cross/arm64-root.sh), cross-compiles the posix, numa
+# and mte builds against it with warnings as errors
+# (cross/aarch64-linux-gnu.ini), and runs the meson tests under
+# qemu-aarch64-static -cpu max: all of them in the posix build (the
+# integration tests inside the root), the ones that depend on the backend
+# in the numa and mte builds, and in the mte build its own suite (tag
+# faults, docs/backends/mte.md) and its fast-path count.  Prints each
+# step's time and ends with the summed counts.  Needs root.  Build
+# directories: build-aarch64-<backend>/.
+#   tools/ci/aarch64.sh [backend ...]     default: posix numa mte
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 backends=("$@")
-[ "${#backends[@]}" = 0 ] && backends=(posix numa)
+[ "${#backends[@]}" = 0 ] && backends=(posix numa mte)
 
 t0=$SECONDS
 cross/binfmt.sh
@@ -36,6 +38,7 @@ for b in "${backends[@]}"; do
 	# The unit and api suites run the core on the fake backend: the same
 	# programs in every build, so the posix build runs them for all.
 	[ "$b" = posix ] || args+=" --suite backend --suite dropin --suite memory"
+	[ "$b" = mte ] && args+=" --suite mte --suite perf"
 	STRATA_BUILD_DIR="build-aarch64-$b" STRATA_TEST_ARGS="$args" \
 		tools/ci/meson_suite.sh "$b" --werror \
 		--cross-file "$root_ini" --cross-file cross/aarch64-linux-gnu.ini \
