@@ -23,12 +23,13 @@ fi
 
 it_check_preload "$prog" 1
 
-it_run_both cxx_map "$prog"
+rounds=$((150 / IT_SHRINK))
+it_run_both cxx_map "$prog" "$rounds"
 grep -q '^total [0-9a-f]\{16\}$' "$IT_SCRATCH/cxx_map.base" ||
     it_fail "cxx_map did not print a total checksum"
 
 # A second preloaded run: the result must not depend on thread interleaving.
-LD_PRELOAD="$IT_LIB" "$prog" >"$IT_SCRATCH/cxx_map.pre2" 2>"$IT_SCRATCH/cxx_map.pre2.err" </dev/null ||
+LD_PRELOAD="$IT_LIB" "$prog" "$rounds" >"$IT_SCRATCH/cxx_map.pre2" 2>"$IT_SCRATCH/cxx_map.pre2.err" </dev/null ||
     it_fail "cxx_map exited with status $? on the second preloaded run: $(head -n 1 "$IT_SCRATCH/cxx_map.pre2.err" | cut -c1-160)"
 it_compare "cxx_map (second run)" "$IT_SCRATCH/cxx_map.base" "$IT_SCRATCH/cxx_map.pre2"
 

@@ -12,6 +12,7 @@ Usage: python3 objects.py [scale]    (scale defaults to 1)
 import gc
 import hashlib
 import json
+import os
 import sys
 
 
@@ -218,7 +219,8 @@ def phase_gc_churn(rng, d, rounds):
 
 def main():
     scale = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-    n = 400000 * scale
+    # IT_SHRINK (tests/integration/common.sh): a smaller run under emulation.
+    n = 400000 * scale // max(1, int(os.environ.get("IT_SHRINK", "1")))
     rng = Rng(20240611)
     d = Digest()
     phase_dicts(rng, d, n // 4)

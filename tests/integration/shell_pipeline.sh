@@ -16,10 +16,10 @@ S=$IT_SCRATCH
 export TZ=UTC
 
 # ---- input data (generated once, without the preload) ----------------------
-awk 'BEGIN {
+awk -v n=$((400000 / IT_SHRINK)) 'BEGIN {
     x = 4242
     split("north south east west centre", region, " ")
-    for (i = 0; i < 400000; i++) {
+    for (i = 0; i < n; i++) {
         x = (x * 16807) % 2147483647
         r = region[x % 5 + 1]
         k = "item" (int(x / 5) % 5000)
