@@ -54,8 +54,8 @@ enum conf_junk { JUNK_FALSE = 0, JUNK_TRUE = 1, JUNK_ALLOC = 2, JUNK_FREE = 3 };
 	X(abort, BOOL, false, SAME,                                           \
 	  "Any warning strata prints at start-up aborts the process")         \
 	X(narenas, UNSIGNED, 0, SAME,                                         \
-	  "Automatic arenas (default 4 x CPUs); threads are spread "          \
-	  "round-robin", .min = 1, .max = 2048)                               \
+	  "Automatic arenas (default 4 x CPUs); a thread takes the least "    \
+	  "loaded", .min = 1, .max = 2048)                                    \
 	X(tcache, BOOL, true, SAME, "Per-thread caches")                      \
 	X(tcache_max, SIZE, 32768, SAME,                                      \
 	  "Largest size class kept in thread caches",                         \
