@@ -61,10 +61,12 @@ enum conf_junk { JUNK_FALSE = 0, JUNK_TRUE = 1, JUNK_ALLOC = 2, JUNK_FREE = 3 };
 	  "Largest size class kept in thread caches",                         \
 	  .max = 2 << 20, .prom = "tcache_max_bytes")                         \
 	X(dirty_decay_ms, MS, 10000, SAME,                                    \
-	  "Time over which freed pages are purged lazily (-1: never)",        \
+	  "Time over which freed pages are purged (-1: never); lazily "       \
+	  "unless muzzy_decay_ms is 0",                                       \
 	  .min = -1, .max = CONF_DECAY_MS_MAX, .prom = "dirty_decay_seconds") \
-	X(muzzy_decay_ms, MS, 10000, SAME,                                    \
-	  "Time over which lazily purged pages are released (-1: never)",     \
+	X(muzzy_decay_ms, MS, 0, SAME,                                        \
+	  "Time over which lazily purged pages are released (-1: never; "     \
+	  "0: no lazy stage)",                                                \
 	  .min = -1, .max = CONF_DECAY_MS_MAX, .prom = "muzzy_decay_seconds") \
 	X(background_thread, BOOL, true, SAME,                                \
 	  "A thread purges on schedule while the program is idle")            \
