@@ -32,6 +32,7 @@
 #include "base.h"
 #include "decay.h"
 #include "conf.h"
+#include "memlimit.h"
 #include "pages.h"
 #include "pagemap.h"
 #include "prim.h"
@@ -55,6 +56,7 @@ static unsigned default_narenas(void) {
 
 static int boot(void) {
 	conf_boot();
+	memlimit_boot();
 	int err = pages_boot();
 	if (err != 0) {
 		report_line("backend '", pages_backend_name(),
