@@ -149,7 +149,7 @@ enum {
 /* Entirely free chunks an arena keeps dirty for reuse beyond decay's
  * say, on top of one per eight chunks' worth of allocated pages; more
  * are purged eagerly, whole, right after the free that emptied them. */
-#define EXTENT_FREE_CHUNKS_KEPT 4u
+#define EXTENT_FREE_CHUNKS_KEPT 2u
 
 HIDDEN void extents_init(extents_t *ex, const backend_placement_t *placement);
 /* Settings and counters of a fresh arena (destroy recycles extents). */
