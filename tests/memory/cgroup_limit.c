@@ -130,7 +130,7 @@ static int fake(const char *self, bool has_limit) {
 	const char *tmp = getenv("TMPDIR");
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/strata-cgroup-XXXXXX",
-	         tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	         tmp != NULL && *tmp != '\0' ? tmp : P_tmpdir);
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		return 2;
