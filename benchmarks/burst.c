@@ -1,9 +1,10 @@
 /*
  * burst.c — memory return after a burst, and steady-state churn.
  *
- * mode 0 (burst): allocate `mib` MiB of blocks of 16 B .. 24 KiB, free
- * 90 % of them at random, then the rest, and sit idle (no allocator call)
- * for `idle` seconds, printing VmRSS at a few moments.
+ * mode 0 (burst): allocate `mib` MiB of blocks of `min` .. `max` bytes
+ * (16 B .. 24 KiB by default), free 90 % of them at random, then the
+ * rest, and sit idle (no allocator call) for `idle` seconds, printing
+ * VmRSS at a few moments.
  * mode 1 (churn): `threads` threads replace random blocks in a working set
  * of `live` blocks for `steps` steps each; prints the rate.  With the
  * working set moving, freed pages keep becoming dirty, which is the load
@@ -69,13 +70,18 @@ static int run_churn(const bench_t *b) {
 static int run_burst(const bench_t *b) {
 	size_t total = (size_t)bench_get(b, "mib") << 20;
 	long long idle = bench_get(b, "idle");
-	size_t cap = total / 16 + 1, n = 0, bytes = 0;
+	size_t lo = (size_t)bench_get(b, "min"), hi = (size_t)bench_get(b, "max");
+	if (lo < 1 || hi < lo) {
+		fprintf(stderr, "burst: need 1 <= min <= max\n");
+		return 2;
+	}
+	size_t cap = total / lo + 1, n = 0, bytes = 0;
 	unsigned char **blk = xcheck(malloc(cap * sizeof(*blk)), cap);
 	rng_t r;
 	rng_seed(&r, b->seed, 3);
 	uint64_t sum = 0;
 	while (bytes < total && n < cap) {
-		size_t sz = rng_logrange(&r, 16, 24 * 1024);
+		size_t sz = rng_logrange(&r, lo, hi);
 		blk[n] = xcheck(malloc(sz), sz);
 		memset(blk[n], (int)(n & 0xff), sz);
 		bytes += sz;
@@ -96,7 +102,7 @@ static int run_burst(const bench_t *b) {
 	printf("burst: checksum=0x%016" PRIx64 " mode=burst peak_kib=%ld "
 	       "after_90pct_free_kib=%ld after_all_free_kib=%ld", sum, peak,
 	       after90, after_all);
-	static const long marks[] = { 1, 5, 11, 21, 30 };
+	static const long marks[] = { 1, 3, 5, 11, 21, 30 };
 	long slept = 0;
 	for (unsigned m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
 		if (marks[m] > idle)
@@ -115,6 +121,8 @@ int main(int argc, char **argv) {
 	bench_define(&b, "mode", 0, "0: burst then idle, 1: churn");
 	bench_define(&b, "mib", 512, "burst: MiB allocated");
 	bench_define(&b, "idle", 21, "burst: idle seconds watched");
+	bench_define(&b, "min", 16, "burst: smallest block");
+	bench_define(&b, "max", 24 * 1024, "burst: largest block");
 	bench_define(&b, "threads", 2, "churn: threads");
 	bench_define(&b, "steps", 4000000, "churn: replacements per thread");
 	bench_define(&b, "live", 20000, "churn: working-set blocks per thread");

@@ -6,6 +6,7 @@
 #include "arena.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "base.h"
@@ -19,9 +20,6 @@ _Atomic(arena_t *) arenas[ARENAS_MAX];
 unsigned narenas_auto;
 atomic_uint narenas_total;
 MUTEX_GLOBAL(arenas_lock, "arenas");
-static atomic_uint next_auto;
-#define NODES_MAX 64u
-static atomic_uint next_auto_of_node[NODES_MAX];
 /* Destroyed manual arenas, kept for reuse by the next create. */
 static arena_t *spare_arenas[ARENAS_MAX];
 static unsigned nspare_arenas;
@@ -175,20 +173,40 @@ arena_t *arena_get_counted(unsigned i) {
 	return a;
 }
 
-arena_t *arena_choose_auto(unsigned node) {
+/* The least loaded automatic arena of a node (fewest threads bound, the
+ * lowest index among equals; a missing one counts as empty), with one
+ * more thread counted on it under the table lock, so threads starting
+ * together spread out.  A thread that exits leaves its arena to the next
+ * thread that starts, with the slabs, dirty pages and cached runs it
+ * left there: a program that recreates its threads keeps reusing the
+ * same arenas instead of spreading its memory over all of them. */
+arena_t *arena_choose_auto_counted(unsigned node) {
 	unsigned nodes = pages_info.node_count;
-	unsigned i;
+	unsigned first = 0, step = 1;
 	if (nodes > 1 && narenas_auto >= nodes) {
-		/* A turn counter per node, so every arena of a node serves. */
-		node %= nodes;
-		unsigned per_node = narenas_auto / nodes;
-		unsigned turn = atomic_fetch_add(&next_auto_of_node[node % NODES_MAX], 1);
-		i = (turn % per_node) * nodes + node;
-	} else {
-		i = atomic_fetch_add(&next_auto, 1) % narenas_auto;
+		first = node % nodes;
+		step = nodes;
 	}
-	arena_t *a = arena_get(i);
-	return a != NULL ? a : arena_get(0);
+	mutex_lock(&arenas_lock);
+	unsigned best = first, best_load = UINT_MAX;
+	for (unsigned i = first; i < narenas_auto; i += step) {
+		arena_t *a = atomic_load_explicit(&arenas[i],
+		                                  memory_order_relaxed);
+		unsigned load = a == NULL ? 0 : atomic_load(&a->nthreads);
+		if (load < best_load) {
+			best = i;
+			best_load = load;
+		}
+		if (load == 0)
+			break;
+	}
+	arena_t *a = arena_get_locked(best);
+	if (a == NULL)
+		a = arena_get_locked(0);
+	if (a != NULL)
+		atomic_fetch_add(&a->nthreads, 1);
+	mutex_unlock(&arenas_lock);
+	return a;
 }
 
 int arena_create_manual(const backend_placement_t *placement,

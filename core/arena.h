@@ -85,9 +85,11 @@ HIDDEN int arena_set_new_decay_ms(bool is_muzzy, long ms);
  * concurrent destroy either sees the thread (EBUSY) or comes first (NULL
  * here).  Automatic arenas are created if missing. */
 HIDDEN arena_t *arena_get_counted(unsigned i);
-/* Next automatic arena of a node, round-robin.  With several NUMA nodes,
- * automatic arena i has home node i % node_count. */
-HIDDEN arena_t *arena_choose_auto(unsigned node);
+/* The automatic arena of a node with the fewest threads bound (lowest
+ * index among equals), with one more thread counted on it; NULL without
+ * memory.  With several NUMA nodes, automatic arena i has home node
+ * i % node_count. */
+HIDDEN arena_t *arena_choose_auto_counted(unsigned node);
 
 /* Up to n regions of class ind into out[]; returns how many (0: OOM). */
 HIDDEN unsigned arena_fill_small(arena_t *a, unsigned ind, void **out,

@@ -28,7 +28,7 @@ const char *const conf_thp_choices[] = { "default", "always", "never",
 	                                 NULL };
 const char *const conf_junk_choices[] = { "false", "true", "alloc", "free",
 	                                  NULL };
-/* Threads are spread over arenas round-robin, never by CPU: jemalloc's
+/* Threads go to the least loaded arena, never by CPU: jemalloc's
  * "disabled" is accepted so that its configurations carry over. */
 const char *const conf_percpu_arena_choices[] = { "disabled", NULL };
 const char *const conf_dss_choices[] = { "disabled", NULL };
@@ -76,7 +76,8 @@ static const conf_jemalloc_key_t conf_jemalloc_keys[] = {
 	  "strata never uses sbrk; every mapping comes from mmap "
 	  "(dss:disabled)" },
 	{ "percpu_arena", "disabled", false,
-	  "strata assigns arenas round-robin, never by CPU; set narenas" },
+	  "strata gives a thread the least loaded arena, never by CPU; "
+	  "set narenas" },
 	{ "bin_shards", NULL, false,
 	  "strata has one lock per bin and per-thread caches in front" },
 	{ "stats_interval", "-1", true,

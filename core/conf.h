@@ -56,17 +56,19 @@ enum conf_mte { MTE_SYNC = 0, MTE_ASYNC = 1, MTE_OFF = 2 };
 	X(abort, BOOL, false, SAME,                                           \
 	  "Any warning strata prints at start-up aborts the process")         \
 	X(narenas, UNSIGNED, 0, SAME,                                         \
-	  "Automatic arenas (default 4 x CPUs); threads are spread "          \
-	  "round-robin", .min = 1, .max = 2048)                               \
+	  "Automatic arenas (default 4 x CPUs); a thread takes the least "    \
+	  "loaded", .min = 1, .max = 2048)                                    \
 	X(tcache, BOOL, true, SAME, "Per-thread caches")                      \
 	X(tcache_max, SIZE, 32768, SAME,                                      \
 	  "Largest size class kept in thread caches",                         \
 	  .max = 2 << 20, .prom = "tcache_max_bytes")                         \
 	X(dirty_decay_ms, MS, 10000, SAME,                                    \
-	  "Time over which freed pages are purged lazily (-1: never)",        \
+	  "Time over which freed pages are purged (-1: never); lazily "       \
+	  "unless muzzy_decay_ms is 0",                                       \
 	  .min = -1, .max = CONF_DECAY_MS_MAX, .prom = "dirty_decay_seconds") \
-	X(muzzy_decay_ms, MS, 10000, SAME,                                    \
-	  "Time over which lazily purged pages are released (-1: never)",     \
+	X(muzzy_decay_ms, MS, 0, SAME,                                        \
+	  "Time over which lazily purged pages are released (-1: never; "     \
+	  "0: no lazy stage)",                                                \
 	  .min = -1, .max = CONF_DECAY_MS_MAX, .prom = "muzzy_decay_seconds") \
 	X(background_thread, BOOL, true, SAME,                                \
 	  "A thread purges on schedule while the program is idle")            \

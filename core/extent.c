@@ -35,6 +35,8 @@ void extents_reset(extents_t *ex, const backend_placement_t *placement,
 	ex->huge_cached_bytes = ex->huge_cached_dirty_bytes = 0;
 	ex->huge_cached_count = 0;
 	ex->huge_live_bytes = 0;
+	atomic_store_explicit(&ex->free_dirty_chunks, 0,
+	                      memory_order_relaxed);
 }
 
 static unsigned bucket_of(size_t longest_pages) {
@@ -229,6 +231,9 @@ void extents_free(extents_t *ex, chunk_t *c, void *addr, size_t npages) {
 	if (run_hi - run_lo > c->longest_free_pages)
 		chunk_set_longest(ex, c, run_hi - run_lo);
 	ex->active_pages -= npages;
+	if (c->nfree_pages == c->npages)
+		atomic_fetch_add_explicit(&ex->free_dirty_chunks, 1,
+		                          memory_order_relaxed);
 }
 
 bool extents_grow(extents_t *ex, chunk_t *c, void *addr, size_t npages,
@@ -242,13 +247,14 @@ bool extents_grow(extents_t *ex, chunk_t *c, void *addr, size_t npages,
 	return take_pages(ex, c, from, extra_pages, &is_zeroed);
 }
 
-/* Purge the pages of state map `from` in [start, start + n) of chunk c. */
+/* Purge the pages of state map `from` in [start, start + n) of chunk c;
+ * dirty pages lazily (they become muzzy) unless is_eager. */
 static void purge_range(extents_t *ex, chunk_t *c, size_t start, size_t n,
-                        bool from_muzzy) {
+                        bool from_muzzy, bool is_eager) {
 	bool is_zeroed = false;
 	char *addr = c->addr + (start << lg_page);
-	backend_purge_t how = from_muzzy ? BACKEND_PURGE_EAGER
-	                                 : BACKEND_PURGE_LAZY;
+	backend_purge_t how = from_muzzy || is_eager ? BACKEND_PURGE_EAGER
+	                                             : BACKEND_PURGE_LAZY;
 	if (pages_purge(addr, n << lg_page, c->region, how, &is_zeroed) != 0)
 		return;
 	if (from_muzzy) {
@@ -262,9 +268,14 @@ static void purge_range(extents_t *ex, chunk_t *c, size_t start, size_t n,
 		bitmap_assign_range(c->dirty_map, start, n, false);
 		c->ndirty_pages -= (uint32_t)n;
 		ex->dirty_pages -= n;
-		ex->purge_stats.lazy_calls++;
-		ex->purge_stats.lazy_pages += n;
-		if (is_zeroed) { /* the backend could only purge eagerly */
+		if (is_eager) {
+			ex->purge_stats.eager_calls++;
+			ex->purge_stats.eager_pages += n;
+		} else {
+			ex->purge_stats.lazy_calls++;
+			ex->purge_stats.lazy_pages += n;
+		}
+		if (is_zeroed) { /* eager, or all the backend could do */
 			uncharge(n);
 		} else {
 			bitmap_assign_range(c->muzzy_map, start, n, true);
@@ -278,7 +289,7 @@ static void purge_range(extents_t *ex, chunk_t *c, size_t start, size_t n,
 
 /* Purge up to budget pages of one chunk; returns pages purged. */
 static size_t purge_chunk(extents_t *ex, chunk_t *c, size_t budget,
-                          bool from_muzzy) {
+                          bool from_muzzy, bool is_eager) {
 	uint64_t *map = from_muzzy ? c->muzzy_map : c->dirty_map;
 	size_t done = 0, i = 0;
 	while (done < budget && i < c->npages) {
@@ -288,7 +299,7 @@ static size_t purge_chunk(extents_t *ex, chunk_t *c, size_t budget,
 		size_t end = bitmap_find(map, c->npages, start, false);
 		size_t n = end - start < budget - done ? end - start
 		                                       : budget - done;
-		purge_range(ex, c, start, n, from_muzzy);
+		purge_range(ex, c, start, n, from_muzzy, is_eager);
 		done += n;
 		i = start + n;
 	}
@@ -304,6 +315,7 @@ size_t extents_purge(extents_t *ex, size_t npages, unsigned flags) {
 	bool from_muzzy = (flags & EXTENT_PURGE_MUZZY) != 0;
 	bool split_hugepages = (flags & EXTENT_PURGE_SPLIT) != 0;
 	bool retain = (flags & EXTENT_PURGE_RETAIN) != 0;
+	bool is_eager = (flags & EXTENT_PURGE_EAGER) != 0;
 	size_t done = 0;
 	bool is_huge = ex->placement.wants_hugepage &&
 	               pages_has_cap(BACKEND_CAP_HUGEPAGE);
@@ -320,7 +332,8 @@ size_t extents_purge(extents_t *ex, size_t npages, unsigned flags) {
 			if (!is_free && is_huge && !split_hugepages &&
 			    c->nfree_pages * 2 < c->npages)
 				continue;
-			size_t n = purge_chunk(ex, c, npages - done, from_muzzy);
+			size_t n = purge_chunk(ex, c, npages - done, from_muzzy,
+			                       is_eager);
 			if (n != 0 && !is_free && is_huge)
 				ex->purge_stats.hugepages_split++;
 			done += n;
@@ -331,6 +344,33 @@ size_t extents_purge(extents_t *ex, size_t npages, unsigned flags) {
 		}
 	}
 	return done;
+}
+
+/* Purge, eagerly and whole, the entirely free chunks holding dirty or
+ * muzzy pages beyond the first keep met, and recount them.  A whole
+ * chunk is a whole hugepage: none is split. */
+static void purge_free_chunks(extents_t *ex, size_t keep, unsigned flags) {
+	size_t kept = 0;
+	chunk_t *next;
+	for (chunk_t *c = ex->chunks; c != NULL; c = next) {
+		next = c->next;
+		if (c->nfree_pages != c->npages ||
+		    c->ndirty_pages + c->nmuzzy_pages == 0)
+			continue;
+		if (c->ndirty_pages != 0 && kept < keep) {
+			kept++;
+			continue;
+		}
+		purge_chunk(ex, c, c->npages, false, true);
+		purge_chunk(ex, c, c->npages, true, true);
+		if (!(flags & EXTENT_PURGE_RETAIN) &&
+		    chunk_is_clean_and_free(c)) {
+			ex->purge_stats.chunks_unmapped++;
+			chunk_destroy(ex, c);
+		}
+	}
+	atomic_store_explicit(&ex->free_dirty_chunks, kept,
+	                      memory_order_relaxed);
 }
 
 size_t extents_retained_bytes(const extents_t *ex) {
@@ -463,6 +503,8 @@ void extents_release_all(extents_t *ex) {
 	while (ex->chunks != NULL)
 		chunk_destroy(ex, ex->chunks);
 	ex->active_pages = 0;
+	atomic_store_explicit(&ex->free_dirty_chunks, 0,
+	                      memory_order_relaxed);
 }
 
 void extents_release_retained(extents_t *ex) {
@@ -480,9 +522,17 @@ void extents_release_retained(extents_t *ex) {
 
 /* ---- the purge pass ---- */
 
+static unsigned decay_flags(const extents_t *ex) {
+	unsigned flags = opt.retain ? EXTENT_PURGE_RETAIN : 0;
+	/* No muzzy stage: what dirty decay purges is released at once. */
+	if (purge_decay_ms(&ex->purge, PURGE_MUZZY) == 0)
+		flags |= EXTENT_PURGE_EAGER;
+	return flags;
+}
+
 void extents_decay(extents_t *ex, bool is_forced) {
 	unsigned flags = (is_forced ? EXTENT_PURGE_SPLIT : 0) |
-	                 (opt.retain ? EXTENT_PURGE_RETAIN : 0);
+	                 decay_flags(ex);
 	mutex_lock(&ex->lock);
 	uint64_t now = decay_now_ns();
 	size_t n = purge_excess(&ex->purge, PURGE_DIRTY, now,
@@ -517,9 +567,29 @@ int extents_set_decay_ms(extents_t *ex, purge_state_t s, long ms) {
 	purge_set_deadline(&ex->purge, extents_dirty_pages(ex),
 	                   ex->muzzy_pages);
 	mutex_unlock(&ex->lock);
+	if (err == 0 && s == PURGE_MUZZY && ms == 0)
+		extents_decay(ex, false); /* no muzzy stage from now on */
 	if (err == 0)
 		purge_wake();
 	return err;
+}
+
+/* The entirely free chunks beyond those kept go now (one relaxed load
+ * when there are few); dirty decay -1 keeps everything. */
+static void purge_free_chunks_if_many(extents_t *ex) {
+	if (atomic_load_explicit(&ex->free_dirty_chunks,
+	                         memory_order_relaxed) <= EXTENT_FREE_CHUNKS_KEPT ||
+	    purge_decay_ms(&ex->purge, PURGE_DIRTY) < 0)
+		return;
+	mutex_lock(&ex->lock);
+	size_t keep = EXTENT_FREE_CHUNKS_KEPT +
+	              ex->active_pages / (8 * chunk_pages());
+	purge_free_chunks(ex, keep, decay_flags(ex));
+	purge_left(&ex->purge, PURGE_DIRTY, extents_dirty_pages(ex));
+	purge_left(&ex->purge, PURGE_MUZZY, ex->muzzy_pages);
+	purge_set_deadline(&ex->purge, extents_dirty_pages(ex),
+	                   ex->muzzy_pages);
+	mutex_unlock(&ex->lock);
 }
 
 void extents_dirtied(extents_t *ex) {
@@ -527,6 +597,7 @@ void extents_dirtied(extents_t *ex) {
 		extents_decay(ex, false);
 		return;
 	}
+	purge_free_chunks_if_many(ex);
 	/* Pages are waiting now: the deadline is at most one epoch away. */
 	if (purge_due_ns(&ex->purge) == DECAY_NEVER)
 		extents_decay_deadline(ex);

@@ -126,6 +126,11 @@ typedef struct extents {
 	size_t huge_cached_bytes, huge_cached_dirty_bytes;
 	unsigned huge_cached_count;
 	size_t huge_live_bytes; /* mapped bytes of live huge runs */
+	/* Chunks left entirely free with dirty pages: exact after each
+	 * purge_free_chunks, an upper bound in between (a chunk reused
+	 * since is still counted).  Read without the lock by
+	 * extents_dirtied. */
+	atomic_size_t free_dirty_chunks;
 	run_t *spare_run_descs; /* recycled large and huge descriptors */
 } extents_t;
 
@@ -137,7 +142,14 @@ enum {
 	                          * ones lazily) */
 	EXTENT_PURGE_SPLIT = 2,  /* also split mostly live hugepages */
 	EXTENT_PURGE_RETAIN = 4, /* keep chunks left free and clean mapped */
+	EXTENT_PURGE_EAGER = 8,  /* dirty pages eagerly, with no muzzy
+	                          * stage (muzzy_decay_ms 0) */
 };
+
+/* Entirely free chunks an arena keeps dirty for reuse beyond decay's
+ * say, on top of one per eight chunks' worth of allocated pages; more
+ * are purged eagerly, whole, right after the free that emptied them. */
+#define EXTENT_FREE_CHUNKS_KEPT 2u
 
 HIDDEN void extents_init(extents_t *ex, const backend_placement_t *placement);
 /* Settings and counters of a fresh arena (destroy recycles extents). */
@@ -226,7 +238,9 @@ HIDDEN uint64_t extents_decay_deadline(extents_t *ex);
  * the purger. */
 HIDDEN int extents_set_decay_ms(extents_t *ex, purge_state_t s, long ms);
 /* After pages became dirty (lock not held, nor any bin lock): purge now
- * when a curve is 0 ms, else arm the deadline and tell the purger. */
+ * when the dirty curve is 0 ms, else purge the entirely free chunks
+ * beyond those kept (EXTENT_FREE_CHUNKS_KEPT), arm the deadline and tell
+ * the purger. */
 HIDDEN void extents_dirtied(extents_t *ex);
 
 HIDDEN size_t chunk_pages(void);

@@ -32,6 +32,7 @@
 #include "base.h"
 #include "decay.h"
 #include "conf.h"
+#include "memlimit.h"
 #include "pages.h"
 #include "pagemap.h"
 #include "perfctr.h"
@@ -61,6 +62,7 @@ static unsigned default_narenas(void) {
 static int boot(void) {
 	conf_boot();
 	perfctr_boot();
+	memlimit_boot();
 	int err = pages_boot(opt.mte);
 	if (err != 0) {
 		report_line("backend '", pages_backend_name(),

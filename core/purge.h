@@ -73,11 +73,11 @@ static inline uint64_t purge_set_deadline(purge_t *p, size_t dirty_pages,
 static inline uint64_t purge_due_ns(const purge_t *p) {
 	return atomic_load_explicit(&p->due_ns, memory_order_relaxed);
 }
-/* A curve is 0 ms: pages freed are purged right after the free (no
- * lock). */
+/* The dirty curve is 0 ms: pages freed are purged right after the free
+ * (no lock).  A muzzy curve of 0 ms alone means no muzzy stage: the
+ * dirty curve's purges are eager (extent.c). */
 static inline bool purge_is_immediate(const purge_t *p) {
-	return purge_decay_ms(p, PURGE_DIRTY) == 0 ||
-	       purge_decay_ms(p, PURGE_MUZZY) == 0;
+	return purge_decay_ms(p, PURGE_DIRTY) == 0;
 }
 
 /* ---- the purger's wake-up (no lock of the caller's matters) ---- */

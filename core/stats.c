@@ -110,6 +110,8 @@ unsigned stats_nlextents(void) {
 void stats_process_read(stats_process_t *out) {
 	out->is_background_running = background_is_running();
 	out->mem_limit_soft_hits = atomic_load(&memlimit_soft_hits);
+	out->mem_limit_cgroup_bytes = memlimit_cgroup_bytes();
+	out->mem_limit_soft_bytes = memlimit_soft_bytes();
 	out->mem_limit_hard_hits = atomic_load(&memlimit_hard_hits);
 }
 

@@ -62,6 +62,7 @@ HIDDEN unsigned stats_nlextents(void);
 typedef struct stats_process {
 	bool is_background_running;
 	uint64_t mem_limit_soft_hits, mem_limit_hard_hits;
+	size_t mem_limit_cgroup_bytes, mem_limit_soft_bytes;
 } stats_process_t;
 
 /* An arena's settings (unlocked: each is one aligned word). */

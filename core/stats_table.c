@@ -54,6 +54,10 @@ static const stats_field_t mem_limit_rows[] = {
 	    stats_process_t, mem_limit_soft_hits),
 	ROW("hard_hits", NULL, "Requests refused by mem_limit_hard", C, U64,
 	    stats_process_t, mem_limit_hard_hits),
+	BYTES(cgroup, "The cgroup's memory limit read at start (0: none)",
+	      stats_process_t, mem_limit_cgroup_bytes),
+	BYTES(soft, "Soft limit in force: mem_limit_soft, else 7/8 of the "
+	      "cgroup's (0: none)", stats_process_t, mem_limit_soft_bytes),
 };
 GROUP(stats_mem_limit_group, mem_limit_rows);
 

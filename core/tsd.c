@@ -187,7 +187,7 @@ int tsd_slow_init(tsd_t *tsd) {
 		return 0;
 	tsd->is_reentrant = true;
 	tsd->node = pages_current_node();
-	arena_t *a = arena_choose_auto(tsd->node);
+	arena_t *a = arena_choose_auto_counted(tsd->node);
 	if (a == NULL) {
 		tsd->is_reentrant = false;
 		return ENOMEM;
@@ -200,7 +200,7 @@ int tsd_slow_init(tsd_t *tsd) {
 	tsd_publish(tsd);
 	tsd_perf_update(tsd);
 	background_thread_arrived();
-	tsd_bind_arena(tsd, a, false);
+	tsd_bind_arena(tsd, a, true);
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
 	if (STRATA_PROF) {
 		tsd->prof_periodic_at = tsd->next_event_bytes;
@@ -219,9 +219,9 @@ static void tsd_check_node(tsd_t *tsd) {
 	if (node == tsd->node)
 		return;
 	tsd->node = node;
-	arena_t *a = arena_choose_auto(node);
+	arena_t *a = arena_choose_auto_counted(node);
 	if (a != NULL)
-		tsd_bind_arena(tsd, a, false);
+		tsd_bind_arena(tsd, a, true);
 }
 
 void tsd_event(tsd_t *tsd) {

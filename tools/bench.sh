@@ -44,7 +44,7 @@ TIMEOUT=
 INSTALL=1
 
 ALL_WORKLOADS=(churn larson prodcons cache-thrash cache-scratch xmalloc frag
-               realloc large fastpath fastpath-batch python)
+               realloc large fastpath fastpath-batch threadchurn python)
 
 usage() { # exit code; help goes to stdout, usage errors to stderr
     {
@@ -160,7 +160,7 @@ build_one() { # name source [extra libs]
     fi
 }
 for s in churn larson prodcons cache-thrash cache-scratch xmalloc frag realloc \
-         large fastpath; do
+         large fastpath threadchurn; do
     build_one "$s" "$s.c"
 done
 build_one runwrap runwrap.c

@@ -6,7 +6,10 @@
 #include "prim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,6 +70,95 @@ int prim_readlink(const char *path, char *buf, size_t cap) {
 		buf[n] = '\0';
 	errno = saved_errno;
 	return err;
+}
+
+/* The first cap - 1 bytes of the file at path, NUL-terminated; the
+ * length, or -1.  open/read, not stdio: stdio allocates. */
+static long read_small_file(const char *path, char *buf, size_t cap) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	ssize_t n;
+	while (len + 1 < cap &&
+	       ((n = read(fd, buf + len, cap - 1 - len)) > 0 ||
+	        (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	close(fd);
+	buf[len] = '\0';
+	return (long)len;
+}
+
+/* dir + "/" + name into out (cap bytes); false when it does not fit. */
+static bool join_path(char *out, size_t cap, const char *dir,
+                      const char *name) {
+	size_t d = strlen(dir), n = strlen(name);
+	if (d + 1 + n + 1 > cap)
+		return false;
+	memcpy(out, dir, d);
+	out[d] = '/';
+	memcpy(out + d + 1, name, n + 1);
+	return true;
+}
+
+/* The value of a cgroup memory file: bytes, or 0 for "max" or garbage. */
+static size_t cgroup_file_bytes(const char *dir, const char *name) {
+	char path[4096], buf[64];
+	if (!join_path(path, sizeof(path), dir, name) ||
+	    read_small_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	size_t v = 0;
+	const char *c = buf;
+	for (; *c >= '0' && *c <= '9'; c++) {
+		if (v > (SIZE_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (size_t)(*c - '0');
+	}
+	return c != buf && (*c == '\n' || *c == '\0') ? v : 0;
+}
+
+/* The cgroup v2 directory of this process into dir; false without one. */
+static bool cgroup_dir(char *dir, size_t cap) {
+	const char *env = getenv("STRATA_CGROUP_DIR");
+	if (env != NULL && *env != '\0') {
+		size_t n = strlen(env);
+		if (n + 1 > cap)
+			return false;
+		memcpy(dir, env, n + 1);
+		return true;
+	}
+	char buf[4096];
+	if (read_small_file("/proc/self/cgroup", buf, sizeof(buf)) <= 0)
+		return false;
+	for (char *line = buf; line != NULL && *line != '\0';) {
+		char *end = strchr(line, '\n');
+		if (end != NULL)
+			*end = '\0';
+		if (strncmp(line, "0::", 3) == 0) {
+			const char *root = "/sys/fs/cgroup";
+			size_t r = strlen(root), n = strlen(line + 3);
+			if (r + n + 1 > cap)
+				return false;
+			memcpy(dir, root, r);
+			memcpy(dir + r, line + 3, n + 1);
+			return true;
+		}
+		line = end != NULL ? end + 1 : NULL;
+	}
+	return false;
+}
+
+size_t prim_cgroup_memory_limit(void) {
+	int saved_errno = errno;
+	char dir[4096];
+	size_t limit = 0;
+	if (cgroup_dir(dir, sizeof(dir))) {
+		size_t max = cgroup_file_bytes(dir, "memory.max");
+		size_t high = cgroup_file_bytes(dir, "memory.high");
+		limit = max == 0 || (high != 0 && high < max) ? high : max;
+	}
+	errno = saved_errno;
+	return limit;
 }
 
 /* glibc's stream-list lock (exported since 2.2.5); weak, so a C library

@@ -1,10 +1,11 @@
 /*
  * arena.c — large and huge runs for every class up to 4 MiB, alignment up
  * to a chunk and beyond, in-place resizing, manual arenas (placement
- * checks, destroy), and the round-robin choice of automatic arenas.
+ * checks, destroy), and the least-loaded choice of automatic arenas.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -334,34 +335,64 @@ Test(arena, destroying_an_automatic_or_unknown_arena_is_einval) {
 
 /* ---- automatic arenas ---- */
 
-Test(arena, automatic_arenas_are_chosen_round_robin) {
+/* Each choice counts a thread on the arena it returns, so choosing
+ * narenas_auto times (nothing released) meets every automatic arena once;
+ * releasing one makes it the next choice: a thread that starts after
+ * another exited takes over the exited thread's arena. */
+Test(arena, automatic_arenas_go_to_the_least_loaded) {
 	cr_assert_gt(narenas_auto, 0);
-	unsigned first = arena_choose_auto(0)->index;
-	for (unsigned k = 1; k <= 3 * narenas_auto; k++) {
-		arena_t *a = arena_choose_auto(0);
-		cr_assert_eq(a->index, (first + k) % narenas_auto, "turn %u", k);
-		cr_assert_not(a->is_manual);
+	arena_t *taken[ARENAS_MAX / 2];
+	unsigned base_load[ARENAS_MAX / 2];
+	for (unsigned i = 0; i < narenas_auto; i++)
+		base_load[i] = atomic_load(&arena_get(i)->nthreads);
+	unsigned lo = UINT_MAX, hi = 0;
+	for (unsigned i = 0; i < narenas_auto; i++) {
+		lo = base_load[i] < lo ? base_load[i] : lo;
+		hi = base_load[i] > hi ? base_load[i] : hi;
 	}
+	uint64_t seen = 0;
+	for (unsigned k = 0; k < narenas_auto; k++) {
+		taken[k] = arena_choose_auto_counted(0);
+		cr_assert_not_null(taken[k]);
+		cr_assert_not(taken[k]->is_manual);
+		cr_assert_eq(atomic_load(&taken[k]->nthreads),
+		             base_load[taken[k]->index] + 1, "turn %u", k);
+		seen |= (uint64_t)1 << (taken[k]->index % 64);
+	}
+	unsigned want = narenas_auto < 64 ? narenas_auto : 64;
+	if (hi - lo <= 1)
+		cr_assert_eq((unsigned)__builtin_popcountll(seen), want);
+	/* The thread on the last arena taken leaves; the next thread gets it
+	 * (when every arena carried the same load to begin with). */
+	arena_t *left = taken[narenas_auto - 1];
+	atomic_fetch_sub(&left->nthreads, 1);
+	arena_t *next = arena_choose_auto_counted(0);
+	if (hi == lo)
+		cr_assert_eq(next, left, "arena %u, not %u", next->index,
+		             left->index);
+	atomic_fetch_sub(&next->nthreads, 1);
+	for (unsigned k = 0; k + 1 < narenas_auto; k++)
+		atomic_fetch_sub(&taken[k]->nthreads, 1);
 }
 
-/* With two nodes, automatic arena i lives on node i % 2; a node's turns
- * go round its own arenas. */
-Test(arena_numa, round_robin_keeps_to_the_threads_node) {
+/* With two nodes, automatic arena i lives on node i % 2; a node's
+ * choices keep to its own arenas. */
+Test(arena_numa, choice_keeps_to_the_threads_node) {
 	cr_assert_eq(pages_info.node_count, 2);
 	if (narenas_auto < 4)
 		cr_skip_test("fewer than two automatic arenas per node");
 	unsigned per_node = narenas_auto / 2;
 	for (unsigned node = 0; node < 2; node++) {
-		uint64_t seen = 0;
+		arena_t *taken[ARENAS_MAX / 2];
 		for (unsigned k = 0; k < per_node; k++) {
-			arena_t *a = arena_choose_auto(node);
+			arena_t *a = arena_choose_auto_counted(node);
+			taken[k] = a;
 			cr_assert_eq(a->index % 2, node, "arena %u for node %u",
 			             a->index, node);
 			cr_assert_eq(a->extents.placement.node, (int)node);
-			seen |= (uint64_t)1 << (a->index / 2 % 64);
 		}
-		cr_assert_eq((unsigned)__builtin_popcountll(seen),
-		             per_node < 64 ? per_node : 64, "node %u", node);
+		for (unsigned k = 0; k < per_node; k++)
+			atomic_fetch_sub(&taken[k]->nthreads, 1);
 	}
 }
 

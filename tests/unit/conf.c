@@ -219,7 +219,7 @@ Test(conf, values_out_of_range_are_reported_with_the_value_kept) {
 	assert_reported("muzzy_decay_ms:1099511627777",
 	                "strata: STRATA_CONF: invalid value in "
 	                "'muzzy_decay_ms:1099511627777'; using "
-	                "muzzy_decay_ms:10000\n");
+	                "muzzy_decay_ms:0\n");
 	assert_reported("tcache_max:2097153",
 	                "strata: STRATA_CONF: invalid value in "
 	                "'tcache_max:2097153'; using tcache_max:32768\n");

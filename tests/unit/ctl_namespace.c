@@ -67,6 +67,8 @@ static const ctl_case_t readable[] = {
 	{ "stats.background_thread.running", B, false },
 	{ "stats.mem_limit.soft_hits", U64, false },
 	{ "stats.mem_limit.hard_hits", U64, false },
+	{ "stats.mem_limit.cgroup", Z, false },
+	{ "stats.mem_limit.soft", Z, false },
 	{ "stats.mutexes.base.num_ops", U64, false },
 	{ "stats.mutexes.arenas.num_wait", U64, false },
 	{ "stats.mutexes.pagemap.total_wait_time", U64, false },

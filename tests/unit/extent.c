@@ -307,6 +307,76 @@ Test(extent, emptied_chunks_stay_mapped_and_are_retained_after_purge) {
 	give_back(c);
 }
 
+/* Frees one whole chunk after another, each followed by the step a free
+ * runs after releasing the bin lock; returns how many chunks remain dirty.
+ * The arena's decay times are dirty_ms and no lazy stage. */
+static size_t free_chunks_one_by_one(long dirty_ms, unsigned nchunks) {
+	backend_placement_t placement = { .node = -1 };
+	extents_reset(&ex, &placement, dirty_ms, 0);
+	size_t cp = chunk_pages();
+	run_ref_t r[EXTENT_FREE_CHUNKS_KEPT + 8];
+	cr_assert_leq(nchunks, ARRAY_LEN(r));
+	for (unsigned i = 0; i < nchunks; i++)
+		r[i] = take(cp, 1);
+	for (unsigned i = 0; i < nchunks; i++) {
+		give_back(r[i]);
+		extents_dirtied(&ex);
+	}
+	return ex.dirty_pages / cp;
+}
+
+/* With decay 10 s, all but EXTENT_FREE_CHUNKS_KEPT emptied chunks go at
+ * the free that empties one more: eagerly (no lazy stage), whole. */
+Test(extent, free_chunks_beyond_those_kept_are_purged_at_the_free) {
+	unsigned long lazy = fake_counters().purge_lazy_calls;
+	unsigned long eager = fake_counters().purge_eager_calls;
+	size_t kept = free_chunks_one_by_one(10000, EXTENT_FREE_CHUNKS_KEPT + 3);
+	cr_assert_eq(kept, EXTENT_FREE_CHUNKS_KEPT);
+	cr_assert_eq(ex.purge_stats.eager_pages, 3 * chunk_pages());
+	cr_assert_eq(fake_counters().purge_eager_calls, eager + 3,
+	             "one purge per chunk, whole");
+	cr_assert_eq(fake_counters().purge_lazy_calls, lazy);
+	cr_assert_eq(ex.muzzy_pages, 0);
+}
+
+/* dirty_decay_ms -1 keeps every emptied chunk dirty. */
+Test(extent, free_chunks_stay_dirty_when_decay_is_off) {
+	unsigned long eager = fake_counters().purge_eager_calls;
+	size_t kept = free_chunks_one_by_one(-1, EXTENT_FREE_CHUNKS_KEPT + 3);
+	cr_assert_eq(kept, EXTENT_FREE_CHUNKS_KEPT + 3);
+	cr_assert_eq(fake_counters().purge_eager_calls, eager);
+}
+
+/* What a decay pass purges of n freed pages beside a live run, with the
+ * given muzzy decay time: the pages left muzzy. */
+static size_t decay_pass_leaves_muzzy(long muzzy_ms, size_t n) {
+	backend_placement_t placement = { .node = -1 };
+	extents_reset(&ex, &placement, 10000, muzzy_ms);
+	run_ref_t live = take(1, 1);
+	run_ref_t freed = take(n, 1);
+	(void)live;
+	give_back(freed);
+	extents_decay(&ex, true);
+	cr_assert_eq(ex.dirty_pages, 0);
+	return ex.muzzy_pages;
+}
+
+/* muzzy_decay_ms 0 (the default): no lazy stage, one eager purge. */
+Test(extent, without_a_muzzy_time_decay_purges_eagerly) {
+	unsigned long lazy = fake_counters().purge_lazy_calls;
+	unsigned long eager = fake_counters().purge_eager_calls;
+	cr_assert_eq(decay_pass_leaves_muzzy(0, 4), 0);
+	cr_assert_eq(fake_counters().purge_lazy_calls, lazy);
+	cr_assert_eq(fake_counters().purge_eager_calls, eager + 1);
+}
+
+/* A muzzy time brings the lazy stage back (forced: then eager too). */
+Test(extent, with_a_muzzy_time_decay_purges_lazily_first) {
+	unsigned long lazy = fake_counters().purge_lazy_calls;
+	decay_pass_leaves_muzzy(10000, 4);
+	cr_assert_eq(fake_counters().purge_lazy_calls, lazy + 1);
+}
+
 Test(extent, failed_reserve_returns_null_and_keeps_state) {
 	run_ref_t r = take(chunk_pages(), 1);
 	(void)r;
