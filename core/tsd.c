@@ -4,6 +4,7 @@
  * event (cache aging, node check, soft memory limit, purge when due).
  */
 #include "tsd.h"
+#include "guard.h"
 #include "prof.h"
 
 #include <errno.h>
@@ -165,6 +166,7 @@ int tsd_slow_init(tsd_t *tsd) {
 	if (STRATA_PROF) {
 		tsd->prof_periodic_at = tsd->next_event_bytes;
 		prof_tsd_init(tsd);
+		guard_countdown(tsd);
 	}
 	pthread_setspecific(tsd_key, tsd);
 	tsd->is_reentrant = false;
@@ -191,6 +193,8 @@ void tsd_event(tsd_t *tsd) {
 		tsd->next_event_bytes = tsd->prof_periodic_at;
 		if (tsd->prof_sample_at < tsd->next_event_bytes)
 			tsd->next_event_bytes = tsd->prof_sample_at;
+		if (tsd->guard_sample_at < tsd->next_event_bytes)
+			tsd->next_event_bytes = tsd->guard_sample_at;
 		tsd_publish(tsd);
 		return;
 	}
@@ -199,6 +203,8 @@ void tsd_event(tsd_t *tsd) {
 		tsd->prof_periodic_at = tsd->next_event_bytes;
 		if (tsd->prof_sample_at < tsd->next_event_bytes)
 			tsd->next_event_bytes = tsd->prof_sample_at;
+		if (tsd->guard_sample_at < tsd->next_event_bytes)
+			tsd->next_event_bytes = tsd->guard_sample_at;
 	}
 	tsd_publish(tsd);
 	if (tsd->state == TSD_ACTIVE)

@@ -51,6 +51,7 @@ typedef struct tsd {
 	uint64_t prof_event_mark;   /* allocated_bytes counted process-wide */
 	bool prof_thread_active;    /* thread.prof.active */
 	char prof_name[16];         /* thread.prof.name */
+	uint64_t guard_sample_at;   /* guarded sampling's (guard.c), likewise */
 } tsd_t;
 
 /* A live thread as statistics see it.  Records live in metadata, not in
