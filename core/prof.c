@@ -101,14 +101,16 @@ void prof_sample_end(tsd_t *tsd, const void *ptr, size_t usize,
 		prof_stack_t *st = prof_stack_intern(frames, n);
 		if (st != NULL)
 			prof_live_insert(ptr, usize, prof_lg_sample_get(), st,
-			                 prim_thread_id(), decay_now_ns());
+			                 prim_thread_id(), decay_now_ns(),
+			                 tsd->prof_name);
 	}
 	countdown(tsd);
 }
 
 void prof_free_sampled(const void *ptr) {
 	if (atomic_load_explicit(&prof_ready, memory_order_acquire))
-		prof_live_remove(ptr, prim_thread_id(), decay_now_ns());
+		prof_live_remove(ptr, prim_thread_id(), decay_now_ns(),
+		                 tsd_get()->prof_name);
 }
 
 /* ---- dumps ---- */

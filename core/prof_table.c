@@ -191,18 +191,30 @@ static void counts_sub_live(prof_counts_t *c, size_t size, prof_weight_t w) {
 	c->live_bytes_est -= w.bytes;
 }
 
+/* A thread name into a ring entry's field, cut to fit. */
+static void name_copy(char *dst, const char *name) {
+	size_t n = name != NULL ? strnlen(name, PROF_THREAD_NAME_BYTES - 1)
+	                        : 0;
+	if (n != 0)
+		memcpy(dst, name, n);
+	dst[n] = '\0';
+}
+
 static uint64_t recent_push(const prof_stack_t *stack, uintptr_t addr,
-                            size_t size, uint64_t tid, uint64_t now_ns) {
+                            size_t size, uint64_t tid, uint64_t now_ns,
+                            const char *tname) {
 	mutex_lock(&prof_recent_lock);
 	uint64_t seq = 0;
 	if (recent_limit != 0) {
 		seq = recent_next++;
 		if (recent_next - recent_first > recent_limit)
 			recent_first = recent_next - recent_limit;
-		recent_ring[seq % recent_cap] = (prof_recent_t){
+		prof_recent_t *e = &recent_ring[seq % recent_cap];
+		*e = (prof_recent_t){
 			.seq = seq, .stack = stack, .addr = addr, .size = size,
 			.alloc_thread_id = tid, .alloc_ns = now_ns,
 		};
+		name_copy(e->alloc_thread_name, tname);
 	}
 	mutex_unlock(&prof_recent_lock);
 	return seq;
@@ -217,7 +229,8 @@ static prof_recent_t *recent_held(uint64_t seq) {
 }
 
 int prof_live_insert(const void *addr, size_t size, unsigned lg_sample,
-                     prof_stack_t *stack, uint64_t tid, uint64_t now_ns) {
+                     prof_stack_t *stack, uint64_t tid, uint64_t now_ns,
+                     const char *tname) {
 	prof_weight_t w = prof_sample_weight(size, lg_sample);
 	mutex_lock(&prof_live_lock);
 	prof_record_t **slot = record_slot(addr_of(addr));
@@ -226,7 +239,7 @@ int prof_live_insert(const void *addr, size_t size, unsigned lg_sample,
 	if (r != NULL) {
 		/* In the ring only once recorded: prof_recent nests here. */
 		uint64_t seq = recent_push(stack, addr_of(addr), size, tid,
-		                           now_ns);
+		                           now_ns, tname);
 		*r = (prof_record_t){ .addr = addr_of(addr), .size = size,
 		                      .stack = stack, .weight = w,
 		                      .recent_seq = seq };
@@ -240,7 +253,8 @@ int prof_live_insert(const void *addr, size_t size, unsigned lg_sample,
 	return err;
 }
 
-int prof_live_remove(const void *addr, uint64_t tid, uint64_t now_ns) {
+int prof_live_remove(const void *addr, uint64_t tid, uint64_t now_ns,
+                     const char *tname) {
 	mutex_lock(&prof_live_lock);
 	prof_record_t **slot = record_slot(addr_of(addr));
 	prof_record_t *r = *slot;
@@ -262,6 +276,7 @@ int prof_live_remove(const void *addr, uint64_t tid, uint64_t now_ns) {
 		if (e != NULL) {
 			e->free_ns = now_ns;
 			e->free_thread_id = tid;
+			name_copy(e->free_thread_name, tname);
 		}
 		mutex_unlock(&prof_recent_lock);
 	}
