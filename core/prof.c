@@ -196,9 +196,10 @@ void prof_event(tsd_t *tsd) {
 		return;
 	if (tsd->prof_sample_at == UINT64_MAX && thread_samples(tsd))
 		countdown(tsd);
-	uint64_t delta = tsd->allocated_bytes - tsd->prof_event_mark;
-	tsd->prof_event_mark = tsd->allocated_bytes;
 	if (opt.lg_prof_interval >= 0) {
+		/* Counted only when a dump interval is set. */
+		uint64_t delta = tsd->allocated_bytes - tsd->prof_event_mark;
+		tsd->prof_event_mark = tsd->allocated_bytes;
 		uint64_t total = atomic_fetch_add(&prof_allocated, delta) + delta;
 		uint64_t next = atomic_load(&prof_interval_next);
 		if (total >= next &&

@@ -39,6 +39,14 @@ static prof_record_t **live_buckets;
 static unsigned live_lg;
 static prof_record_t *record_free;
 static size_t live_total;
+/* Weights already computed, direct-mapped by size: samples come in a few
+ * size classes, and a weight costs a series of about 20 terms. */
+#define WEIGHT_MEMO_LG 6
+static struct weight_memo {
+	size_t size;        /* 0: empty */
+	unsigned lg_sample;
+	prof_weight_t w;
+} weight_memo[1u << WEIGHT_MEMO_LG];
 
 /* Under prof_recent_lock.  The ring holds [recent_first, recent_next),
  * at most recent_limit <= recent_cap entries; seq sits in slot
@@ -228,11 +236,22 @@ static prof_recent_t *recent_held(uint64_t seq) {
 	return e->seq == seq ? e : NULL;
 }
 
+/* Under prof_live_lock. */
+static prof_weight_t weight_of(size_t size, unsigned lg_sample) {
+	struct weight_memo *m =
+	    &weight_memo[((uint64_t)size * UINT64_C(0x9E3779B97F4A7C15)) >>
+	                (64 - WEIGHT_MEMO_LG)];
+	if (m->size != size || m->lg_sample != lg_sample || size == 0)
+		*m = (struct weight_memo){ size, lg_sample,
+			                   prof_sample_weight(size, lg_sample) };
+	return m->w;
+}
+
 int prof_live_insert(const void *addr, size_t size, unsigned lg_sample,
                      prof_stack_t *stack, uint64_t tid, uint64_t now_ns,
                      const char *tname) {
-	prof_weight_t w = prof_sample_weight(size, lg_sample);
 	mutex_lock(&prof_live_lock);
+	prof_weight_t w = weight_of(size, lg_sample);
 	prof_record_t **slot = record_slot(addr_of(addr));
 	int err = *slot != NULL ? EEXIST : 0;
 	prof_record_t *r = err == 0 ? record_take() : NULL;
