@@ -130,8 +130,6 @@ static void mark_live(void *ptr) {
 }
 #if STRATA_PROF
 static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
-                                    int flags);
-static NOINLINE void *alloc_guarded(tsd_t *tsd, void *p, unsigned ind,
                                     size_t align, int flags);
 #endif
 /* junk / zero (malloc_fill != 0). */
@@ -176,11 +174,8 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	tsd->allocated_bytes += usize;
 	if (tsd->allocated_bytes >= tsd->next_event_bytes) {
 #if STRATA_PROF
-		if (tsd->allocated_bytes >= tsd->guard_sample_at)
-			p = alloc_guarded(tsd, p, (unsigned)ind, align, flags);
-		if (tsd->allocated_bytes >= tsd->prof_sample_at &&
-		    !guard_owns(p))
-			p = alloc_sampled(tsd, p, (unsigned)ind, flags);
+		if (tsd->allocated_bytes >= tsd->prof_sample_at)
+			p = alloc_sampled(tsd, p, (unsigned)ind, align, flags);
 #endif
 		tsd_event(tsd);
 	} else
@@ -365,8 +360,8 @@ static void give_back(tsd_t *tsd, void *p, pm_entry_t e, bool cached) {
 /* The allocation crossed the thread's guarded-sampling point: p is
  * replaced by a guarded block (guard.h) when one can serve it; blocks of
  * a manual arena keep their arena. */
-static NOINLINE void *alloc_guarded(tsd_t *tsd, void *p, unsigned ind,
-                                    size_t align, int flags) {
+static void *alloc_guarded(tsd_t *tsd, void *p, unsigned ind,
+                           size_t align, int flags) {
 	size_t usize = sc_usable_size(ind);
 	if (!guard_fits(usize, align, page_bytes)) {
 		guard_countdown_mean(tsd);
@@ -384,13 +379,22 @@ static NOINLINE void *alloc_guarded(tsd_t *tsd, void *p, unsigned ind,
 	return q;
 }
 
-/* The allocation crossed the thread's sample point: p is replaced by a
- * block free recognises (pagemap PM_SAMPLED), a run of whole pages for a small
- * class (p goes back), or p's own run marked for a large one; then the
- * profiler records it.  The usable size stays the class's. */
+/* The allocation crossed the thread's sample point (prof_sample_at, the
+ * nearer of the two): guarded sampling's first, then the profiler's.  For
+ * the profiler's, p is replaced by a block free recognises (pagemap
+ * PM_SAMPLED), a run of whole pages for a small class (p goes back), or
+ * p's own run marked for a large one; then the profiler records it.  The
+ * usable size stays the class's. */
 static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
-                                    int flags) {
-	if (!prof_sample_begin(tsd))
+                                    size_t align, int flags) {
+	if (tsd->allocated_bytes >= tsd->guard_sample_at) {
+		void *q = alloc_guarded(tsd, p, ind, align, flags);
+		/* A guarded block is not profiled as well: a profiler point
+		 * crossed too stays crossed, for the next allocation. */
+		if (q != p || tsd->allocated_bytes < tsd->prof_own_at)
+			return q;
+	}
+	if (tsd->allocated_bytes < tsd->prof_own_at || !prof_sample_begin(tsd))
 		return p;
 	/* Recomputed rather than kept live across alloc_slow's calls. */
 	arena_t *a = arena_for_flags(tsd, flags);
@@ -429,13 +433,20 @@ static NOINLINE void free_guarded(void *ptr) {
 #endif
 
 static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
+#if STRATA_PROF
+	/* NULL has no pagemap entry either (page 0 is never the
+	 * allocator's): one test for both. */
+	if (unlikely(!pm_is_entry(e))) {
+		if (ptr == NULL)
+			return;
+		if (guard_owns(ptr)) {
+			free_guarded(ptr);
+			return;
+		}
+	}
+#else
 	if (ptr == NULL)
 		return;
-#if STRATA_PROF
-	if (unlikely(!pm_is_entry(e)) && guard_owns(ptr)) {
-		free_guarded(ptr);
-		return;
-	}
 #endif
 	uint8_t *live = live_byte_checked("free of", "double free of", ptr, e);
 	*live = 0;
@@ -612,7 +623,17 @@ static void *realloc_guarded(void *ptr, size_t size, int ind, size_t align,
 	if (sc_usable_size((unsigned)ind) == old_usize &&
 	    ((uintptr_t)ptr & (align - 1)) == 0)
 		return ptr;
-	return realloc_move(ptr, old_usize, size, align, flags);
+	/* realloc_move's steps, written out so that realloc_impl keeps
+	 * realloc_move inlined. */
+	void *p = alloc_slow(size, align, flags & ~FLAG_ZERO);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, ptr, old_usize < size ? old_usize : size);
+	if (flags & FLAG_ZERO && size > old_usize)
+		memset((char *)p + old_usize, 0,
+		       strata_malloc_usable_size(p) - old_usize);
+	strata_free(ptr);
+	return p;
 }
 #endif
 

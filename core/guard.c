@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "pages.h"
 #include "prim.h"
+#include "prof.h"
 #include "prof_sample.h"
 #include "prof_unwind.h"
 #include "report.h"
@@ -65,25 +66,25 @@ void guard_countdown(tsd_t *tsd) {
 	if (!atomic_load_explicit(&guard_on, memory_order_relaxed) ||
 	    tsd->state != TSD_ACTIVE) {
 		tsd->guard_sample_at = UINT64_MAX;
+		prof_sample_at_set(tsd, tsd->prof_own_at);
 		return;
 	}
 	tsd->guard_sample_at = tsd->allocated_bytes +
 	                       prof_sample_gap_bytes(&tsd->prof_prng,
 	                                             (unsigned)opt.lg_guard_sample);
-	if (tsd->guard_sample_at < tsd->next_event_bytes)
-		tsd->next_event_bytes = tsd->guard_sample_at;
+	prof_sample_at_set(tsd, tsd->prof_own_at);
 }
 
 void guard_countdown_mean(tsd_t *tsd) {
 	if (!atomic_load_explicit(&guard_on, memory_order_relaxed) ||
 	    tsd->state != TSD_ACTIVE) {
 		tsd->guard_sample_at = UINT64_MAX;
+		prof_sample_at_set(tsd, tsd->prof_own_at);
 		return;
 	}
 	tsd->guard_sample_at = tsd->allocated_bytes +
 	                       ((uint64_t)1 << opt.lg_guard_sample);
-	if (tsd->guard_sample_at < tsd->next_event_bytes)
-		tsd->next_event_bytes = tsd->guard_sample_at;
+	prof_sample_at_set(tsd, tsd->prof_own_at);
 }
 
 /* ---- slots ---- */

@@ -9,8 +9,9 @@
  * the access with the stacks that allocated (and freed) the block.
  *
  * The countdown is the profiler's: the thread's byte counter against
- * next_event_bytes, a gap drawn from the same per-thread PRNG, the same
- * unwinder; so neither fast path gains an instruction.  The pool is not in
+ * next_event_bytes and prof_sample_at (the nearer of the profiler's point
+ * and this one, prof_sample_at_set), a gap drawn from the same per-thread
+ * PRNG, the same unwinder; so neither fast path gains an instruction.  The pool is not in
  * the pagemap: free's slow side finds a guarded block by one range compare
  * (guard_owns) where the pagemap has no entry.
  *

@@ -165,6 +165,7 @@ int tsd_slow_init(tsd_t *tsd) {
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
 	if (STRATA_PROF) {
 		tsd->prof_periodic_at = tsd->next_event_bytes;
+		tsd->guard_sample_at = UINT64_MAX; /* drawn below */
 		prof_tsd_init(tsd);
 		guard_countdown(tsd);
 	}
@@ -193,8 +194,6 @@ void tsd_event(tsd_t *tsd) {
 		tsd->next_event_bytes = tsd->prof_periodic_at;
 		if (tsd->prof_sample_at < tsd->next_event_bytes)
 			tsd->next_event_bytes = tsd->prof_sample_at;
-		if (tsd->guard_sample_at < tsd->next_event_bytes)
-			tsd->next_event_bytes = tsd->guard_sample_at;
 		tsd_publish(tsd);
 		return;
 	}
@@ -203,8 +202,6 @@ void tsd_event(tsd_t *tsd) {
 		tsd->prof_periodic_at = tsd->next_event_bytes;
 		if (tsd->prof_sample_at < tsd->next_event_bytes)
 			tsd->next_event_bytes = tsd->prof_sample_at;
-		if (tsd->guard_sample_at < tsd->next_event_bytes)
-			tsd->next_event_bytes = tsd->guard_sample_at;
 	}
 	tsd_publish(tsd);
 	if (tsd->state == TSD_ACTIVE)
