@@ -23,6 +23,7 @@
 #include "api_internal.h"
 #include "arena.h"
 #include "background.h"
+#include "guard.h"
 #include "init.h"
 #include "pagemap.h"
 #include "prof.h"
@@ -131,7 +132,7 @@ static void mark_live(void *ptr) {
 }
 #if STRATA_PROF
 static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
-                                    int flags);
+                                    size_t align, int flags);
 #endif
 /* junk / zero (malloc_fill != 0). */
 static NOINLINE void fill_on_alloc(void *p, size_t usize) {
@@ -176,7 +177,7 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	if (tsd->allocated_bytes >= tsd->next_event_bytes) {
 #if STRATA_PROF
 		if (tsd->allocated_bytes >= tsd->prof_sample_at)
-			p = alloc_sampled(tsd, p, (unsigned)ind, flags);
+			p = alloc_sampled(tsd, p, (unsigned)ind, align, flags);
 #endif
 		tsd_event(tsd);
 	} else
@@ -348,13 +349,57 @@ static bool dalloc_cached(tsd_t *tsd, void *ptr, unsigned ind,
 }
 
 #if STRATA_PROF
-/* The allocation crossed the thread's sample point: p is replaced by a
- * block free recognises (pagemap PM_SAMPLED), a run of whole pages for a small
- * class (p goes back), or p's own run marked for a large one; then the
- * profiler records it.  The usable size stays the class's. */
+/* p, just allocated, goes back (free again) because another block is
+ * handed out in its place. */
+static void give_back(tsd_t *tsd, void *p, pm_entry_t e, bool cached) {
+	uint8_t *live = live_byte_checked("free of", "double free of", p, e);
+	*live = 0;
+	if (cached && dalloc_cached(tsd, p, pm_ind(e), live))
+		return;
+	if (e & PM_SLAB)
+		arena_dalloc_small(pm_desc(e), p);
+	else
+		arena_dalloc_large(pm_desc(e));
+}
+
+/* The allocation crossed the thread's guarded-sampling point: p is
+ * replaced by a guarded block (guard.h) when one can serve it; blocks of
+ * a manual arena keep their arena. */
+static void *alloc_guarded(tsd_t *tsd, void *p, unsigned ind,
+                           size_t align, int flags) {
+	size_t usize = sc_usable_size(ind);
+	if (!guard_fits(usize, align, page_bytes)) {
+		guard_countdown_mean(tsd);
+		return p;
+	}
+	guard_countdown(tsd);
+	if (((unsigned)flags >> FLAG_ARENA_SHIFT) != 0 || tsd->arena->is_manual)
+		return p;
+	void *q = guard_alloc(usize, align, (flags & FLAG_ZERO) != 0, 0);
+	if (q == NULL)
+		return p;
+	give_back(tsd, p, pagemap_lookup(addr_of(p)), uses_tcache(tsd, flags));
+	if (unlikely(malloc_fill != 0) && !(flags & FLAG_ZERO))
+		fill_on_alloc(q, usize);
+	return q;
+}
+
+/* The allocation crossed the thread's sample point (prof_sample_at, the
+ * nearer of the two): guarded sampling's first, then the profiler's.  For
+ * the profiler's, p is replaced by a block free recognises (pagemap
+ * PM_SAMPLED), a run of whole pages for a small class (p goes back), or
+ * p's own run marked for a large one; then the profiler records it.  The
+ * usable size stays the class's. */
 static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
-                                    int flags) {
-	if (!prof_sample_begin(tsd))
+                                    size_t align, int flags) {
+	if (tsd->allocated_bytes >= tsd->guard_sample_at) {
+		void *q = alloc_guarded(tsd, p, ind, align, flags);
+		/* A guarded block is not profiled as well: a profiler point
+		 * crossed too stays crossed, for the next allocation. */
+		if (q != p || tsd->allocated_bytes < tsd->prof_own_at)
+			return q;
+	}
+	if (tsd->allocated_bytes < tsd->prof_own_at || !prof_sample_begin(tsd))
 		return p;
 	/* Recomputed rather than kept live across alloc_slow's calls. */
 	arena_t *a = arena_for_flags(tsd, flags);
@@ -369,13 +414,8 @@ static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
 		if (q == NULL) {
 			q = p;
 		} else {
-			/* p goes back (free again), q is the one handed out. */
 			mark_live(q);
-			uint8_t *live = live_byte_checked("free of",
-			                                  "double free of", p, e);
-			*live = 0;
-			if (!cached || !dalloc_cached(tsd, p, ind, live))
-				arena_dalloc_small(pm_desc(e), p);
+			give_back(tsd, p, e, cached);
 		}
 	} else {
 		is_marked = arena_mark_sampled(pm_desc(e), ind);
@@ -385,9 +425,34 @@ static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
 }
 #endif
 
+#if STRATA_PROF
+/* ptr is a guarded block (guard_owns). */
+static NOINLINE void free_guarded(void *ptr) {
+	size_t usize = guard_free(ptr, 0);
+	tsd_t *tsd = tsd_get();
+	if (STRATA_STATS && tsd->state == TSD_ACTIVE) {
+		tsd->deallocated_bytes += usize;
+		tsd_publish(tsd);
+	}
+}
+#endif
+
 static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
+#if STRATA_PROF
+	/* NULL has no pagemap entry either (page 0 is never the
+	 * allocator's): one test for both. */
+	if (unlikely(!pm_is_entry(e))) {
+		if (ptr == NULL)
+			return;
+		if (guard_owns(ptr)) {
+			free_guarded(ptr);
+			return;
+		}
+	}
+#else
 	if (ptr == NULL)
 		return;
+#endif
 	uint8_t *live = live_byte_checked("free of", "double free of", ptr, e);
 	*live = 0;
 	run_t *run = pm_desc(e);
@@ -492,8 +557,14 @@ static void sized_free(void *ptr, size_t size, size_t align, int flags) {
 	void *p = (void *)tag_strip(ptr);
 	pm_entry_t e = pagemap_lookup(addr_of(p));
 	int ind = class_for(size, align);
-	if (pm_is_entry(e) && (ind < 0 || sc_usable_size((unsigned)ind) !=
-	                              sc_usable_size(pm_ind(e))))
+	size_t have = 0;
+	if (pm_is_entry(e))
+		have = sc_usable_size(pm_ind(e));
+#if STRATA_PROF
+	else if (guard_owns(p))
+		have = guard_usable_size(p); /* 0: guard_free reports */
+#endif
+	if (have != 0 && (ind < 0 || sc_usable_size((unsigned)ind) != have))
 		report_bad_pointer("sized free of", p,
 		                   "size does not match the allocation");
 	if (flags & FLAG_TCACHE_NONE)
@@ -519,6 +590,10 @@ size_t strata_malloc_usable_size(const void *ptr) {
 	if (ptr == NULL)
 		return 0;
 	pm_entry_t e = pagemap_lookup(tag_strip(ptr));
+#if STRATA_PROF
+	if (unlikely(!pm_is_entry(e)) && guard_owns((void *)tag_strip(ptr)))
+		return vg_size(ptr, guard_usable_size((void *)tag_strip(ptr)));
+#endif
 	return !pm_is_entry(e) ? 0 : vg_size(ptr, sc_usable_size(pm_ind(e)));
 }
 
@@ -545,8 +620,7 @@ static void *realloc_move(void *ptr, size_t old_usize, size_t size,
 	memcpy(p, ptr, old_usize < size ? old_usize : size);
 	if (flags & FLAG_ZERO && size > old_usize)
 		memset((char *)p + old_usize, 0,
-		       sc_usable_size(pm_ind(pagemap_lookup(tag_strip(p)))) -
-		           old_usize);
+		       strata_malloc_usable_size(p) - old_usize);
 	strata_free(ptr);
 	return p;
 }
@@ -565,15 +639,48 @@ bool api_resize_large(void *ptr, run_t *run, size_t old_usize,
 		tag_resize(ptr, old_usize, usize);
 	return true;
 }
+#if STRATA_PROF
+/* A guarded block stays where it is when its class and alignment still
+ * fit, else moves (out of the pool unless the move is sampled too). */
+static void *realloc_guarded(void *ptr, size_t size, int ind, size_t align,
+                             int flags) {
+	size_t old_usize = guard_usable_size((void *)tag_strip(ptr));
+	if (old_usize == 0)
+		report_bad_pointer("realloc of", ptr,
+		                   "not a live block of this allocator");
+	if (ind < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (sc_usable_size((unsigned)ind) == old_usize &&
+	    ((uintptr_t)ptr & (align - 1)) == 0)
+		return ptr;
+	/* realloc_move's steps, written out so that realloc_impl keeps
+	 * realloc_move inlined. */
+	void *p = alloc_slow(size, align, flags & ~FLAG_ZERO);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, ptr, old_usize < size ? old_usize : size);
+	if (flags & FLAG_ZERO && size > old_usize)
+		memset((char *)p + old_usize, 0,
+		       strata_malloc_usable_size(p) - old_usize);
+	strata_free(ptr);
+	return p;
+}
+#endif
 
 /* ptr is the caller's (tagged) pointer: it is what stays valid or gets
  * copied from; addr, its untagged address, is what goes down. */
 static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 	uintptr_t addr = tag_strip(ptr);
 	pm_entry_t e = pagemap_lookup(addr);
+	int ind = class_for(size, align);
+#if STRATA_PROF
+	if (unlikely(!pm_is_entry(e)) && guard_owns((void *)addr))
+		return realloc_guarded(ptr, size, ind, align, flags);
+#endif
 	live_byte_checked("realloc of", "realloc of freed block", (void *)addr,
 	                  e);
-	int ind = class_for(size, align);
 	if (ind < 0) {
 		errno = ENOMEM;
 		return NULL;

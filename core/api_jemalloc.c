@@ -12,6 +12,7 @@
 #include "api_internal.h"
 #include "arena.h"
 #include "conf_app.h"
+#include "guard.h"
 #include "pagemap.h"
 #include "report.h"
 #include "sizeclass.h"
@@ -52,6 +53,13 @@ static void account_resize(void *ptr, size_t old_usize, size_t usize,
 size_t strata_xallocx(void *ptr, size_t size, size_t extra, int flags) {
 	uintptr_t addr = tag_strip(ptr);
 	pm_entry_t e = pagemap_lookup(addr);
+	if (STRATA_PROF && !pm_is_entry(e) && guard_owns((void *)addr)) {
+		size_t usize = guard_usable_size((void *)addr);
+		if (usize == 0) /* a guarded block stays as it is */
+			report_bad_pointer("xallocx of", (void *)addr,
+			                   "not a live block of this allocator");
+		return usize;
+	}
 	api_check_live("xallocx of", (void *)addr, e);
 	unsigned old_ind = pm_ind(e);
 	size_t old_usize = sc_usable_size(old_ind);

@@ -165,7 +165,13 @@ enum conf_mte { MTE_SYNC = 0, MTE_ASYNC = 1, MTE_OFF = 2 };
 	  .min = -1,                                                          \
 	  .max = 1 << 24)                                                     \
 	X(prof_depth, UNSIGNED, 128, NONE,                                    \
-	  "Deepest backtrace recorded", .min = 1, .max = 128)
+	  "Deepest backtrace recorded", .min = 1, .max = 128)                \
+	X(lg_guard_sample, LONG, -1, NONE,                                    \
+	  "Guarded sampling: one allocation per 2^N bytes on a guarded page " \
+	  "(-1: off)", .min = -1, .max = 62)                                 \
+	X(guard_slots, UNSIGNED, 64, NONE,                                    \
+	  "Guarded pages, live blocks and quarantine together", .min = 1,    \
+	  .max = 1 << 16)
 
 #define CONF_STRING_BYTES 16
 #define CONF_PATH_BYTES 4096 /* PAGES_PMEM_DIR_MAX */

@@ -33,6 +33,7 @@
 #include "decay.h"
 #include "conf.h"
 #include "memlimit.h"
+#include "guard.h"
 #include "pages.h"
 #include "pagemap.h"
 #include "perfctr.h"
@@ -101,6 +102,8 @@ static void prefork(void) {
 	prim_stdio_lock();
 	if (STRATA_PROF)
 		prof_prefork(); /* first: the tables call base_alloc */
+	if (STRATA_PROF)
+		guard_prefork();
 	tsd_prefork();
 	arenas_prefork();
 	tcache_prefork();
@@ -122,8 +125,10 @@ static void postfork_parent(void) {
 	tcache_postfork_parent();
 	arenas_postfork_parent();
 	tsd_postfork_parent();
-	if (STRATA_PROF)
+	if (STRATA_PROF) {
+		guard_postfork_parent();
 		prof_postfork_parent();
+	}
 	prim_stdio_unlock();
 	fork_depth--; /* last: a signal until here still sees a fork */
 }
@@ -140,8 +145,10 @@ static void postfork_child(void) {
 	tcache_postfork_child(tsd_get()->tcache);
 	arenas_postfork_child();
 	tsd_postfork_child();
-	if (STRATA_PROF)
+	if (STRATA_PROF) {
+		guard_postfork_child();
 		prof_postfork_child();
+	}
 	prim_stdio_reset();
 	fork_depth = 0;
 }
@@ -150,6 +157,9 @@ static void register_with_libc(void) {
 	pthread_atfork(prefork, postfork_parent, postfork_child);
 	if (STRATA_PROF && prof_boot() != 0)
 		report_line("prof: the heap profiler failed to start",
+		            (char *)NULL);
+	if (STRATA_PROF && guard_boot() != 0)
+		report_line("guard: guarded sampling failed to start",
 		            (char *)NULL);
 	if (opt.stats_print)
 		stats_print_register_at_exit();

@@ -20,6 +20,7 @@
 #ifndef STRATA_PRIM_H
 #define STRATA_PRIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -94,5 +95,22 @@ HIDDEN void prim_perf_close(int fd);
  * ("Permission denied"), both static text; "?" for an unknown value. */
 HIDDEN const char *prim_errno_name(int err);
 HIDDEN const char *prim_errno_text(int err);
+/* Guard pages for guarded sampling (guard.c).  Access protection is not
+ * placement: the pool is the same plain address space whichever memory
+ * backend the build has, so it is asked for here.  reserve: size bytes
+ * (a page multiple), page-aligned, every access faulting; NULL when the
+ * system has none to give.  protect: [addr, addr + size) readable and
+ * writable (is_open) or faulting again; 0 or an errno value. */
+HIDDEN void *prim_guard_reserve(size_t size);
+HIDDEN int prim_guard_protect(void *addr, size_t size, bool is_open);
+
+/* Installs a handler for invalid memory accesses (SIGSEGV, SIGBUS) that
+ * calls fn with the faulting address.  fn true: it reported the fault,
+ * the default action is restored and the signal raised again (the
+ * process dies as it would have).  fn false: the handler installed
+ * before this one, if any, gets the signal.  Once per process; 0 or an
+ * errno value. */
+typedef bool prim_fault_fn(void *addr);
+HIDDEN int prim_fault_handler_install(prim_fault_fn *fn);
 
 #endif /* STRATA_PRIM_H */

@@ -62,17 +62,25 @@ static bool thread_samples(const tsd_t *tsd) {
 	       tsd->prof_thread_active && tsd->state == TSD_ACTIVE;
 }
 
-/* Redraw: the next sample point, or none; next_event_bytes follows. */
-static void countdown(tsd_t *tsd) {
-	if (!opt.prof || !thread_samples(tsd)) {
-		tsd->prof_sample_at = UINT64_MAX;
-		return;
-	}
-	tsd->prof_sample_at = tsd->allocated_bytes +
-	                      prof_sample_gap_bytes(&tsd->prof_prng,
-	                                            prof_lg_sample_get());
+/* The profiler's own point is own: prof_sample_at is the nearer of it
+ * and guarded sampling's; next_event_bytes follows. */
+void prof_sample_at_set(tsd_t *tsd, uint64_t own) {
+	tsd->prof_own_at = own;
+	tsd->prof_sample_at = own < tsd->guard_sample_at ? own
+	                                                 : tsd->guard_sample_at;
 	if (tsd->prof_sample_at < tsd->next_event_bytes)
 		tsd->next_event_bytes = tsd->prof_sample_at;
+}
+
+/* Redraw: the next sample point, or none. */
+static void countdown(tsd_t *tsd) {
+	if (!opt.prof || !thread_samples(tsd)) {
+		prof_sample_at_set(tsd, UINT64_MAX);
+		return;
+	}
+	prof_sample_at_set(tsd, tsd->allocated_bytes +
+	                        prof_sample_gap_bytes(&tsd->prof_prng,
+	                                              prof_lg_sample_get()));
 }
 
 void prof_tsd_init(tsd_t *tsd) {
@@ -93,7 +101,7 @@ bool prof_sample_begin(tsd_t *tsd) {
 void prof_sample_end(tsd_t *tsd, const void *ptr, size_t usize,
                      bool is_marked) {
 	/* Allocations made from here on (none today) are not sampled. */
-	tsd->prof_sample_at = UINT64_MAX;
+	tsd->prof_sample_at = tsd->prof_own_at = UINT64_MAX;
 	if (is_marked) {
 		void *frames[PROF_FRAMES_MAX];
 		unsigned n = prof_backtrace(frames, opt.prof_depth,
@@ -101,14 +109,16 @@ void prof_sample_end(tsd_t *tsd, const void *ptr, size_t usize,
 		prof_stack_t *st = prof_stack_intern(frames, n);
 		if (st != NULL)
 			prof_live_insert(ptr, usize, prof_lg_sample_get(), st,
-			                 prim_thread_id(), decay_now_ns());
+			                 prim_thread_id(), decay_now_ns(),
+			                 tsd->prof_name);
 	}
 	countdown(tsd);
 }
 
 void prof_free_sampled(const void *ptr) {
 	if (atomic_load_explicit(&prof_ready, memory_order_acquire))
-		prof_live_remove(ptr, prim_thread_id(), decay_now_ns());
+		prof_live_remove(ptr, prim_thread_id(), decay_now_ns(),
+		                 tsd_get()->prof_name);
 }
 
 /* ---- dumps ---- */
@@ -192,11 +202,12 @@ int prof_recent_dump(const char *path) {
 void prof_event(tsd_t *tsd) {
 	if (!atomic_load_explicit(&prof_ready, memory_order_relaxed))
 		return;
-	if (tsd->prof_sample_at == UINT64_MAX && thread_samples(tsd))
+	if (tsd->prof_own_at == UINT64_MAX && thread_samples(tsd))
 		countdown(tsd);
-	uint64_t delta = tsd->allocated_bytes - tsd->prof_event_mark;
-	tsd->prof_event_mark = tsd->allocated_bytes;
 	if (opt.lg_prof_interval >= 0) {
+		/* Counted only when a dump interval is set. */
+		uint64_t delta = tsd->allocated_bytes - tsd->prof_event_mark;
+		tsd->prof_event_mark = tsd->allocated_bytes;
 		uint64_t total = atomic_fetch_add(&prof_allocated, delta) + delta;
 		uint64_t next = atomic_load(&prof_interval_next);
 		if (total >= next &&

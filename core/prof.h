@@ -32,7 +32,12 @@ HIDDEN void prof_tsd_init(struct tsd *tsd);
  * turned sampling back on. */
 HIDDEN void prof_event(struct tsd *tsd);
 
-/* The allocation that crossed tsd->prof_sample_at.  begin: true when it
+/* tsd->prof_own_at becomes own, tsd->prof_sample_at the nearer of it and
+ * tsd->guard_sample_at; next_event_bytes follows.  guard.c calls it with
+ * prof_own_at when it moves its own point. */
+HIDDEN void prof_sample_at_set(struct tsd *tsd, uint64_t own);
+
+/* The allocation that crossed tsd->prof_own_at.  begin: true when it
  * is to be sampled now (else the countdown is redrawn or stopped); the
  * caller then serves it from a block marked PM_SAMPLED and calls end
  * with that block (is_marked false: it could not be marked, nothing is

@@ -536,12 +536,39 @@ static void out_json_u64(out_t *o, const char *key, uint64_t v) {
 	out_u64(o, v);
 }
 
+/* ', "key": "name"' for a named thread (jemalloc's recent-allocation
+ * keys), nothing for an unnamed one; the name escaped as JSON wants. */
+static void out_json_name(out_t *o, const char *key, const char *name) {
+	if (name[0] == '\0')
+		return;
+	out_str(o, ", \"");
+	out_str(o, key);
+	out_str(o, "\": \"");
+	for (const char *c = name; *c != '\0'; c++) {
+		unsigned char ch = (unsigned char)*c;
+		if (ch == '"' || ch == '\\') {
+			char esc[3] = { '\\', (char)ch, '\0' };
+			out_str(o, esc);
+		} else if (ch < 0x20) {
+			char esc[7] = { '\\', 'u', '0', '0',
+			                "0123456789abcdef"[ch >> 4],
+			                "0123456789abcdef"[ch & 15], '\0' };
+			out_str(o, esc);
+		} else {
+			char one[2] = { (char)ch, '\0' };
+			out_str(o, one);
+		}
+	}
+	out_str(o, "\"");
+}
+
 static void out_json_recent(out_t *o, const prof_recent_t *r) {
 	out_str(o, "{");
 	out_json_u64(o, "size", r->size);
 	out_str(o, r->free_ns != 0 ? ", \"released\": true, "
 	                           : ", \"released\": false, ");
 	out_json_u64(o, "alloc_thread_uid", r->alloc_thread_id);
+	out_json_name(o, "alloc_thread_name", r->alloc_thread_name);
 	out_str(o, ", ");
 	out_json_u64(o, "alloc_time", r->alloc_ns);
 	out_str(o, ", \"alloc_trace\": ");
@@ -549,6 +576,7 @@ static void out_json_recent(out_t *o, const prof_recent_t *r) {
 	if (r->free_ns != 0) {
 		out_str(o, ", ");
 		out_json_u64(o, "free_thread_uid", r->free_thread_id);
+		out_json_name(o, "free_thread_name", r->free_thread_name);
 		out_str(o, ", ");
 		out_json_u64(o, "free_time", r->free_ns);
 	}

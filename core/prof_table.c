@@ -39,6 +39,14 @@ static prof_record_t **live_buckets;
 static unsigned live_lg;
 static prof_record_t *record_free;
 static size_t live_total;
+/* Weights already computed, direct-mapped by size: samples come in a few
+ * size classes, and a weight costs a series of about 20 terms. */
+#define WEIGHT_MEMO_LG 6
+static struct weight_memo {
+	size_t size;        /* 0: empty */
+	unsigned lg_sample;
+	prof_weight_t w;
+} weight_memo[1u << WEIGHT_MEMO_LG];
 
 /* Under prof_recent_lock.  The ring holds [recent_first, recent_next),
  * at most recent_limit <= recent_cap entries; seq sits in slot
@@ -191,18 +199,30 @@ static void counts_sub_live(prof_counts_t *c, size_t size, prof_weight_t w) {
 	c->live_bytes_est -= w.bytes;
 }
 
+/* A thread name into a ring entry's field, cut to fit. */
+static void name_copy(char *dst, const char *name) {
+	size_t n = name != NULL ? strnlen(name, PROF_THREAD_NAME_BYTES - 1)
+	                        : 0;
+	if (n != 0)
+		memcpy(dst, name, n);
+	dst[n] = '\0';
+}
+
 static uint64_t recent_push(const prof_stack_t *stack, uintptr_t addr,
-                            size_t size, uint64_t tid, uint64_t now_ns) {
+                            size_t size, uint64_t tid, uint64_t now_ns,
+                            const char *tname) {
 	mutex_lock(&prof_recent_lock);
 	uint64_t seq = 0;
 	if (recent_limit != 0) {
 		seq = recent_next++;
 		if (recent_next - recent_first > recent_limit)
 			recent_first = recent_next - recent_limit;
-		recent_ring[seq % recent_cap] = (prof_recent_t){
+		prof_recent_t *e = &recent_ring[seq % recent_cap];
+		*e = (prof_recent_t){
 			.seq = seq, .stack = stack, .addr = addr, .size = size,
 			.alloc_thread_id = tid, .alloc_ns = now_ns,
 		};
+		name_copy(e->alloc_thread_name, tname);
 	}
 	mutex_unlock(&prof_recent_lock);
 	return seq;
@@ -216,17 +236,29 @@ static prof_recent_t *recent_held(uint64_t seq) {
 	return e->seq == seq ? e : NULL;
 }
 
+/* Under prof_live_lock. */
+static prof_weight_t weight_of(size_t size, unsigned lg_sample) {
+	struct weight_memo *m =
+	    &weight_memo[((uint64_t)size * UINT64_C(0x9E3779B97F4A7C15)) >>
+	                (64 - WEIGHT_MEMO_LG)];
+	if (m->size != size || m->lg_sample != lg_sample || size == 0)
+		*m = (struct weight_memo){ size, lg_sample,
+			                   prof_sample_weight(size, lg_sample) };
+	return m->w;
+}
+
 int prof_live_insert(const void *addr, size_t size, unsigned lg_sample,
-                     prof_stack_t *stack, uint64_t tid, uint64_t now_ns) {
-	prof_weight_t w = prof_sample_weight(size, lg_sample);
+                     prof_stack_t *stack, uint64_t tid, uint64_t now_ns,
+                     const char *tname) {
 	mutex_lock(&prof_live_lock);
+	prof_weight_t w = weight_of(size, lg_sample);
 	prof_record_t **slot = record_slot(addr_of(addr));
 	int err = *slot != NULL ? EEXIST : 0;
 	prof_record_t *r = err == 0 ? record_take() : NULL;
 	if (r != NULL) {
 		/* In the ring only once recorded: prof_recent nests here. */
 		uint64_t seq = recent_push(stack, addr_of(addr), size, tid,
-		                           now_ns);
+		                           now_ns, tname);
 		*r = (prof_record_t){ .addr = addr_of(addr), .size = size,
 		                      .stack = stack, .weight = w,
 		                      .recent_seq = seq };
@@ -240,7 +272,8 @@ int prof_live_insert(const void *addr, size_t size, unsigned lg_sample,
 	return err;
 }
 
-int prof_live_remove(const void *addr, uint64_t tid, uint64_t now_ns) {
+int prof_live_remove(const void *addr, uint64_t tid, uint64_t now_ns,
+                     const char *tname) {
 	mutex_lock(&prof_live_lock);
 	prof_record_t **slot = record_slot(addr_of(addr));
 	prof_record_t *r = *slot;
@@ -262,6 +295,7 @@ int prof_live_remove(const void *addr, uint64_t tid, uint64_t now_ns) {
 		if (e != NULL) {
 			e->free_ns = now_ns;
 			e->free_thread_id = tid;
+			name_copy(e->free_thread_name, tname);
 		}
 		mutex_unlock(&prof_recent_lock);
 	}

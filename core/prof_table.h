@@ -40,6 +40,9 @@ typedef struct prof_stack {
 	void *frames[];                   /* innermost first */
 } prof_stack_t;
 
+/* thread.prof.name, with its NUL (the thread state's copy). */
+#define PROF_THREAD_NAME_BYTES 16
+
 /* One entry of the recent-allocations ring. */
 typedef struct prof_recent {
 	uint64_t seq;            /* 1, 2, ...; 0: empty slot */
@@ -50,6 +53,8 @@ typedef struct prof_recent {
 	uint64_t alloc_ns;
 	uint64_t free_thread_id;
 	uint64_t free_ns;        /* 0 while the block is live */
+	char alloc_thread_name[PROF_THREAD_NAME_BYTES]; /* thread.prof.name, */
+	char free_thread_name[PROF_THREAD_NAME_BYTES];  /* "" when none */
 } prof_recent_t;
 
 /* Bucket arrays of 2^lg entries each; once, before any other call.
@@ -69,17 +74,19 @@ HIDDEN void prof_stack_counts(const prof_stack_t *s, prof_counts_t *out);
 HIDDEN void prof_counts_total(prof_counts_t *out);
 
 /* A sampled block of size bytes at addr, allocated by stack on thread
- * tid at now_ns, sampled at mean interval 2^lg_sample: counts it live and
- * accumulated, and appends it to the recent ring.  0, ENOMEM, or EEXIST
- * when addr is already live (the block is then not counted twice). */
+ * tid (named tname, NULL or "" when unnamed) at now_ns, sampled at mean
+ * interval 2^lg_sample: counts it live and accumulated, and appends it to
+ * the recent ring.  0, ENOMEM, or EEXIST when addr is already live (the
+ * block is then not counted twice). */
 HIDDEN int prof_live_insert(const void *addr, size_t size,
                             unsigned lg_sample, prof_stack_t *stack,
-                            uint64_t tid, uint64_t now_ns);
-/* The sampled block at addr is freed by thread tid at now_ns: no longer
- * live; its ring entry (if still held) gets the free time.  0, or ENOENT
- * when addr is not a live sampled block. */
+                            uint64_t tid, uint64_t now_ns,
+                            const char *tname);
+/* The sampled block at addr is freed by thread tid (named tname) at
+ * now_ns: no longer live; its ring entry (if still held) gets the free
+ * time and thread.  0, or ENOENT when addr is not a live sampled block. */
 HIDDEN int prof_live_remove(const void *addr, uint64_t tid,
-                            uint64_t now_ns);
+                            uint64_t now_ns, const char *tname);
 HIDDEN size_t prof_live_count(void);
 /* prof.reset: forgets every live record and zeroes every counter (the
  * stacks stay interned). */

@@ -50,7 +50,7 @@ char *report_u64(char *buf, unsigned long long v) {
 	return buf;
 }
 
-static char *format_ptr(char *buf, const void *ptr) {
+char *report_ptr(char *buf, const void *ptr) {
 	uintptr_t v = (uintptr_t)ptr;
 	char *p = buf;
 	*p++ = '0';
@@ -69,14 +69,14 @@ static char *format_ptr(char *buf, const void *ptr) {
 
 void report_bad_pointer(const char *what, const void *ptr, const char *why) {
 	char hex[2 + 16 + 1];
-	report_line(what, " ", format_ptr(hex, ptr), ": ", why, (char *)NULL);
+	report_line(what, " ", report_ptr(hex, ptr), ": ", why, (char *)NULL);
 	abort();
 }
 
 void report_bad_pointer_in(const char *what, const void *ptr, const char *why,
                            const void *block) {
 	char hex[2 + 16 + 1], bhex[2 + 16 + 1];
-	report_line(what, " ", format_ptr(hex, ptr), ": ", why, " ",
-	            format_ptr(bhex, block), (char *)NULL);
+	report_line(what, " ", report_ptr(hex, ptr), ": ", why, " ",
+	            report_ptr(bhex, block), (char *)NULL);
 	abort();
 }

@@ -21,5 +21,8 @@ HIDDEN _Noreturn void report_bad_pointer_in(const char *what, const void *ptr,
 HIDDEN void report_line(const char *first, ...);
 /* Formats v in decimal into buf (>= 21 bytes); returns buf. */
 HIDDEN char *report_u64(char *buf, unsigned long long v);
+/* Formats ptr as 0x... (hexadecimal, no leading zeros) into buf (>= 19
+ * bytes); returns buf. */
+HIDDEN char *report_ptr(char *buf, const void *ptr);
 
 #endif

@@ -4,6 +4,7 @@
  * event (cache aging, node check, soft memory limit, purge when due).
  */
 #include "tsd.h"
+#include "guard.h"
 #include "prof.h"
 
 #include <errno.h>
@@ -204,7 +205,9 @@ int tsd_slow_init(tsd_t *tsd) {
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
 	if (STRATA_PROF) {
 		tsd->prof_periodic_at = tsd->next_event_bytes;
+		tsd->guard_sample_at = UINT64_MAX; /* drawn below */
 		prof_tsd_init(tsd);
+		guard_countdown(tsd);
 	}
 	pthread_setspecific(tsd_key, tsd);
 	tsd->is_reentrant = false;

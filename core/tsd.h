@@ -45,14 +45,18 @@ typedef struct tsd {
 	uint64_t rate_mark_bytes;   /* allocated_bytes at the last rate read */
 	uint64_t rate_mark_ns;      /* (thread.allocation_rate, own thread) */
 	/* The heap profiler's countdown (prof.c): next_event_bytes is never
-	 * above prof_sample_at, so the fast path's one compare covers it. */
+	 * above prof_sample_at, so the fast path's one compare covers it.
+	 * prof_sample_at is the nearer of the profiler's own point and
+	 * guarded sampling's (guard.c), so the slow path tests one too. */
 	uint64_t prof_sample_at;    /* UINT64_MAX: this thread does not sample */
+	uint64_t prof_own_at;       /* the profiler's point alone */
 	uint64_t prof_periodic_at;  /* the periodic event's own threshold */
 	uint64_t prof_prng;
 	uint64_t prof_event_mark;   /* allocated_bytes counted process-wide */
 	bool prof_thread_active;    /* thread.prof.active */
 	char prof_name[16];         /* thread.prof.name */
 	unsigned perf_generation;   /* perfctr_generation last acted on */
+	uint64_t guard_sample_at;   /* guarded sampling's point alone */
 } tsd_t;
 
 /* A live thread as statistics see it.  Records live in metadata, not in

@@ -10,9 +10,11 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <linux/perf_event.h>
@@ -273,3 +275,71 @@ const char *prim_errno_text(int err) {
 	return s;
 }
 #endif
+void *prim_guard_reserve(size_t size) {
+	int saved = errno;
+	void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+	               -1, 0);
+	errno = saved;
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int prim_guard_protect(void *addr, size_t size, bool is_open) {
+	int saved = errno;
+	int err = mprotect(addr, size, is_open ? PROT_READ | PROT_WRITE
+	                                       : PROT_NONE) == 0 ? 0 : errno;
+	errno = saved;
+	return err;
+}
+
+static prim_fault_fn *fault_fn;
+static struct sigaction fault_prev_segv, fault_prev_bus;
+
+/* Hands the signal to the handler that was there before: its function
+ * when it had one, else its disposition back and the access runs again
+ * (faulting again, now under that disposition). */
+static void fault_chain(int sig, siginfo_t *info, void *uc) {
+	struct sigaction *prev = sig == SIGSEGV ? &fault_prev_segv
+	                                        : &fault_prev_bus;
+	if ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction != NULL) {
+		prev->sa_sigaction(sig, info, uc);
+	} else if (!(prev->sa_flags & SA_SIGINFO) &&
+	           prev->sa_handler != SIG_DFL &&
+	           prev->sa_handler != SIG_IGN) {
+		prev->sa_handler(sig);
+	} else {
+		sigaction(sig, prev, NULL);
+		if (info->si_code <= 0) /* sent, not a fault: send it again */
+			raise(sig);
+	}
+}
+
+static void fault_handler(int sig, siginfo_t *info, void *uc) {
+	int saved = errno;
+	if (fault_fn != NULL && fault_fn(info->si_addr)) {
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof dfl);
+		dfl.sa_handler = SIG_DFL;
+		sigemptyset(&dfl.sa_mask);
+		sigaction(sig, &dfl, NULL);
+		raise(sig); /* delivered when the handler returns */
+	} else {
+		fault_chain(sig, info, uc);
+	}
+	errno = saved;
+}
+
+int prim_fault_handler_install(prim_fault_fn *fn) {
+	int saved = errno;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	fault_fn = fn;
+	int err = 0;
+	if (sigaction(SIGSEGV, &sa, &fault_prev_segv) != 0 ||
+	    sigaction(SIGBUS, &sa, &fault_prev_bus) != 0)
+		err = errno;
+	errno = saved;
+	return err;
+}

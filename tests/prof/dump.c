@@ -43,17 +43,21 @@ static void setup(void) {
 static void teardown(void) { unlink(maps_path); }
 TestSuite(prof_dump, .init = setup, .fini = teardown, .timeout = 60);
 
-/* Two stacks: A with two live blocks, B with one freed and one live. */
+/* Two stacks: A with two live blocks, B with one freed and one live;
+ * B's on a thread named (thread.prof.name) 'io "2"', freed on one named
+ * "reaper". */
 static void fill_tables(void) {
 	void *fa[2] = { (void *)0x55d0c0001234, (void *)0x55d0c0002000 };
 	void *fb[1] = { (void *)0x55d0c0003000 };
 	prof_stack_t *a = prof_stack_intern(fa, 2), *b = prof_stack_intern(fb, 1);
 	cr_assert(a && b);
-	cr_assert_eq(prof_live_insert((void *)0x1000, GIB, 12, a, 1, 5), 0);
-	cr_assert_eq(prof_live_insert((void *)0x2000, GIB, 12, a, 1, 6), 0);
-	cr_assert_eq(prof_live_insert((void *)0x3000, 2 * GIB, 12, b, 2, 7), 0);
-	cr_assert_eq(prof_live_insert((void *)0x4000, 2 * GIB, 12, b, 2, 8), 0);
-	cr_assert_eq(prof_live_remove((void *)0x3000, 3, 9), 0);
+	cr_assert_eq(prof_live_insert((void *)0x1000, GIB, 12, a, 1, 5, NULL), 0);
+	cr_assert_eq(prof_live_insert((void *)0x2000, GIB, 12, a, 1, 6, NULL), 0);
+	cr_assert_eq(prof_live_insert((void *)0x3000, 2 * GIB, 12, b, 2, 7,
+	                              "io \"2\""), 0);
+	cr_assert_eq(prof_live_insert((void *)0x4000, 2 * GIB, 12, b, 2, 8,
+	                              "io \"2\""), 0);
+	cr_assert_eq(prof_live_remove((void *)0x3000, 3, 9, "reaper"), 0);
 }
 
 /* Runs writer into a temporary file and returns its text (static). */
@@ -214,7 +218,7 @@ Test(prof_dump, pprof_profile_decodes_to_the_tables) {
 		cr_expect_eq(loc_map[i], 1, "location %u in the mapping", i);
 }
 
-Test(prof_dump, recent_ring_json_lists_newest_with_free_times) {
+Test(prof_dump, recent_ring_json_lists_newest_with_free_times_and_names) {
 	cr_assert_eq(prof_recent_set_max(3), 0);
 	fill_tables();
 	const char *j = written(prof_dump_recent_json, NULL);
@@ -223,9 +227,15 @@ Test(prof_dump, recent_ring_json_lists_newest_with_free_times) {
 	          "the oldest entry left the ring: %s", j);
 	cr_expect(strstr(j, "\"alloc_time\": 6,"), "%s", j);
 	cr_expect(strstr(j, "{\"size\": 2147483648, \"released\": true, "
-	                    "\"alloc_thread_uid\": 2, \"alloc_time\": 7, "
+	                    "\"alloc_thread_uid\": 2, "
+	                    "\"alloc_thread_name\": \"io \\\"2\\\"\", "
+	                    "\"alloc_time\": 7, "
 	                    "\"alloc_trace\": [\"0x55d0c0003000\"], "
-	                    "\"free_thread_uid\": 3, \"free_time\": 9}"), "%s", j);
+	                    "\"free_thread_uid\": 3, "
+	                    "\"free_thread_name\": \"reaper\", "
+	                    "\"free_time\": 9}"), "%s", j);
+	cr_expect(strstr(j, "\"alloc_thread_uid\": 1, \"alloc_time\": 6,"),
+	          "an unnamed thread has no name key: %s", j);
 }
 
 Test(prof_dump, write_errors_come_back_as_errno) {
@@ -248,8 +258,8 @@ static void *churn(void *arg) {
 		f[0] = (void *)(base + (i & 63));
 		prof_stack_t *s = prof_stack_intern(f, 1);
 		void *p = (void *)(base + 16 * (i & 1023));
-		if (prof_live_insert(p, GIB, 12, s, base, i) == EEXIST)
-			prof_live_remove(p, base, i);
+		if (prof_live_insert(p, GIB, 12, s, base, i, NULL) == EEXIST)
+			prof_live_remove(p, base, i, NULL);
 	}
 	return NULL;
 }

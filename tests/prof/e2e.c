@@ -45,7 +45,8 @@ VISIBLE void e2e_sample(void *p, size_t size) {
 	unsigned n = prof_backtrace(frames, PROF_FRAMES_MAX, 2);
 	prof_stack_t *s = prof_stack_intern(frames, n);
 	if (s == NULL || prof_live_insert(p, size, lg_sample, s,
-	                                  (uint64_t)getpid(), now_ns()) != 0)
+	                                  (uint64_t)getpid(), now_ns(),
+	                                  "e2e main") != 0)
 		abort();
 }
 
@@ -61,7 +62,8 @@ VISIBLE void *e2e_malloc(size_t size) {
 }
 
 VISIBLE void e2e_free(void *p) {
-	prof_live_remove(p, (uint64_t)getpid(), now_ns()); /* ENOENT: unsampled */
+	/* ENOENT: unsampled */
+	prof_live_remove(p, (uint64_t)getpid(), now_ns(), "e2e main");
 	free(p);
 }
 

@@ -5,7 +5,12 @@
  * blocks are sampled: a sampled small block (a run of whole pages) must
  * hold its whole class, keep its bytes across realloc and read as zero
  * from calloc.  Exits 1 on the first damaged byte.
+ *
+ * "stress names FILE": names the thread (thread.prof.name), allocates and
+ * frees, and writes the recent ring to FILE (prof_recent.alloc_dump),
+ * through jemalloc's mallctl as a jemalloc program would.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +30,25 @@ static int check(int i) {
 	return 0;
 }
 
-int main(void) {
+typedef int mallctl_fn(const char *, void *, size_t *, void *, size_t);
+
+static int recent_names(const char *file) {
+	mallctl_fn *ctl = (mallctl_fn *)dlsym(RTLD_DEFAULT, "mallctl");
+	const char *name = "stress-main";
+	if (ctl == NULL ||
+	    ctl("thread.prof.name", NULL, NULL, &name, sizeof name) != 0)
+		return 1;
+	for (int i = 0; i < 64; i++) {
+		char *volatile p = malloc(4096);
+		p[0] = 1;
+		free(p);
+	}
+	return ctl("prof_recent.alloc_dump", NULL, NULL, &file, sizeof file);
+}
+
+int main(int argc, char **argv) {
+	if (argc == 3 && strcmp(argv[1], "names") == 0)
+		return recent_names(argv[2]);
 	srand(7);
 	for (int r = 0; r < 12; r++) {
 		for (int i = 0; i < N; i++) {

@@ -45,8 +45,8 @@ Test(prof_table, live_records_move_their_stacks_counters) {
 	prof_stack_t *s = stack_of(0x1000, 0x2000, 3);
 	char blocks[3][64];
 	for (int i = 0; i < 3; i++)
-		cr_assert_eq(prof_live_insert(blocks[i], 100, 19, s, 7, 10), 0);
-	cr_expect_eq(prof_live_insert(blocks[0], 100, 19, s, 7, 10), EEXIST);
+		cr_assert_eq(prof_live_insert(blocks[i], 100, 19, s, 7, 10, NULL), 0);
+	cr_expect_eq(prof_live_insert(blocks[0], 100, 19, s, 7, 10, NULL), EEXIST);
 	prof_counts_t c;
 	prof_stack_counts(s, &c);
 	prof_weight_t w = prof_sample_weight(100, 19);
@@ -54,8 +54,8 @@ Test(prof_table, live_records_move_their_stacks_counters) {
 	cr_expect_eq(c.live_bytes, 300);
 	cr_expect_eq(c.live_bytes_est, 3 * w.bytes);
 	cr_expect_eq(c.live_objs_est_fp, 3 * w.objs_fp);
-	cr_expect_eq(prof_live_remove(blocks[1], 8, 20), 0);
-	cr_expect_eq(prof_live_remove(blocks[1], 8, 20), ENOENT);
+	cr_expect_eq(prof_live_remove(blocks[1], 8, 20, NULL), 0);
+	cr_expect_eq(prof_live_remove(blocks[1], 8, 20, NULL), ENOENT);
 	prof_stack_counts(s, &c);
 	cr_expect_eq(c.live_objs, 2);
 	cr_expect_eq(c.live_bytes_est, 2 * w.bytes);
@@ -66,7 +66,7 @@ Test(prof_table, live_records_move_their_stacks_counters) {
 	prof_stack_counts(s, &c);
 	cr_expect_eq(c.live_objs + c.accum_objs + c.accum_bytes_est, 0);
 	cr_expect_eq(prof_live_count(), 0);
-	cr_expect_eq(prof_live_remove(blocks[0], 8, 20), ENOENT);
+	cr_expect_eq(prof_live_remove(blocks[0], 8, 20, NULL), ENOENT);
 }
 
 #define THREAD_BLOCKS 20000
@@ -75,10 +75,10 @@ static void *insert_and_free(void *arg) {
 	uintptr_t base = (uintptr_t)arg;
 	for (uintptr_t i = 0; i < THREAD_BLOCKS; i++)
 		if (prof_live_insert((void *)(base + 16 * i), 48, 19,
-		                     shared_stack, base, i) != 0)
+		                     shared_stack, base, i, NULL) != 0)
 			return (void *)1;
 	for (uintptr_t i = 0; i < THREAD_BLOCKS; i += 2)
-		if (prof_live_remove((void *)(base + 16 * i), base, i) != 0)
+		if (prof_live_remove((void *)(base + 16 * i), base, i, NULL) != 0)
 			return (void *)1;
 	return NULL;
 }
@@ -119,11 +119,11 @@ static void expect_held(uint64_t first, uint64_t end) {
 Test(prof_table, recent_ring_keeps_the_newest_through_resizes) {
 	prof_stack_t *s = stack_of(0x1, 0x2, 2);
 	static char blocks[40][16];
-	cr_assert_eq(prof_live_insert(blocks[39], 16, 19, s, 1, 1), 0);
+	cr_assert_eq(prof_live_insert(blocks[39], 16, 19, s, 1, 1, NULL), 0);
 	expect_held(1, 1); /* off by default: nothing recorded */
 	cr_assert_eq(prof_recent_set_max(4), 0);
 	for (int i = 0; i < 10; i++)
-		prof_live_insert(blocks[i], 16 + i, 19, s, 3, 100 + i);
+		prof_live_insert(blocks[i], 16 + i, 19, s, 3, 100 + i, NULL);
 	expect_held(7, 11);
 	prof_recent_t r;
 	cr_assert_eq(prof_recent_get(10, &r), 0);
@@ -132,7 +132,7 @@ Test(prof_table, recent_ring_keeps_the_newest_through_resizes) {
 	cr_expect_eq(r.alloc_ns, 109);
 	cr_expect_eq(r.free_ns, 0);
 	cr_expect_eq(r.stack, s);
-	prof_live_remove(blocks[9], 5, 500);
+	prof_live_remove(blocks[9], 5, 500, NULL);
 	cr_assert_eq(prof_recent_get(10, &r), 0);
 	cr_expect_eq(r.free_ns, 500);
 	cr_expect_eq(r.free_thread_id, 5);
@@ -141,10 +141,10 @@ Test(prof_table, recent_ring_keeps_the_newest_through_resizes) {
 	cr_assert_eq(prof_recent_get(10, &r), 0);
 	cr_expect_eq(r.free_ns, 500);
 	for (int i = 10; i < 16; i++)
-		prof_live_insert(blocks[i], 16, 19, s, 3, 100 + i);
+		prof_live_insert(blocks[i], 16, 19, s, 3, 100 + i, NULL);
 	expect_held(9, 17);
 	/* A refused sample does not enter the ring. */
-	cr_expect_eq(prof_live_insert(blocks[15], 16, 19, s, 3, 1), EEXIST);
+	cr_expect_eq(prof_live_insert(blocks[15], 16, 19, s, 3, 1, NULL), EEXIST);
 	expect_held(9, 17);
 	cr_assert_eq(prof_recent_set_max(2), 0); /* shrinks: the newest two */
 	expect_held(15, 17);
@@ -152,6 +152,6 @@ Test(prof_table, recent_ring_keeps_the_newest_through_resizes) {
 	expect_held(15, 17);
 	cr_assert_eq(prof_recent_set_max(0), 0);
 	expect_held(17, 17);
-	prof_live_insert(blocks[20], 16, 19, s, 3, 1);
+	prof_live_insert(blocks[20], 16, 19, s, 3, 1, NULL);
 	expect_held(17, 17);
 }

@@ -11,7 +11,9 @@
 #     site within TOL12 %;
 #  3. python3 (PYTHONMALLOC=malloc) under the same string: both readers
 #     name CPython's exported allocating functions.
-#  4. stress.c under lg_prof_sample:4 (nearly every block sampled): the
+#  4. stress.c names its thread (thread.prof.name): the recent ring's
+#     JSON (prof_recent.alloc_dump) carries the name;
+#  5. stress.c under lg_prof_sample:4 (nearly every block sampled): the
 #     bytes of every size class survive malloc/realloc/calloc/fork.
 #   wired.sh LIBSTRATA_SO DEMO STRESS WORKDIR
 set -uo pipefail
@@ -45,6 +47,15 @@ check() {
 }
 
 # 4 first: it is the quickest.
+json="$work/recent.json"
+if MALLOC_CONF=prof:true,lg_prof_sample:4,prof_recent_alloc_max:8 \
+	LD_PRELOAD="$lib" "$stress" names "$json" &&
+	grep -q '"alloc_thread_name": "stress-main"' "$json" &&
+	grep -q '"free_thread_name": "stress-main"' "$json"; then
+	ok "recent ring JSON names the allocating and freeing thread"
+else
+	bad "recent ring JSON lacks thread.prof.name"; cat "$json"
+fi
 if MALLOC_CONF=prof:true,lg_prof_sample:4 LD_PRELOAD="$lib" "$stress"; then
 	ok "stress under lg_prof_sample:4: every byte intact"
 else
