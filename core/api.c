@@ -639,6 +639,7 @@ bool api_resize_large(void *ptr, run_t *run, size_t old_usize,
 		tag_resize(ptr, old_usize, usize);
 	return true;
 }
+
 #if STRATA_PROF
 /* A guarded block stays where it is when its class and alignment still
  * fit, else moves (out of the pool unless the move is sampled too). */
