@@ -51,13 +51,14 @@ HIDDEN const char *prim_getenv(const char *name);
  * bytes).  0, or an errno value: ENOENT/EINVAL when it is not a link,
  * ENAMETOOLONG when the target does not fit. */
 HIDDEN int prim_readlink(const char *path, char *buf, size_t cap);
-/* The memory limit of the process's own cgroup (v2): the smaller of its
- * memory.max and memory.high, in bytes; 0 when neither is set ("max"),
- * the cgroup is not v2 or its files cannot be read.  The cgroup's
- * directory is /sys/fs/cgroup/<path>, <path> from the "0::" line of
- * /proc/self/cgroup, or STRATA_CGROUP_DIR when that is set (tests point
- * it at a directory of their own).  Limits of ancestor cgroups are not
- * read. */
+/* The memory limit of the process's own cgroup, in bytes, 0 when there
+ * is none or its files cannot be read: the smallest of v2's memory.max and
+ * memory.high (/sys/fs/cgroup/<path>, <path> from the "0::" line of
+ * /proc/self/cgroup) and v1's memory.limit_in_bytes (/sys/fs/cgroup/memory/
+ * <path>, from the line naming the memory controller); hybrid systems
+ * have both.  STRATA_CGROUP_DIR, when set, is read instead, with whichever
+ * version's files it holds (tests point it at a directory of their own).
+ * Limits of ancestor cgroups are not read. */
 HIDDEN size_t prim_cgroup_memory_limit(void);
 
 /* The C library's lock on its list of open streams, taken by fork's

@@ -103,7 +103,8 @@ static bool join_path(char *out, size_t cap, const char *dir,
 	return true;
 }
 
-/* The value of a cgroup memory file: bytes, or 0 for "max" or garbage. */
+/* The value of a cgroup memory file: bytes, or 0 for "max", for v1's
+ * "no limit" (the largest page count in bytes, above 2^62) or garbage. */
 static size_t cgroup_file_bytes(const char *dir, const char *name) {
 	char path[4096], buf[64];
 	if (!join_path(path, sizeof(path), dir, name) ||
@@ -116,48 +117,86 @@ static size_t cgroup_file_bytes(const char *dir, const char *name) {
 			return 0;
 		v = v * 10 + (size_t)(*c - '0');
 	}
+	if (v >= (size_t)1 << 62)
+		return 0;
 	return c != buf && (*c == '\n' || *c == '\0') ? v : 0;
 }
 
-/* The cgroup v2 directory of this process into dir; false without one. */
-static bool cgroup_dir(char *dir, size_t cap) {
-	const char *env = getenv("STRATA_CGROUP_DIR");
-	if (env != NULL && *env != '\0') {
-		size_t n = strlen(env);
-		if (n + 1 > cap)
-			return false;
-		memcpy(dir, env, n + 1);
-		return true;
-	}
-	char buf[4096];
-	if (read_small_file("/proc/self/cgroup", buf, sizeof(buf)) <= 0)
+/* The smaller of two limits, 0 meaning none. */
+static size_t limit_min(size_t a, size_t b) {
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
+/* root + path into dir; false when it does not fit. */
+static bool cgroup_path(char *dir, size_t cap, const char *root,
+                        const char *path) {
+	size_t r = strlen(root), n = strlen(path);
+	if (r + n + 1 > cap)
 		return false;
-	for (char *line = buf; line != NULL && *line != '\0';) {
-		char *end = strchr(line, '\n');
-		if (end != NULL)
-			*end = '\0';
-		if (strncmp(line, "0::", 3) == 0) {
-			const char *root = "/sys/fs/cgroup";
-			size_t r = strlen(root), n = strlen(line + 3);
-			if (r + n + 1 > cap)
-				return false;
-			memcpy(dir, root, r);
-			memcpy(dir + r, line + 3, n + 1);
+	memcpy(dir, root, r);
+	memcpy(dir + r, path, n + 1);
+	return true;
+}
+
+/* Whether a v1 line's controller list ("cpu,cpuacct") names memory. */
+static bool names_memory(const char *list, size_t len) {
+	for (const char *c = list; c < list + len;) {
+		const char *comma = memchr(c, ',', (size_t)(list + len - c));
+		size_t n = comma != NULL ? (size_t)(comma - c)
+		                         : (size_t)(list + len - c);
+		if (n == 6 && memcmp(c, "memory", 6) == 0)
 			return true;
-		}
-		line = end != NULL ? end + 1 : NULL;
+		c += n + 1;
 	}
 	return false;
 }
 
 size_t prim_cgroup_memory_limit(void) {
 	int saved_errno = errno;
-	char dir[4096];
+	char dir[4096], buf[4096];
 	size_t limit = 0;
-	if (cgroup_dir(dir, sizeof(dir))) {
-		size_t max = cgroup_file_bytes(dir, "memory.max");
-		size_t high = cgroup_file_bytes(dir, "memory.high");
-		limit = max == 0 || (high != 0 && high < max) ? high : max;
+	const char *env = getenv("STRATA_CGROUP_DIR");
+	if (env != NULL && *env != '\0') {
+		/* A directory standing in for the cgroup (tests): whichever
+		 * version's files it holds. */
+		limit = limit_min(cgroup_file_bytes(env, "memory.max"),
+		                  cgroup_file_bytes(env, "memory.high"));
+		limit = limit_min(limit, cgroup_file_bytes(env,
+		                                    "memory.limit_in_bytes"));
+		errno = saved_errno;
+		return limit;
+	}
+	if (read_small_file("/proc/self/cgroup", buf, sizeof(buf)) <= 0) {
+		errno = saved_errno;
+		return 0;
+	}
+	/* "0::PATH" is the v2 hierarchy; "N:memory:PATH" (the controller
+	 * maybe listed with others) is v1's memory controller.  Hybrid
+	 * systems have both lines: each one read gives its limit. */
+	for (char *line = buf; line != NULL && *line != '\0';) {
+		char *end = strchr(line, '\n');
+		if (end != NULL)
+			*end = '\0';
+		char *list = strchr(line, ':');
+		char *path = list != NULL ? strchr(list + 1, ':') : NULL;
+		if (path != NULL) {
+			list++;
+			path++;
+			if (list == path - 1 && strncmp(line, "0:", 2) == 0 &&
+			    cgroup_path(dir, sizeof(dir), "/sys/fs/cgroup",
+			                path)) {
+				limit = limit_min(limit, cgroup_file_bytes(
+				                         dir, "memory.max"));
+				limit = limit_min(limit, cgroup_file_bytes(
+				                         dir, "memory.high"));
+			} else if (names_memory(list, (size_t)(path - 1 - list)) &&
+			           cgroup_path(dir, sizeof(dir),
+			                       "/sys/fs/cgroup/memory", path)) {
+				limit = limit_min(limit, cgroup_file_bytes(
+				                 dir, "memory.limit_in_bytes"));
+			}
+		}
+		line = end != NULL ? end + 1 : NULL;
 	}
 	errno = saved_errno;
 	return limit;

@@ -7,9 +7,13 @@
  *                          the freed half of 88 MiB is purged
  *   cgroup_limit none      the same with memory.max "max": nothing read,
  *                          the freed half stays resident
+ *   cgroup_limit fake-v1, none-v1   the same with v1's file,
+ *                          memory.limit_in_bytes
  *   cgroup_limit real      a child cgroup of /sys/fs/cgroup with
  *                          memory.max 96 MiB, when that is a writable v2
- *                          hierarchy (root); else skipped (77)
+ *                          hierarchy (root), else of v1's
+ *                          /sys/fs/cgroup/memory with memory.limit_in_bytes
+ *                          96 MiB; skipped (77) without either
  *
  * Each mode runs the check in a child process started in the prepared
  * cgroup, since strata reads the limit when it boots.  Run with a long
@@ -30,6 +34,7 @@
 
 #define LIMIT_BYTES ((size_t)96 << 20)
 #define CGROUP2_SUPER_MAGIC 0x63677270
+#define CGROUP_SUPER_MAGIC 0x27e0eb
 
 typedef int mallctl_fn(const char *, void *, size_t *, void *, size_t);
 
@@ -126,7 +131,7 @@ static int run_child(const char *self, size_t limit, const char *cgroup_dir) {
 	return WEXITSTATUS(status) == 3 ? 2 : WEXITSTATUS(status);
 }
 
-static int fake(const char *self, bool has_limit) {
+static int fake(const char *self, bool has_limit, bool v1) {
 	const char *tmp = getenv("TMPDIR");
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/strata-cgroup-XXXXXX",
@@ -137,8 +142,11 @@ static int fake(const char *self, bool has_limit) {
 	}
 	char max[32];
 	snprintf(max, sizeof(max), "%zu\n", LIMIT_BYTES);
-	int err = write_file(dir, "memory.max", has_limit ? max : "max\n");
-	if (err == 0)
+	/* v1 says "no limit" with the largest page count, in bytes. */
+	int err = v1 ? write_file(dir, "memory.limit_in_bytes",
+	                          has_limit ? max : "9223372036854771712\n")
+	             : write_file(dir, "memory.max", has_limit ? max : "max\n");
+	if (err == 0 && !v1)
 		err = write_file(dir, "memory.high", "max\n");
 	int rc = 2;
 	if (err == 0 && setenv("STRATA_CGROUP_DIR", dir, 1) == 0)
@@ -148,6 +156,35 @@ static int fake(const char *self, bool has_limit) {
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/memory.high", dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", dir);
+	unlink(path);
+	rmdir(dir);
+	return rc;
+}
+
+/* A child of v1's memory hierarchy with memory.limit_in_bytes. */
+static int real_v1(const char *self) {
+	const char *root = "/sys/fs/cgroup/memory";
+	struct statfs fs;
+	if (statfs(root, &fs) != 0 || fs.f_type != CGROUP_SUPER_MAGIC ||
+	    access(root, W_OK) != 0) {
+		printf("skip: neither /sys/fs/cgroup (v2) nor %s (v1) is a "
+		       "writable memory cgroup hierarchy\n", root);
+		return 77;
+	}
+	char dir[256], max[32];
+	snprintf(dir, sizeof(dir), "%s/strata-test-%ld", root, (long)getpid());
+	if (mkdir(dir, 0755) != 0) {
+		printf("skip: cannot create a child cgroup in %s (%s)\n", root,
+		       strerror(errno));
+		return 77;
+	}
+	snprintf(max, sizeof(max), "%zu\n", LIMIT_BYTES);
+	int rc = 2;
+	if (write_file(dir, "memory.limit_in_bytes", max) != 0)
+		printf("cannot set %s/memory.limit_in_bytes\n", dir);
+	else
+		rc = run_child(self, LIMIT_BYTES, dir);
 	rmdir(dir);
 	return rc;
 }
@@ -156,11 +193,8 @@ static int real(const char *self) {
 	struct statfs fs;
 	if (statfs("/sys/fs/cgroup", &fs) != 0 ||
 	    fs.f_type != CGROUP2_SUPER_MAGIC ||
-	    access("/sys/fs/cgroup", W_OK) != 0) {
-		printf("skip: /sys/fs/cgroup is not a writable cgroup v2 "
-		       "hierarchy\n");
-		return 77;
-	}
+	    access("/sys/fs/cgroup", W_OK) != 0)
+		return real_v1(self);
 	char dir[256], max[32];
 	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/strata-test-%ld",
 	         (long)getpid());
@@ -191,11 +225,15 @@ int main(int argc, char **argv) {
 	if (strcmp(mode, "check") == 0 && argc > 2)
 		return check((size_t)strtoull(argv[2], NULL, 10));
 	if (strcmp(mode, "fake") == 0)
-		return fake(self, true);
+		return fake(self, true, false);
 	if (strcmp(mode, "none") == 0)
-		return fake(self, false);
+		return fake(self, false, false);
+	if (strcmp(mode, "fake-v1") == 0)
+		return fake(self, true, true);
+	if (strcmp(mode, "none-v1") == 0)
+		return fake(self, false, true);
 	if (strcmp(mode, "real") == 0)
 		return real(self);
-	fprintf(stderr, "usage: cgroup_limit fake|none|real\n");
+	fprintf(stderr, "usage: cgroup_limit fake|none|fake-v1|none-v1|real\n");
 	return 2;
 }
