@@ -27,8 +27,9 @@
  * through big buffers does not pay mmap, page faults and munmap each
  * time; those of oversize_threshold bytes or more are purged eagerly when
  * freed (they keep their address space but no RSS), the others stay
- * dirty until the purge pass unmaps them, oldest first.  A cached mapping
- * serves a request of its size down to half of it.
+ * dirty within EXTENT_HUGE_DIRTY_SHARE until the purge pass purges them,
+ * oldest first (with retain they stay cached, clean; else unmapped).  A
+ * cached mapping serves a request of its size down to half of it.
  *
  * The purge pass (extents_decay) asks the purge layer (purge.h) how much
  * is due and purges it; it is never run with a bin lock held.
