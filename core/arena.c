@@ -524,7 +524,8 @@ void arena_dalloc_large(run_t *run) {
 	mutex_lock(&a->extents.lock);
 	pagemap_set(addr_of(run->addr), 1, PM_FREED);
 	run_list_remove(&a->large_runs, run);
-	extents_free(&a->extents, run->chunk, run->addr, run->bytes >> lg_page);
+	extents_free_large(&a->extents, run->chunk, run->addr,
+	                   run->bytes >> lg_page);
 	lextent_count(a, run->ind, false);
 	a->large.ndalloc++;
 	a->large.allocated_bytes -= run->bytes;

@@ -93,7 +93,7 @@ enum conf_mte { MTE_SYNC = 0, MTE_ASYNC = 1, MTE_OFF = 2 };
 	  .choices = conf_junk_choices)                                       \
 	X(zero, BOOL, false, SAME,                                            \
 	  "Zero every allocation; turns thread caches off")                   \
-	X(oversize_threshold, SIZE, (size_t)8 << 20, SAME,                    \
+	X(oversize_threshold, SIZE, (size_t)64 << 20, SAME,                   \
 	  "A freed huge mapping this big is purged at once (0: never)",       \
 	  .max = CONF_BYTES_MAX, .prom = "oversize_threshold_bytes")          \
 	X(mem_limit_soft, SIZE, 0, NONE,                                      \

@@ -35,6 +35,7 @@ void extents_reset(extents_t *ex, const backend_placement_t *placement,
 	ex->huge_cached_bytes = ex->huge_cached_dirty_bytes = 0;
 	ex->huge_cached_count = 0;
 	ex->huge_live_bytes = 0;
+	ex->large_kept_chunks = 0;
 	atomic_store_explicit(&ex->free_dirty_chunks, 0,
 	                      memory_order_relaxed);
 }
@@ -133,7 +134,16 @@ static chunk_t *chunk_create(extents_t *ex, size_t npages) {
 	return c;
 }
 
+/* c no longer counts among the chunks emptied by a large free. */
+static void chunk_unkeep(extents_t *ex, chunk_t *c) {
+	if (c->large_kept) {
+		c->large_kept = false;
+		ex->large_kept_chunks--;
+	}
+}
+
 static void chunk_destroy(extents_t *ex, chunk_t *c) {
+	chunk_unkeep(ex, c);
 	LIST_REMOVE(&ex->chunks, c, next, prev);
 	bucket_unlink(ex, c);
 	ex->nchunks--;
@@ -185,6 +195,7 @@ static bool take_pages(extents_t *ex, chunk_t *c, size_t start,
 	size_t muzzy = bitmap_count_range(c->muzzy_map, start, npages);
 	if (!memlimit_try_charge((npages - dirty - muzzy) << lg_page))
 		return false;
+	chunk_unkeep(ex, c);
 	size_t run_lo, run_hi;
 	free_run_around(c, start, &run_lo, &run_hi);
 	bool was_longest = run_hi - run_lo >= c->longest_free_pages;
@@ -234,6 +245,18 @@ void extents_free(extents_t *ex, chunk_t *c, void *addr, size_t npages) {
 	if (c->nfree_pages == c->npages)
 		atomic_fetch_add_explicit(&ex->free_dirty_chunks, 1,
 		                          memory_order_relaxed);
+}
+
+void extents_free_large(extents_t *ex, chunk_t *c, void *addr,
+                        size_t npages) {
+	extents_free(ex, c, addr, npages);
+	if (c->nfree_pages != c->npages || c->large_kept ||
+	    ex->large_kept_chunks >= EXTENT_LARGE_CHUNKS_KEPT)
+		return;
+	c->large_kept = true;
+	ex->large_kept_chunks++;
+	atomic_fetch_sub_explicit(&ex->free_dirty_chunks, 1,
+	                          memory_order_relaxed);
 }
 
 bool extents_grow(extents_t *ex, chunk_t *c, void *addr, size_t npages,
@@ -337,6 +360,8 @@ size_t extents_purge(extents_t *ex, size_t npages, unsigned flags) {
 			if (n != 0 && !is_free && is_huge)
 				ex->purge_stats.hugepages_split++;
 			done += n;
+			if (chunk_is_clean_and_free(c))
+				chunk_unkeep(ex, c);
 			if (!retain && chunk_is_clean_and_free(c)) {
 				ex->purge_stats.chunks_unmapped++;
 				chunk_destroy(ex, c);
@@ -354,7 +379,7 @@ static void purge_free_chunks(extents_t *ex, size_t keep, unsigned flags) {
 	chunk_t *next;
 	for (chunk_t *c = ex->chunks; c != NULL; c = next) {
 		next = c->next;
-		if (c->nfree_pages != c->npages ||
+		if (c->nfree_pages != c->npages || c->large_kept ||
 		    c->ndirty_pages + c->nmuzzy_pages == 0)
 			continue;
 		if (c->ndirty_pages != 0 && kept < keep) {
@@ -411,17 +436,6 @@ static run_t *huge_cache_oldest(extents_t *ex, bool dirty_only) {
 	return oldest;
 }
 
-/* Unmap dirty cached mappings, oldest first, until npages are gone;
- * returns the pages unmapped. */
-static size_t huge_cache_purge(extents_t *ex, size_t npages) {
-	size_t done = 0;
-	run_t *oldest;
-	while (done < npages && (oldest = huge_cache_oldest(ex, true)) != NULL) {
-		done += oldest->bytes >> lg_page;
-		huge_cache_evict(ex, oldest);
-	}
-	return done;
-}
 
 run_t *extents_huge_take_cached(extents_t *ex, size_t usize, size_t align,
                                 bool zero) {
@@ -477,6 +491,43 @@ void extents_huge_free(extents_t *ex, run_t *run, bool is_zeroed) {
 	extents_huge_put_back(ex, run);
 }
 
+/* Purge a dirty cached mapping eagerly: it stays cached, with its
+ * address space, but no RSS and no charge. */
+static void huge_cache_drop_rss(extents_t *ex, run_t *run) {
+	bool is_zeroed = false;
+	if (pages_purge(run->addr, run->bytes, run->region,
+	                BACKEND_PURGE_EAGER, &is_zeroed) != 0 || !is_zeroed) {
+		huge_cache_evict(ex, run);
+		return;
+	}
+	run->is_zeroed = true;
+	ex->huge_cached_dirty_bytes -= run->bytes;
+	memlimit_uncharge(run->bytes);
+	ex->purge_stats.eager_calls++;
+	ex->purge_stats.eager_pages += run->bytes >> lg_page;
+}
+
+/* Purge dirty cached mappings, oldest first, until npages are gone;
+ * returns the pages purged.  With retain they stay cached without RSS
+ * (a reuse saves the mmap and munmap), else they are unmapped. */
+static size_t huge_cache_purge(extents_t *ex, size_t npages) {
+	size_t done = 0;
+	run_t *oldest;
+	while (done < npages && (oldest = huge_cache_oldest(ex, true)) != NULL) {
+		done += oldest->bytes >> lg_page;
+		if (opt.retain)
+			huge_cache_drop_rss(ex, oldest);
+		else
+			huge_cache_evict(ex, oldest);
+	}
+	return done;
+}
+
+size_t extents_huge_dirty_budget(const extents_t *ex) {
+	size_t budget = ex->huge_live_bytes * EXTENT_HUGE_DIRTY_SHARE;
+	return budget > EXTENT_HUGE_DIRTY_MIN ? budget : EXTENT_HUGE_DIRTY_MIN;
+}
+
 void extents_huge_put_back(extents_t *ex, run_t *run) {
 	run_list_push(&ex->huge_cache, run);
 	ex->huge_cached_bytes += run->bytes;
@@ -487,6 +538,13 @@ void extents_huge_put_back(extents_t *ex, run_t *run) {
 		ex->huge_cached_dirty_bytes += run->bytes;
 	if (ex->huge_cached_count > EXTENT_HUGE_CACHE_MAX)
 		huge_cache_evict(ex, huge_cache_oldest(ex, false));
+	/* Beyond the byte budget the oldest dirty ones lose their RSS now;
+	 * decay owns the rest. */
+	size_t budget = extents_huge_dirty_budget(ex);
+	run_t *oldest;
+	while (ex->huge_cached_dirty_bytes > budget &&
+	       (oldest = huge_cache_oldest(ex, true)) != NULL)
+		huge_cache_drop_rss(ex, oldest);
 }
 
 void extents_release_all(extents_t *ex) {
@@ -503,6 +561,7 @@ void extents_release_all(extents_t *ex) {
 	while (ex->chunks != NULL)
 		chunk_destroy(ex, ex->chunks);
 	ex->active_pages = 0;
+	ex->large_kept_chunks = 0;
 	atomic_store_explicit(&ex->free_dirty_chunks, 0,
 	                      memory_order_relaxed);
 }

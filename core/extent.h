@@ -27,8 +27,9 @@
  * through big buffers does not pay mmap, page faults and munmap each
  * time; those of oversize_threshold bytes or more are purged eagerly when
  * freed (they keep their address space but no RSS), the others stay
- * dirty until the purge pass unmaps them, oldest first.  A cached mapping
- * serves a request of its size down to half of it.
+ * dirty within EXTENT_HUGE_DIRTY_SHARE until the purge pass purges them,
+ * oldest first (with retain they stay cached, clean; else unmapped).  A
+ * cached mapping serves a request of its size down to half of it.
  *
  * The purge pass (extents_decay) asks the purge layer (purge.h) how much
  * is due and purges it; it is never run with a bin lock held.
@@ -93,6 +94,8 @@ typedef struct chunk {
 	unsigned bucket;             /* fit bucket of longest_free_pages */
 	uint32_t npages, nfree_pages, longest_free_pages;
 	uint32_t ndirty_pages, nmuzzy_pages;
+	bool large_kept;             /* emptied by a large free, dirty: left
+	                              * to decay (EXTENT_LARGE_CHUNKS_KEPT) */
 	uint64_t alloc_map[CHUNK_MAP_WORDS];
 	uint64_t dirty_map[CHUNK_MAP_WORDS];
 	uint64_t muzzy_map[CHUNK_MAP_WORDS];
@@ -132,9 +135,15 @@ typedef struct extents {
 	 * extents_dirtied. */
 	atomic_size_t free_dirty_chunks;
 	run_t *spare_run_descs; /* recycled large and huge descriptors */
+	unsigned large_kept_chunks; /* chunks with large_kept set */
 } extents_t;
 
 #define EXTENT_HUGE_CACHE_MAX 16u
+/* Dirty bytes the huge cache keeps resident: a share of the live huge
+ * bytes, at least the floor; the oldest beyond it are purged eagerly
+ * when a mapping is freed (they stay cached, without RSS). */
+#define EXTENT_HUGE_DIRTY_SHARE 4u
+#define EXTENT_HUGE_DIRTY_MIN ((size_t)64 << 20)
 
 /* Flags of extents_purge. */
 enum {
@@ -150,6 +159,11 @@ enum {
  * say, on top of one per eight chunks' worth of allocated pages; more
  * are purged eagerly, whole, right after the free that emptied them. */
 #define EXTENT_FREE_CHUNKS_KEPT 2u
+/* Entirely free chunks emptied by the free of a large run that stay
+ * dirty for the next large runs, outside the count above: decay alone
+ * purges them (64 MiB of chunks at most per arena); one emptied past
+ * them falls under the rule above. */
+#define EXTENT_LARGE_CHUNKS_KEPT 32u
 
 HIDDEN void extents_init(extents_t *ex, const backend_placement_t *placement);
 /* Settings and counters of a fresh arena (destroy recycles extents). */
@@ -164,6 +178,11 @@ HIDDEN void *extents_alloc(extents_t *ex, size_t npages, size_t align_pages,
 /* Return a run; its pages become dirty (decay purges them later). */
 HIDDEN void extents_free(extents_t *ex, chunk_t *chunk, void *addr,
                          size_t npages);
+/* extents_free for a large run: a chunk it leaves entirely free stays
+ * dirty for reuse, aging out with decay, while fewer than
+ * EXTENT_LARGE_CHUNKS_KEPT are so kept. */
+HIDDEN void extents_free_large(extents_t *ex, chunk_t *chunk, void *addr,
+                               size_t npages);
 /* Try to grow a run in place by extra_pages; true on success. */
 HIDDEN bool extents_grow(extents_t *ex, chunk_t *chunk, void *addr,
                          size_t npages, size_t extra_pages);
@@ -223,6 +242,8 @@ HIDDEN bool extents_huge_drop_rss(const run_t *run);
 /* A live run freed (is_zeroed from extents_huge_drop_rss): into the
  * cache, evicting the oldest past the bound. */
 HIDDEN void extents_huge_free(extents_t *ex, run_t *run, bool is_zeroed);
+/* Dirty bytes the cache may keep resident (EXTENT_HUGE_DIRTY_SHARE). */
+HIDDEN size_t extents_huge_dirty_budget(const extents_t *ex);
 /* A run taken from the cache but not used goes back as it was. */
 HIDDEN void extents_huge_put_back(extents_t *ex, run_t *run);
 

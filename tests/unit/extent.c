@@ -339,6 +339,35 @@ Test(extent, free_chunks_beyond_those_kept_are_purged_at_the_free) {
 	cr_assert_eq(ex.muzzy_pages, 0);
 }
 
+/* Chunks emptied by the free of a large run stay dirty for the next
+ * large runs, up to EXTENT_LARGE_CHUNKS_KEPT of them, whatever the burst
+ * rule above keeps; decay still purges them, and reuse clears the mark. */
+Test(extent, free_chunks_emptied_by_large_runs_are_left_to_decay) {
+	backend_placement_t placement = { .node = -1 };
+	extents_reset(&ex, &placement, 10000, 0);
+	size_t cp = chunk_pages();
+	unsigned n = EXTENT_FREE_CHUNKS_KEPT + 3;
+	run_ref_t r[EXTENT_FREE_CHUNKS_KEPT + 3];
+	for (unsigned i = 0; i < n; i++)
+		r[i] = take(cp, 1);
+	unsigned long eager = fake_counters().purge_eager_calls;
+	for (unsigned i = 0; i < n; i++) {
+		mutex_lock(&ex.lock);
+		extents_free_large(&ex, r[i].chunk, r[i].addr, r[i].npages);
+		mutex_unlock(&ex.lock);
+		extents_dirtied(&ex);
+	}
+	cr_assert_eq(ex.dirty_pages, n * cp, "every emptied chunk kept dirty");
+	cr_assert_eq(fake_counters().purge_eager_calls, eager);
+	cr_assert_eq(ex.large_kept_chunks, n);
+	run_ref_t again = take(cp, 1);
+	cr_assert_eq(ex.large_kept_chunks, n - 1, "reuse clears the mark");
+	give_back(again);
+	extents_decay(&ex, true);
+	cr_assert_eq(ex.dirty_pages, 0, "decay purges them");
+	cr_assert_eq(ex.large_kept_chunks, 0);
+}
+
 /* dirty_decay_ms -1 keeps every emptied chunk dirty. */
 Test(extent, free_chunks_stay_dirty_when_decay_is_off) {
 	unsigned long eager = fake_counters().purge_eager_calls;
