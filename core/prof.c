@@ -42,13 +42,25 @@ static _Atomic uint64_t prof_gdump_high;
 static mutex_t dump_lock = MUTEX_INITIALIZER("prof_dump");
 static uint64_t dump_seq, dump_mseq, dump_iseq, dump_useq;
 static atomic_bool prof_exited;
+atomic_bool prof_event_dumps;
+
+static void event_dumps_update(void) {
+	atomic_store_explicit(&prof_event_dumps,
+	                      atomic_load(&prof_ready) &&
+	                      (opt.lg_prof_interval >= 0 ||
+	                       atomic_load(&prof_gdump_on)),
+	                      memory_order_relaxed);
+}
 
 bool prof_is_on(void) { return atomic_load(&prof_ready); }
 bool prof_active_get(void) { return atomic_load(&prof_active); }
 void prof_active_set(bool on) { atomic_store(&prof_active, on); }
 unsigned prof_lg_sample_get(void) { return atomic_load(&prof_lg_sample); }
 bool prof_gdump_get(void) { return atomic_load(&prof_gdump_on); }
-void prof_gdump_set(bool on) { atomic_store(&prof_gdump_on, on); }
+void prof_gdump_set(bool on) {
+	atomic_store(&prof_gdump_on, on);
+	event_dumps_update();
+}
 uint64_t prof_interval_get(void) {
 	return opt.lg_prof_interval < 0 ? 0
 	                                : (uint64_t)1 << opt.lg_prof_interval;
@@ -98,6 +110,20 @@ bool prof_sample_begin(tsd_t *tsd) {
 	return false;
 }
 
+/* Only the recent ring keeps a sample's thread id and time: with it off
+ * (the default) a sample and its free read neither, so make no system
+ * call.  The id is the one the thread registry read at the thread's
+ * start. */
+static uint64_t recent_thread_id(const tsd_t *tsd) {
+	if (!prof_recent_is_on())
+		return 0;
+	return tsd->record != NULL ? tsd->record->thread_id : prim_thread_id();
+}
+
+static uint64_t recent_now_ns(void) {
+	return prof_recent_is_on() ? decay_now_ns() : 0;
+}
+
 void prof_sample_end(tsd_t *tsd, const void *ptr, size_t usize,
                      bool is_marked) {
 	/* Allocations made from here on (none today) are not sampled. */
@@ -109,16 +135,18 @@ void prof_sample_end(tsd_t *tsd, const void *ptr, size_t usize,
 		prof_stack_t *st = prof_stack_intern(frames, n);
 		if (st != NULL)
 			prof_live_insert(ptr, usize, prof_lg_sample_get(), st,
-			                 prim_thread_id(), decay_now_ns(),
+			                 recent_thread_id(tsd), recent_now_ns(),
 			                 tsd->prof_name);
 	}
 	countdown(tsd);
 }
 
 void prof_free_sampled(const void *ptr) {
-	if (atomic_load_explicit(&prof_ready, memory_order_acquire))
-		prof_live_remove(ptr, prim_thread_id(), decay_now_ns(),
-		                 tsd_get()->prof_name);
+	if (atomic_load_explicit(&prof_ready, memory_order_acquire)) {
+		tsd_t *tsd = tsd_get();
+		prof_live_remove(ptr, recent_thread_id(tsd), recent_now_ns(),
+		                 tsd->prof_name);
+	}
 }
 
 /* ---- dumps ---- */
@@ -260,6 +288,7 @@ int prof_boot(void) {
 	prof_recent_set_max(max < 0 ? (size_t)1 << 24 : (size_t)max);
 	atexit(prof_at_exit);
 	atomic_store_explicit(&prof_ready, true, memory_order_release);
+	event_dumps_update();
 	return 0;
 }
 

@@ -9,6 +9,15 @@
  * "stress names FILE": names the thread (thread.prof.name), allocates and
  * frees, and writes the recent ring to FILE (prof_recent.alloc_dump),
  * through jemalloc's mallctl as a jemalloc program would.
+ *
+ * "stress freed HELD FREED": blocks of every class up to 20 KiB, small and
+ * large, all live, dumped to HELD (prof.dump); all freed and allocated
+ * again (from the thread cache) and freed, then dumped to FREED: a
+ * sampled block's free must reach the profiler, and a block reused after
+ * it must not count.
+ *
+ * "stress twice": frees a sampled small block twice; the second free must
+ * be reported (the process aborts).
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -46,9 +55,53 @@ static int recent_names(const char *file) {
 	return ctl("prof_recent.alloc_dump", NULL, NULL, &file, sizeof file);
 }
 
+static int freed_dumps(const char *held, const char *freed) {
+	mallctl_fn *ctl = (mallctl_fn *)dlsym(RTLD_DEFAULT, "mallctl");
+	if (ctl == NULL)
+		return 1;
+	for (int i = 0; i < N; i++) {
+		len[i] = 1 + (size_t)i * 7 % 20480;
+		blk[i] = malloc(len[i]);
+		if (blk[i] == NULL)
+			return 1;
+		memset(blk[i], i & 0xff, len[i]);
+	}
+	if (ctl("prof.dump", NULL, NULL, &held, sizeof held) != 0)
+		return 1;
+	for (int r = 0; r < 2; r++)
+		for (int i = 0; i < N; i++) {
+			if (check(i))
+				return 1;
+			free(blk[i]);
+			blk[i] = r == 0 ? malloc(len[i]) : NULL;
+			if (r == 0 && blk[i] == NULL)
+				return 1;
+			if (r == 0)
+				memset(blk[i], i & 0xff, len[i]);
+		}
+	return ctl("prof.dump", NULL, NULL, &freed, sizeof freed);
+}
+
+static void *(*volatile malloc_fn)(size_t) = malloc;
+static void (*volatile free_fn)(void *) = free;
+
+static int free_twice(void) {
+	char *p = malloc_fn(48);
+	if (p == NULL)
+		return 1;
+	p[0] = 1;
+	free_fn(p);
+	free_fn(p);
+	return 0; /* not reported */
+}
+
 int main(int argc, char **argv) {
 	if (argc == 3 && strcmp(argv[1], "names") == 0)
 		return recent_names(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "freed") == 0)
+		return freed_dumps(argv[2], argv[3]);
+	if (argc == 2 && strcmp(argv[1], "twice") == 0)
+		return free_twice();
 	srand(7);
 	for (int r = 0; r < 12; r++) {
 		for (int i = 0; i < N; i++) {
