@@ -84,15 +84,20 @@ void prof_sample_at_set(tsd_t *tsd, uint64_t own) {
 		tsd->next_event_bytes = tsd->prof_sample_at;
 }
 
+/* The next sample point, for a thread that samples. */
+static void draw(tsd_t *tsd) {
+	prof_sample_at_set(tsd, tsd->allocated_bytes +
+	                        prof_sample_gap_bytes(&tsd->prof_prng,
+	                                              prof_lg_sample_get()));
+}
+
 /* Redraw: the next sample point, or none. */
 static void countdown(tsd_t *tsd) {
 	if (!opt.prof || !thread_samples(tsd)) {
 		prof_sample_at_set(tsd, UINT64_MAX);
 		return;
 	}
-	prof_sample_at_set(tsd, tsd->allocated_bytes +
-	                        prof_sample_gap_bytes(&tsd->prof_prng,
-	                                              prof_lg_sample_get()));
+	draw(tsd);
 }
 
 void prof_tsd_init(tsd_t *tsd) {
@@ -114,16 +119,12 @@ bool prof_sample_begin(tsd_t *tsd) {
  * (the default) a sample and its free read neither, so make no system
  * call.  The id is the one the thread registry read at the thread's
  * start. */
-static uint64_t recent_thread_id(const tsd_t *tsd) {
-	if (!prof_recent_is_on())
-		return 0;
+static uint64_t thread_id_of(const tsd_t *tsd) {
 	return tsd->record != NULL ? tsd->record->thread_id : prim_thread_id();
 }
 
-static uint64_t recent_now_ns(void) {
-	return prof_recent_is_on() ? decay_now_ns() : 0;
-}
-
+/* Called once prof_sample_begin said the thread samples: the draw needs
+ * no second look at prof.active. */
 void prof_sample_end(tsd_t *tsd, const void *ptr, size_t usize,
                      bool is_marked) {
 	/* Allocations made from here on (none today) are not sampled. */
@@ -133,20 +134,23 @@ void prof_sample_end(tsd_t *tsd, const void *ptr, size_t usize,
 		unsigned n = prof_backtrace(frames, opt.prof_depth,
 		                            PROF_SKIP_FRAMES);
 		prof_stack_t *st = prof_stack_intern(frames, n);
+		bool is_recent = prof_recent_is_on();
 		if (st != NULL)
 			prof_live_insert(ptr, usize, prof_lg_sample_get(), st,
-			                 recent_thread_id(tsd), recent_now_ns(),
+			                 is_recent ? thread_id_of(tsd) : 0,
+			                 is_recent ? decay_now_ns() : 0,
 			                 tsd->prof_name);
 	}
-	countdown(tsd);
+	draw(tsd);
 }
 
 void prof_free_sampled(const void *ptr) {
-	if (atomic_load_explicit(&prof_ready, memory_order_acquire)) {
-		tsd_t *tsd = tsd_get();
-		prof_live_remove(ptr, recent_thread_id(tsd), recent_now_ns(),
-		                 tsd->prof_name);
-	}
+	if (!atomic_load_explicit(&prof_ready, memory_order_acquire))
+		return;
+	tsd_t *tsd = tsd_get();
+	bool is_recent = prof_recent_is_on();
+	prof_live_remove(ptr, is_recent ? thread_id_of(tsd) : 0,
+	                 is_recent ? decay_now_ns() : 0, tsd->prof_name);
 }
 
 /* ---- dumps ---- */

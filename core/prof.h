@@ -44,10 +44,11 @@ HIDDEN void prof_sample_at_set(struct tsd *tsd, uint64_t own);
 
 /* The allocation that crossed tsd->prof_own_at.  begin: true when it
  * is to be sampled now (else the countdown is redrawn or stopped); the
- * caller then serves it from a block marked PM_SAMPLED and calls end
- * with that block (is_marked false: it could not be marked, nothing is
- * recorded), which records its backtrace and draws the next gap.  skip:
- * the allocator's frames between prof_sample_end and the entry point. */
+ * caller then marks the block sampled (LIVE_SAMPLED, or PM_SAMPLED) and,
+ * only after a true begin, calls end with it (is_marked false: it could
+ * not be marked, nothing is recorded), which records its backtrace and
+ * draws the next gap.  skip: the allocator's frames between
+ * prof_sample_end and the entry point. */
 HIDDEN bool prof_sample_begin(struct tsd *tsd);
 HIDDEN void prof_sample_end(struct tsd *tsd, const void *ptr, size_t usize,
                             bool is_marked);
