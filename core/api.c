@@ -387,6 +387,21 @@ static void *alloc_guarded(tsd_t *tsd, void *p, unsigned ind,
 	return q;
 }
 
+/* -Ddetect=false: the small block p (pagemap entry e) the profiler samples
+ * is served again from a run of whole pages flagged PM_SAMPLED, and p goes
+ * back; NULL when there is no such run. */
+static void *sampled_small_in_pages(tsd_t *tsd, void *p, pm_entry_t e,
+                                    unsigned ind, int flags) {
+	/* Recomputed rather than kept live across alloc_slow's calls. */
+	arena_t *a = arena_for_flags(tsd, flags);
+	void *q = arena_malloc_sampled_small(a, ind, (flags & FLAG_ZERO) != 0);
+	if (q != NULL) {
+		mark_live(q);
+		give_back(tsd, p, e, uses_tcache(tsd, flags));
+	}
+	return q;
+}
+
 /* The allocation crossed the thread's sample point (prof_sample_at, the
  * nearer of the two): guarded sampling's first, then the profiler's.  For
  * the profiler's, p's live byte becomes LIVE_SAMPLED (extent.h), which
@@ -405,25 +420,16 @@ static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
 	}
 	if (tsd->allocated_bytes < tsd->prof_own_at || !prof_sample_begin(tsd))
 		return p;
-	/* Recomputed rather than kept live across alloc_slow's calls. */
-	arena_t *a = arena_for_flags(tsd, flags);
-	bool zero = (flags & FLAG_ZERO) != 0;
-	bool cached = uses_tcache(tsd, flags);
 	void *q = p;
 	pm_entry_t e = pagemap_lookup(addr_of(p));
-	bool is_marked;
+	bool is_marked = true;
 	if (!(e & PM_SLAB) || STRATA_DETECT) {
 		*live_byte_of(p, e) = LIVE_SAMPLED;
-		is_marked = true;
 	} else {
-		q = arena_malloc_sampled_small(a, ind, zero);
+		q = sampled_small_in_pages(tsd, p, e, ind, flags);
 		is_marked = q != NULL;
-		if (q == NULL) {
+		if (q == NULL)
 			q = p;
-		} else {
-			mark_live(q);
-			give_back(tsd, p, e, cached);
-		}
 	}
 	prof_sample_end(tsd, q, sc_usable_size(ind), is_marked);
 	return q;
