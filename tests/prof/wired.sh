@@ -17,7 +17,8 @@
 #     bytes of every size class survive malloc/realloc/calloc/fork; the
 #     blocks freed leave the profile (each free of a sampled block
 #     reaches the profiler, a block reused from the cache is not counted);
-#     a sampled small block freed twice is reported.
+#     a sampled small block freed twice is reported; xallocx does not
+#     resize a sampled large block in place.
 #   wired.sh LIBSTRATA_SO DEMO STRESS WORKDIR
 set -uo pipefail
 lib=$1 demo=$2 stress=$3 work=$4
@@ -82,12 +83,22 @@ else
 	bad "stress freed run failed"
 fi
 if MALLOC_CONF=prof:true,lg_prof_sample:0 LD_PRELOAD="$lib" \
-	"$stress" twice 2>"$work/twice.err"; then
+	"$stress" twice "$work/twice.heap" 2>"$work/twice.err"; then
 	bad "a sampled small block freed twice was not reported"
+elif [ "$(live_objs "$work/twice.heap")" != 1 ]; then
+	bad "stress twice: the block was not sampled ($(sed -n 2p "$work/twice.heap"))"
 elif grep -q "double free" "$work/twice.err"; then
 	ok "a sampled small block freed twice is reported"
 else
 	bad "a sampled small block freed twice: $(head -c 300 "$work/twice.err")"
+fi
+# Unsampled, the same block grows in place (else the check shows nothing).
+if MALLOC_CONF=prof:true,lg_prof_sample:0 LD_PRELOAD="$lib" \
+	"$stress" inplace >"$work/inplace.out" &&
+	! LD_PRELOAD="$lib" "$stress" inplace >>"$work/inplace.out"; then
+	ok "a sampled large block is not resized in place ($(head -1 "$work/inplace.out"))"
+else
+	bad "sampled large block and xallocx: $(tr '\n' ';' <"$work/inplace.out")"
 fi
 
 # 1. the demo under jemalloc's string
