@@ -640,7 +640,8 @@ static void *realloc_move(void *ptr, size_t old_usize, size_t size,
 
 bool api_resize_large(void *ptr, run_t *run, size_t old_usize,
                       unsigned ind) {
-	if (run->live == LIVE_SAMPLED) /* the profiler keeps its size */
+	/* A sampled block keeps the size the profiler recorded. */
+	if (STRATA_PROF && run->live == LIVE_SAMPLED)
 		return false;
 	size_t usize = sc_usable_size(ind);
 	if (usize < old_usize) /* the tail is free once the arena has it */
