@@ -119,16 +119,19 @@ static tsd_t *tsd_ready(void) {
 	return tsd;
 }
 
+/* The live byte of ptr (untagged, the start of a block), e its entry. */
+static uint8_t *live_byte_of(void *ptr, pm_entry_t e) {
+	run_t *run = pm_desc(e);
+	if (e & PM_SLAB)
+		return &slab_of(run)->live[slab_index_of(
+		    (size_t)((char *)ptr - run->addr), pm_ind(e))];
+	return &run->live;
+}
+
 /* ptr (untagged) is a block the application has just been handed: set its
  * live byte.  Blocks popped from a thread cache had it set by the pop. */
 static void mark_live(void *ptr) {
-	pm_entry_t e = pagemap_lookup(addr_of(ptr));
-	run_t *run = pm_desc(e);
-	if (e & PM_SLAB)
-		slab_of(run)->live[slab_index_of(
-		    (size_t)((char *)ptr - run->addr), pm_ind(e))] = 1;
-	else
-		run->live = 1;
+	*live_byte_of(ptr, pagemap_lookup(addr_of(ptr))) = 1;
 }
 #if STRATA_PROF
 static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
@@ -325,7 +328,7 @@ static uint8_t *live_byte_checked(const char *what, const char *twice,
 			                      run->addr);
 		live = &run->live;
 	}
-	if (STRATA_DETECT && *live != 1)
+	if (STRATA_DETECT && *live == 0) /* 1, or LIVE_SAMPLED: held */
 		report_bad_pointer(twice, ptr, "block is already free");
 	return live;
 }
@@ -384,12 +387,28 @@ static void *alloc_guarded(tsd_t *tsd, void *p, unsigned ind,
 	return q;
 }
 
+/* -Ddetect=false: the small block p (pagemap entry e) the profiler samples
+ * is served again from a run of whole pages flagged PM_SAMPLED, and p goes
+ * back; NULL when there is no such run. */
+static void *sampled_small_in_pages(tsd_t *tsd, void *p, pm_entry_t e,
+                                    unsigned ind, int flags) {
+	/* Recomputed rather than kept live across alloc_slow's calls. */
+	arena_t *a = arena_for_flags(tsd, flags);
+	void *q = arena_malloc_sampled_small(a, ind, (flags & FLAG_ZERO) != 0);
+	if (q != NULL) {
+		mark_live(q);
+		give_back(tsd, p, e, uses_tcache(tsd, flags));
+	}
+	return q;
+}
+
 /* The allocation crossed the thread's sample point (prof_sample_at, the
  * nearer of the two): guarded sampling's first, then the profiler's.  For
- * the profiler's, p is replaced by a block free recognises (pagemap
- * PM_SAMPLED), a run of whole pages for a small class (p goes back), or
- * p's own run marked for a large one; then the profiler records it.  The
- * usable size stays the class's. */
+ * the profiler's, p's live byte becomes LIVE_SAMPLED (extent.h), which
+ * sends its free to free_slow, and the profiler records it.  A build
+ * without the free fast path's live-byte test (STRATA_DETECT 0) serves a
+ * small block again from a run of whole pages flagged PM_SAMPLED in the
+ * pagemap (p goes back).  The usable size stays the class's. */
 static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
                                     size_t align, int flags) {
 	if (tsd->allocated_bytes >= tsd->guard_sample_at) {
@@ -401,24 +420,16 @@ static NOINLINE void *alloc_sampled(tsd_t *tsd, void *p, unsigned ind,
 	}
 	if (tsd->allocated_bytes < tsd->prof_own_at || !prof_sample_begin(tsd))
 		return p;
-	/* Recomputed rather than kept live across alloc_slow's calls. */
-	arena_t *a = arena_for_flags(tsd, flags);
-	bool zero = (flags & FLAG_ZERO) != 0;
-	bool cached = uses_tcache(tsd, flags);
 	void *q = p;
 	pm_entry_t e = pagemap_lookup(addr_of(p));
-	bool is_marked;
-	if (e & PM_SLAB) {
-		q = arena_malloc_sampled_small(a, ind, zero);
-		is_marked = q != NULL;
-		if (q == NULL) {
-			q = p;
-		} else {
-			mark_live(q);
-			give_back(tsd, p, e, cached);
-		}
+	bool is_marked = true;
+	if (!(e & PM_SLAB) || STRATA_DETECT) {
+		*live_byte_of(p, e) = LIVE_SAMPLED;
 	} else {
-		is_marked = arena_mark_sampled(pm_desc(e), ind);
+		q = sampled_small_in_pages(tsd, p, e, ind, flags);
+		is_marked = q != NULL;
+		if (q == NULL)
+			q = p;
 	}
 	prof_sample_end(tsd, q, sc_usable_size(ind), is_marked);
 	return q;
@@ -454,6 +465,12 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		return;
 #endif
 	uint8_t *live = live_byte_checked("free of", "double free of", ptr, e);
+#if STRATA_PROF
+	/* Before anything is released; neither mark is cleared yet. */
+	if (unlikely(*live == LIVE_SAMPLED ||
+	             (!STRATA_DETECT && (e & PM_SAMPLED))))
+		prof_free_sampled(ptr);
+#endif
 	*live = 0;
 	run_t *run = pm_desc(e);
 	unsigned ind = pm_ind(e);
@@ -476,10 +493,6 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 	                 uses_tcache(tsd, flags & FLAG_TCACHE_NONE);
 	arena_t *a = run->arena;
 	if (!cacheable || !dalloc_cached(tsd, ptr, ind, live)) {
-#if STRATA_PROF
-		if (e & PM_SAMPLED) /* never cacheable */
-			prof_free_sampled(ptr);
-#endif
 		if (e & PM_SLAB)
 			arena_dalloc_small(run, ptr);
 		else
@@ -627,6 +640,9 @@ static void *realloc_move(void *ptr, size_t old_usize, size_t size,
 
 bool api_resize_large(void *ptr, run_t *run, size_t old_usize,
                       unsigned ind) {
+	/* A sampled block keeps the size the profiler recorded. */
+	if (STRATA_PROF && run->live == LIVE_SAMPLED)
+		return false;
 	size_t usize = sc_usable_size(ind);
 	if (usize < old_usize) /* the tail is free once the arena has it */
 		tag_resize(ptr, old_usize, usize);

@@ -480,7 +480,7 @@ static void *arena_malloc_large_once(arena_t *a, unsigned ind, size_t align,
 	return addr;
 }
 
-/* Small classes reach past a page (up to SC_SMALL_MAX): a sampled block
+/* Small classes reach past a page (up to SC_SMALL_MAX): the sampled block
  * gets whole pages, a RUN_LARGE of class ind flagged PM_SAMPLED. */
 void *arena_malloc_sampled_small(arena_t *a, unsigned ind, bool zero) {
 	size_t usize = sc_usable_size(ind);
@@ -491,15 +491,6 @@ void *arena_malloc_sampled_small(arena_t *a, unsigned ind, bool zero) {
 	if (addr != NULL && zero && !is_zeroed)
 		memset(addr, 0, usize);
 	return addr;
-}
-
-bool arena_mark_sampled(run_t *run, unsigned ind) {
-	arena_t *a = run->arena;
-	mutex_lock(&a->extents.lock);
-	bool ok = pagemap_set(addr_of(run->addr), 1,
-	                      pm_make(run, ind, run_flags(a) | PM_SAMPLED)) == 0;
-	mutex_unlock(&a->extents.lock);
-	return ok;
 }
 
 static void arena_dalloc_huge(run_t *run) {

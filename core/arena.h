@@ -104,12 +104,12 @@ HIDDEN void arena_dalloc_small(run_t *run, void *ptr);
 HIDDEN void *arena_malloc_large(arena_t *a, unsigned ind, size_t align,
                                 bool zero);
 HIDDEN void arena_dalloc_large(run_t *run);
-/* The heap profiler's sampled blocks (pagemap PM_SAMPLED): a small class
- * ind served as a large run of whole pages, whose pagemap entry keeps the small
- * class (freed by arena_dalloc_large); or the flag set on the large or
- * huge run holding a new block of class ind.  NULL / false on failure. */
+/* A small block the heap profiler sampled, in a build whose free fast
+ * path does not test live bytes (STRATA_DETECT 0; api.c): class ind
+ * served as a large run of whole pages flagged PM_SAMPLED, whose pagemap
+ * entry keeps the small class (freed by arena_dalloc_large).  NULL on
+ * failure. */
 HIDDEN void *arena_malloc_sampled_small(arena_t *a, unsigned ind, bool zero);
-HIDDEN bool arena_mark_sampled(run_t *run, unsigned ind);
 /* Grow or shrink a large run in place to class ind; true on success. */
 HIDDEN bool arena_resize_large_in_place(run_t *run, unsigned ind);
 

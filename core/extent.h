@@ -72,6 +72,12 @@ typedef struct run {
 	backend_region_t region; /* huge only: the mapping's region id */
 } run_t;
 
+/* A live byte (run_t.live, slab_t.live[]) of a block held and sampled by
+ * the heap profiler: free's tests for 1 send it to free_slow, which tells
+ * the profiler.  The block stays where it is and is cached as any other
+ * once freed; a large one is never resized in place (api.c). */
+#define LIVE_SAMPLED 2
+
 /* Lists of run descriptors (next/prev). */
 static inline void run_list_push(run_t **head, run_t *r) {
 	LIST_PUSH(head, r, next, prev);

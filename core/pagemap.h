@@ -43,8 +43,11 @@
 #define PM_SLAB ((uint64_t)2)
 #define PM_NO_TCACHE ((uint64_t)4)
 #define PM_FLAG_MASK ((uint64_t)7)
-/* Bit 3: a block the heap profiler sampled (never PM_FAST, so free takes
- * its slow path, which tells the profiler). */
+/* Bit 3: a small block the heap profiler sampled, served from a run of its
+ * own in a build without live-byte tests on the free fast path
+ * (STRATA_DETECT 0; never PM_FAST, so free takes its slow path, which
+ * tells the profiler).  Other builds mark a sampled block in its live
+ * byte instead (LIVE_SAMPLED, extent.h). */
 #define PM_SAMPLED ((uint64_t)8)
 #define PM_FREE_MASK ((uint64_t)0x38)
 /* Descriptors are cache-line aligned, which leaves bits 0..5 clear. */

@@ -42,13 +42,25 @@ static _Atomic uint64_t prof_gdump_high;
 static mutex_t dump_lock = MUTEX_INITIALIZER("prof_dump");
 static uint64_t dump_seq, dump_mseq, dump_iseq, dump_useq;
 static atomic_bool prof_exited;
+atomic_bool prof_event_dumps;
+
+static void event_dumps_update(void) {
+	atomic_store_explicit(&prof_event_dumps,
+	                      atomic_load(&prof_ready) &&
+	                      (opt.lg_prof_interval >= 0 ||
+	                       atomic_load(&prof_gdump_on)),
+	                      memory_order_relaxed);
+}
 
 bool prof_is_on(void) { return atomic_load(&prof_ready); }
 bool prof_active_get(void) { return atomic_load(&prof_active); }
 void prof_active_set(bool on) { atomic_store(&prof_active, on); }
 unsigned prof_lg_sample_get(void) { return atomic_load(&prof_lg_sample); }
 bool prof_gdump_get(void) { return atomic_load(&prof_gdump_on); }
-void prof_gdump_set(bool on) { atomic_store(&prof_gdump_on, on); }
+void prof_gdump_set(bool on) {
+	atomic_store(&prof_gdump_on, on);
+	event_dumps_update();
+}
 uint64_t prof_interval_get(void) {
 	return opt.lg_prof_interval < 0 ? 0
 	                                : (uint64_t)1 << opt.lg_prof_interval;
@@ -72,15 +84,20 @@ void prof_sample_at_set(tsd_t *tsd, uint64_t own) {
 		tsd->next_event_bytes = tsd->prof_sample_at;
 }
 
+/* The next sample point, for a thread that samples. */
+static void draw(tsd_t *tsd) {
+	prof_sample_at_set(tsd, tsd->allocated_bytes +
+	                        prof_sample_gap_bytes(&tsd->prof_prng,
+	                                              prof_lg_sample_get()));
+}
+
 /* Redraw: the next sample point, or none. */
 static void countdown(tsd_t *tsd) {
 	if (!opt.prof || !thread_samples(tsd)) {
 		prof_sample_at_set(tsd, UINT64_MAX);
 		return;
 	}
-	prof_sample_at_set(tsd, tsd->allocated_bytes +
-	                        prof_sample_gap_bytes(&tsd->prof_prng,
-	                                              prof_lg_sample_get()));
+	draw(tsd);
 }
 
 void prof_tsd_init(tsd_t *tsd) {
@@ -98,6 +115,16 @@ bool prof_sample_begin(tsd_t *tsd) {
 	return false;
 }
 
+/* Only the recent ring keeps a sample's thread id and time: with it off
+ * (the default) a sample and its free read neither, so make no system
+ * call.  The id is the one the thread registry read at the thread's
+ * start. */
+static uint64_t thread_id_of(const tsd_t *tsd) {
+	return tsd->record != NULL ? tsd->record->thread_id : prim_thread_id();
+}
+
+/* Called once prof_sample_begin said the thread samples: the draw needs
+ * no second look at prof.active. */
 void prof_sample_end(tsd_t *tsd, const void *ptr, size_t usize,
                      bool is_marked) {
 	/* Allocations made from here on (none today) are not sampled. */
@@ -107,18 +134,23 @@ void prof_sample_end(tsd_t *tsd, const void *ptr, size_t usize,
 		unsigned n = prof_backtrace(frames, opt.prof_depth,
 		                            PROF_SKIP_FRAMES);
 		prof_stack_t *st = prof_stack_intern(frames, n);
+		bool is_recent = prof_recent_is_on();
 		if (st != NULL)
 			prof_live_insert(ptr, usize, prof_lg_sample_get(), st,
-			                 prim_thread_id(), decay_now_ns(),
+			                 is_recent ? thread_id_of(tsd) : 0,
+			                 is_recent ? decay_now_ns() : 0,
 			                 tsd->prof_name);
 	}
-	countdown(tsd);
+	draw(tsd);
 }
 
 void prof_free_sampled(const void *ptr) {
-	if (atomic_load_explicit(&prof_ready, memory_order_acquire))
-		prof_live_remove(ptr, prim_thread_id(), decay_now_ns(),
-		                 tsd_get()->prof_name);
+	if (!atomic_load_explicit(&prof_ready, memory_order_acquire))
+		return;
+	tsd_t *tsd = tsd_get();
+	bool is_recent = prof_recent_is_on();
+	prof_live_remove(ptr, is_recent ? thread_id_of(tsd) : 0,
+	                 is_recent ? decay_now_ns() : 0, tsd->prof_name);
 }
 
 /* ---- dumps ---- */
@@ -260,6 +292,7 @@ int prof_boot(void) {
 	prof_recent_set_max(max < 0 ? (size_t)1 << 24 : (size_t)max);
 	atexit(prof_at_exit);
 	atomic_store_explicit(&prof_ready, true, memory_order_release);
+	event_dumps_update();
 	return 0;
 }
 

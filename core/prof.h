@@ -10,6 +10,7 @@
 #ifndef STRATA_PROF_H
 #define STRATA_PROF_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,8 +30,12 @@ HIDDEN int prof_boot(void);
 HIDDEN void prof_tsd_init(struct tsd *tsd);
 /* At each thread event: the process-wide interval and high-water dumps,
  * and a countdown restarted after prof.active or thread.prof.active
- * turned sampling back on. */
+ * turned sampling back on.  Work only when prof_event_dumps is set or the
+ * thread has no sample point (prof_own_at UINT64_MAX): tsd_event tests
+ * both first and makes no call otherwise. */
 HIDDEN void prof_event(struct tsd *tsd);
+/* Booted with lg_prof_interval set or prof.gdump on. */
+HIDDEN extern atomic_bool prof_event_dumps;
 
 /* tsd->prof_own_at becomes own, tsd->prof_sample_at the nearer of it and
  * tsd->guard_sample_at; next_event_bytes follows.  guard.c calls it with
@@ -39,10 +44,11 @@ HIDDEN void prof_sample_at_set(struct tsd *tsd, uint64_t own);
 
 /* The allocation that crossed tsd->prof_own_at.  begin: true when it
  * is to be sampled now (else the countdown is redrawn or stopped); the
- * caller then serves it from a block marked PM_SAMPLED and calls end
- * with that block (is_marked false: it could not be marked, nothing is
- * recorded), which records its backtrace and draws the next gap.  skip:
- * the allocator's frames between prof_sample_end and the entry point. */
+ * caller then marks the block sampled (LIVE_SAMPLED, or PM_SAMPLED) and,
+ * only after a true begin, calls end with it (is_marked false: it could
+ * not be marked, nothing is recorded), which records its backtrace and
+ * draws the next gap.  skip: the allocator's frames between
+ * prof_sample_end and the entry point. */
 HIDDEN bool prof_sample_begin(struct tsd *tsd);
 HIDDEN void prof_sample_end(struct tsd *tsd, const void *ptr, size_t usize,
                             bool is_marked);

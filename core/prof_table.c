@@ -54,6 +54,9 @@ static struct weight_memo {
 static prof_recent_t *recent_ring;
 static size_t recent_cap, recent_limit;
 static uint64_t recent_first = 1, recent_next = 1;
+/* recent_limit != 0, read without the lock: an insert with the ring off
+ * takes no second lock, and its caller reads no thread id or clock. */
+static atomic_bool recent_on;
 
 int prof_table_boot(unsigned lg_stack_buckets, unsigned lg_live_buckets) {
 	stack_buckets = base_alloc(sizeof(void *) << lg_stack_buckets,
@@ -211,6 +214,8 @@ static void name_copy(char *dst, const char *name) {
 static uint64_t recent_push(const prof_stack_t *stack, uintptr_t addr,
                             size_t size, uint64_t tid, uint64_t now_ns,
                             const char *tname) {
+	if (!atomic_load_explicit(&recent_on, memory_order_relaxed))
+		return 0;
 	mutex_lock(&prof_recent_lock);
 	uint64_t seq = 0;
 	if (recent_limit != 0) {
@@ -363,8 +368,13 @@ int prof_recent_set_max(size_t max) {
 	if (fresh != NULL && max > recent_cap)
 		recent_move(fresh, max);
 	recent_limit = max;
+	atomic_store_explicit(&recent_on, max != 0, memory_order_relaxed);
 	mutex_unlock(&prof_recent_lock);
 	return 0;
+}
+
+bool prof_recent_is_on(void) {
+	return atomic_load_explicit(&recent_on, memory_order_relaxed);
 }
 
 size_t prof_recent_max(void) {

@@ -97,6 +97,9 @@ HIDDEN void prof_table_reset(void);
  * array from metadata (the old one is not returned).  0 or ENOMEM. */
 HIDDEN int prof_recent_set_max(size_t max);
 HIDDEN size_t prof_recent_max(void);
+/* prof_recent_max() != 0, without a lock: whether an insert's thread id
+ * and time (and a remove's) are kept at all. */
+HIDDEN bool prof_recent_is_on(void);
 /* The sequence numbers held now are [*first, *end). */
 HIDDEN void prof_recent_range(uint64_t *first, uint64_t *end);
 /* Copies entry seq; 0, or ENOENT when it is no longer (or never) held. */

@@ -29,6 +29,8 @@
  * it is free (in the slab or in a thread cache): set by the pop that
  * hands it out (or by api.c for a block from the arena directly), tested
  * and cleared by every free and realloc before anything else happens.
+ * A block the heap profiler sampled is held with LIVE_SAMPLED (extent.h):
+ * the free fast path's test for 1 sends it to free_slow.
  * Bytes rather than bits: two threads freeing neighbouring regions store
  * to different bytes, with no atomic read-modify-write on the free path.
  * The array covers every region-sized step of the slab (slab_live_len),

@@ -126,6 +126,7 @@ void tsd_postfork_child(void) {
 			link = &(*link)->next;
 		*link = self->next;
 		self->next = self->prev = NULL;
+		self->thread_id = prim_thread_id(); /* the child's own */
 		registry = self;
 	}
 	/* its next event reopens them if the thread wants them */
@@ -257,6 +258,8 @@ void tsd_event(tsd_t *tsd) {
 	background_maybe_start(tsd->arena);
 	if (!background_is_running() && tsd->arena != NULL)
 		arena_decay_if_due(tsd->arena);
-	if (STRATA_PROF && opt.prof)
+	if (STRATA_PROF && opt.prof &&
+	    (tsd->prof_own_at == UINT64_MAX ||
+	     atomic_load_explicit(&prof_event_dumps, memory_order_relaxed)))
 		prof_event(tsd);
 }

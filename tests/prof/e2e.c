@@ -26,7 +26,14 @@
 #include "prof_unwind.h"
 #include "strata.h"
 
+/* The call sites the readers must name: exported, and under GCC kept out
+ * of every interprocedural pass (noipa), or -O3 clones them under another
+ * name (a .constprop or .isra suffix) or inlines them. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define VISIBLE __attribute__((visibility("default"), noipa))
+#else
 #define VISIBLE __attribute__((visibility("default"), noinline))
+#endif
 
 static unsigned lg_sample = 12;
 static prof_sampler_t sampler;

@@ -16,14 +16,22 @@ static const char *name_of(void *addr) {
 	return dladdr(addr, &info) && info.dli_sname ? info.dli_sname : "?";
 }
 
-#define VISIBLE __attribute__((visibility("default")))
+/* Markers the backtrace must name: exported, and under GCC kept out of
+ * every interprocedural pass (noipa), or -O3 clones them under another
+ * name (unwind_middle.constprop.0) or inlines them; clang's noinline is
+ * enough. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define VISIBLE __attribute__((visibility("default"), noipa))
+#else
+#define VISIBLE __attribute__((visibility("default"), noinline))
+#endif
 
-VISIBLE NOINLINE unsigned unwind_leaf(void **frames, unsigned max, unsigned skip) {
+VISIBLE unsigned unwind_leaf(void **frames, unsigned max, unsigned skip) {
 	unsigned n = prof_backtrace(frames, max, skip);
 	__asm__ volatile("" ::: "memory"); /* no tail call */
 	return n;
 }
-VISIBLE NOINLINE unsigned unwind_middle(void **frames, unsigned max,
+VISIBLE unsigned unwind_middle(void **frames, unsigned max,
                                 unsigned skip) {
 	unsigned n = unwind_leaf(frames, max, skip);
 	__asm__ volatile("" ::: "memory");

@@ -14,7 +14,11 @@
 #  4. stress.c names its thread (thread.prof.name): the recent ring's
 #     JSON (prof_recent.alloc_dump) carries the name;
 #  5. stress.c under lg_prof_sample:4 (nearly every block sampled): the
-#     bytes of every size class survive malloc/realloc/calloc/fork.
+#     bytes of every size class survive malloc/realloc/calloc/fork; the
+#     blocks freed leave the profile (each free of a sampled block
+#     reaches the profiler, a block reused from the cache is not counted);
+#     a sampled small block freed twice is reported; xallocx does not
+#     resize a sampled large block in place.
 #   wired.sh LIBSTRATA_SO DEMO STRESS WORKDIR
 set -uo pipefail
 lib=$1 demo=$2 stress=$3 work=$4
@@ -60,6 +64,41 @@ if MALLOC_CONF=prof:true,lg_prof_sample:4 LD_PRELOAD="$lib" "$stress"; then
 	ok "stress under lg_prof_sample:4: every byte intact"
 else
 	bad "stress under lg_prof_sample:4"
+fi
+
+# live_objs of a heap_v2 dump: its header's "heap_v2/RATE" line's next
+# "t*: objs: bytes" line.
+live_objs() { awk '$1 == "t*:" { sub(/:$/, "", $2); print $2; exit }' "$1"; }
+if MALLOC_CONF=prof:true,lg_prof_sample:4 LD_PRELOAD="$lib" \
+	"$stress" freed "$work/held.heap" "$work/freed.heap"; then
+	held=$(live_objs "$work/held.heap") left=$(live_objs "$work/freed.heap")
+	# 4096 blocks live, then none of them: what is left is the
+	# program's own (stdio's buffer, the loader's).
+	if [ "${held:-0}" -ge 3000 ] && [ "${left:-99999}" -le 16 ]; then
+		ok "sampled blocks freed leave the profile ($held sampled live, $left after)"
+	else
+		bad "sampled blocks freed: ${held:-none} sampled live, ${left:-none} after"
+	fi
+else
+	bad "stress freed run failed"
+fi
+if MALLOC_CONF=prof:true,lg_prof_sample:0 LD_PRELOAD="$lib" \
+	"$stress" twice "$work/twice.heap" 2>"$work/twice.err"; then
+	bad "a sampled small block freed twice was not reported"
+elif [ "$(live_objs "$work/twice.heap")" != 1 ]; then
+	bad "stress twice: the block was not sampled ($(sed -n 2p "$work/twice.heap"))"
+elif grep -q "double free" "$work/twice.err"; then
+	ok "a sampled small block freed twice is reported"
+else
+	bad "a sampled small block freed twice: $(head -c 300 "$work/twice.err")"
+fi
+# Unsampled, the same block grows in place (else the check shows nothing).
+if MALLOC_CONF=prof:true,lg_prof_sample:0 LD_PRELOAD="$lib" \
+	"$stress" inplace >"$work/inplace.out" &&
+	! LD_PRELOAD="$lib" "$stress" inplace >>"$work/inplace.out"; then
+	ok "a sampled large block is not resized in place ($(head -1 "$work/inplace.out"))"
+else
+	bad "sampled large block and xallocx: $(tr '\n' ';' <"$work/inplace.out")"
 fi
 
 # 1. the demo under jemalloc's string
