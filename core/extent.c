@@ -436,7 +436,6 @@ static run_t *huge_cache_oldest(extents_t *ex, bool dirty_only) {
 	return oldest;
 }
 
-
 run_t *extents_huge_take_cached(extents_t *ex, size_t usize, size_t align,
                                 bool zero) {
 	run_t *best = NULL;
