@@ -92,13 +92,21 @@ elif grep -q "double free" "$work/twice.err"; then
 else
 	bad "a sampled small block freed twice: $(head -c 300 "$work/twice.err")"
 fi
-# Unsampled, the same block grows in place (else the check shows nothing).
-if MALLOC_CONF=prof:true,lg_prof_sample:0 LD_PRELOAD="$lib" \
-	"$stress" inplace >"$work/inplace.out" &&
-	! LD_PRELOAD="$lib" "$stress" inplace >>"$work/inplace.out"; then
+# Unsampled, the same block grows in place (else the check shows nothing:
+# where the backend's layout leaves no free neighbour, as memkind's may,
+# the check is skipped with the reason).
+MALLOC_CONF=prof:true,lg_prof_sample:0 LD_PRELOAD="$lib" \
+	"$stress" inplace >"$work/inplace.out"
+sampled=$?
+LD_PRELOAD="$lib" "$stress" inplace >"$work/inplace.plain"
+plain=$?
+if [ "$plain" = 0 ]; then
+	echo "skipped: xallocx: an unsampled block does not grow in place either ($(head -1 "$work/inplace.plain"))"
+	skip=$((skip + 1))
+elif [ "$sampled" = 0 ] && [ "$plain" = 1 ]; then
 	ok "a sampled large block is not resized in place ($(head -1 "$work/inplace.out"))"
 else
-	bad "sampled large block and xallocx: $(tr '\n' ';' <"$work/inplace.out")"
+	bad "sampled large block and xallocx: sampled $(tr '\n' ';' <"$work/inplace.out") unsampled $(tr '\n' ';' <"$work/inplace.plain")"
 fi
 
 # 1. the demo under jemalloc's string
