@@ -6,7 +6,8 @@
 # qemu-aarch64-static -cpu max: all of them in the posix build (the
 # integration tests inside the root), the ones that depend on the backend
 # in the numa and mte builds, and in the mte build its own suite (tag
-# faults, docs/backends/mte.md) and its fast-path count.  Prints each
+# faults, docs/backends/mte.md), its fast-path count and the integration
+# tests (python3, git, tar, a C++ program, with every block tagged).  Prints each
 # step's time and ends with the summed counts.  Needs root.  Build
 # directories: build-aarch64-<backend>/.
 #   tools/ci/aarch64.sh [backend ...]     default: posix numa mte
@@ -38,7 +39,8 @@ for b in "${backends[@]}"; do
 	# The unit and api suites run the core on the fake backend: the same
 	# programs in every build, so the posix build runs them for all.
 	[ "$b" = posix ] || args+=" --suite backend --suite dropin --suite memory"
-	[ "$b" = mte ] && args+=" --suite mte --suite perf"
+	# Real programs on tagged memory: a stray access faults there.
+	[ "$b" = mte ] && args+=" --suite mte --suite perf --suite integration"
 	STRATA_BUILD_DIR="build-aarch64-$b" STRATA_TEST_ARGS="$args" \
 		tools/ci/meson_suite.sh "$b" --werror \
 		--cross-file "$root_ini" --cross-file cross/aarch64-linux-gnu.ini \
