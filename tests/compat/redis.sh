@@ -25,7 +25,10 @@ for tool in redis-server redis-cli redis-benchmark cc; do
 		exit 0
 	}
 done
-ldd "$(command -v redis-server)" | grep -q libjemalloc ||
+# Not "ldd | grep -q": grep -q stops at the first match, ldd then dies of
+# SIGPIPE, and pipefail makes that a failure now and then.
+linked=$(ldd "$(command -v redis-server)")
+grep -q libjemalloc <<<"$linked" ||
 	bad "redis-server is not linked with libjemalloc"
 cc -O2 -shared -fPIC -o "$work/trace.so" "$here/mallctl_trace.c" -ldl ||
 	bad "cannot build the mallctl trace shim"
