@@ -32,23 +32,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "rss.h"
+
 #define LIMIT_BYTES ((size_t)96 << 20)
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 
 typedef int mallctl_fn(const char *, void *, size_t *, void *, size_t);
-
-static long rss_kib(void) {
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	while (f != NULL && fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			v = atol(line + 6);
-	if (f != NULL)
-		fclose(f);
-	return v;
-}
 
 static size_t stat_size(mallctl_fn *ctl, const char *name) {
 	size_t v = 0, len = sizeof(v);

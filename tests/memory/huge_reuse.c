@@ -18,17 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long rss_kib(void) {
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	while (f != NULL && fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			v = atol(line + 6);
-	if (f != NULL)
-		fclose(f);
-	return v;
-}
+#include "rss.h"
 
 static long minflt(void) {
 	struct rusage ru;

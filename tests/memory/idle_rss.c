@@ -13,17 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long rss_kib(void) {
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	while (f != NULL && fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			v = atol(line + 6);
-	if (f != NULL)
-		fclose(f);
-	return v;
-}
+#include "rss.h"
 
 int main(int argc, char **argv) {
 	size_t total = (size_t)(argc > 1 ? atol(argv[1]) : 1024) << 20;

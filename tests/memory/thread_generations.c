@@ -15,19 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t mib_per_thread;
+#include "rss.h"
 
-static long rss_kib(void) {
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	while (f != NULL && fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			v = atol(line + 6);
-	if (f != NULL)
-		fclose(f);
-	return v;
-}
+static size_t mib_per_thread;
 
 static void *generation(void *arg) {
 	unsigned seed = (unsigned)(size_t)arg * 2654435761u + 1;
