@@ -487,6 +487,7 @@ Test(threads, atfork_handlers_registered_after_boot_may_allocate) {
  * every arena and reads statistics: the purger must never see an arena
  * half torn down (it used to walk recycled chunk descriptors). */
 static atomic_bool purger_stop;
+static atomic_uint purger_rounds;
 
 /* Counts what the statistics print wrote, so the print really runs. */
 static void count_text(void *opaque, const char *text) {
@@ -504,6 +505,7 @@ static void *purge_every_arena(void *arg) {
 		strata_ctl("stats.allocated", &allocated, &len, NULL, 0);
 		/* The per-arena walk reads every arena, recycled ones too. */
 		strata_stats_print(count_text, &printed, "Jgxt");
+		atomic_fetch_add(&purger_rounds, 1);
 	}
 	return (void *)printed;
 }
@@ -511,10 +513,16 @@ static void *purge_every_arena(void *arg) {
 Test(threads, arena_destroy_races_with_purge_and_stats_safely) {
 	pthread_t purger;
 	atomic_store(&purger_stop, false);
+	atomic_store(&purger_rounds, 0);
 	cr_assert_eq(pthread_create(&purger, NULL, purge_every_arena, NULL), 0);
 	strata_arena_opts opts;
 	strata_arena_opts_init(&opts);
-	for (unsigned round = 0; round < 300; round++) {
+	/* At least 300 rounds, and on until the purger has made three whole
+	 * passes during them: on a loaded machine it may not get a CPU for
+	 * the first 300. */
+	for (unsigned round = 0;
+	     round < 300 || atomic_load(&purger_rounds) < 3; round++) {
+		cr_assert_lt(round, 1000000, "the purger never ran");
 		unsigned ind;
 		cr_assert_eq(strata_arena_create(&opts, &ind), 0);
 		void *blocks[8];
