@@ -192,20 +192,30 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	                (flags & FLAG_ZERO) != 0 || (malloc_fill & FILL_ZERO));
 }
 
-void *strata_malloc(size_t size) {
+/* The hit path of malloc (and of operator new, override.h): a small size
+ * whose bin has a block above its low-water mark, and no periodic event
+ * due.  false sends the caller to its slow path. */
+static ALWAYS_INLINE bool malloc_hit(size_t size, void **out) {
 	if (likely(size <= SC_SMALL_MAX)) {
-		unsigned ind = sc_small_index_load(size);
 		tsd_t *tsd = tsd_get();
-		uint64_t allocated = tsd->allocated_bytes + sc_small_size[ind];
+		tcache_bin_t *b = tcache_small_bin(tsd->tcache, size);
+		uint64_t allocated = tsd->allocated_bytes + b->small_size;
 		void *p;
 		if (likely(allocated < tsd->next_event_bytes &&
-		           tcache_bin_pop_fast(&tsd->tcache->bins[ind], &p))) {
+		           tcache_bin_pop_fast(b, &p))) {
 			tsd->allocated_bytes = allocated;
-			return vg_alloc(tag_block_alloc(addr_of(p),
-			                                sc_small_size[ind]),
-			                size, sc_small_size[ind], false);
+			*out = vg_alloc(tag_block_alloc(addr_of(p), b->small_size),
+			                size, b->small_size, false);
+			return true;
 		}
 	}
+	return false;
+}
+
+void *strata_malloc(size_t size) {
+	void *p;
+	if (likely(malloc_hit(size, &p)))
+		return p;
 	return alloc_slow(size, 0, 0);
 }
 
@@ -509,9 +519,9 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
 	if (!STRATA_DETECT && likely(e & PM_FAST)) {
 		/* Benchmarking only: the push with no check (util.h). */
-		slab_t *slab = pm_desc(e);
+		slab_t *slab = pm_fast_desc(e);
 		tsd_t *tsd = tsd_get();
-		if (likely(tcache_bin_push_fast(&tsd->tcache->bins[pm_ind(e)],
+		if (likely(tcache_bin_push_fast(&tsd->tcache->bins[slab->run.ind],
 		                                ptr, NULL))) {
 			tag_block_free(addr_of(ptr), slab->region_size);
 			if (STRATA_STATS)
@@ -521,24 +531,23 @@ static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
 	} else if (likely(e & PM_FAST)) {
 		/* The region-start and live-byte test (slab.h); anything else,
 		 * and a full cache, goes to free_slow, which reports. */
-		unsigned ind = pm_ind(e);
-		slab_t *slab = pm_desc(e);
-		size_t off = (size_t)((char *)ptr - slab->run.addr);
-		size_t idx = ((uint64_t)off * slab->div_magic) >> 32;
-		size_t size = slab->region_size;
+		slab_t *slab = pm_fast_desc(e);
+		size_t idx;
+		bool at_start = slab_region_at(
+		    slab, (size_t)((char *)ptr - slab->run.addr), &idx);
 		uint8_t *live = &slab->live[idx];
-		tsd_t *tsd = tsd_get();
-		if (likely(idx * size == off && *live == 1)) {
+		if (likely(at_start && *live == 1)) {
+			tsd_t *tsd = tsd_get();
 			*live = 0;
-			if (unlikely(!tcache_bin_push_fast(&tsd->tcache->bins[ind],
-			                                   ptr, live))) {
+			if (unlikely(!tcache_bin_push_fast(
+			        &tsd->tcache->bins[slab->run.ind], ptr, live))) {
 				*live = 1; /* free_slow tests it again */
 				free_slow(ptr, e, 0);
 				return;
 			}
-			tag_block_free(addr_of(ptr), size);
+			tag_block_free(addr_of(ptr), slab->region_size);
 			if (STRATA_STATS)
-				tsd->deallocated_bytes += size;
+				tsd->deallocated_bytes += slab->region_size;
 			return;
 		}
 	}

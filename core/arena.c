@@ -377,7 +377,7 @@ static void *arena_malloc_huge_cached(arena_t *a, unsigned ind, size_t usize,
 	mutex_lock(&ex->lock);
 	run_t *run = extents_huge_take_cached(ex, usize, align, zero);
 	if (run != NULL &&
-	    pagemap_set(addr_of(run->addr), 1, pm_make(run, ind, run_flags(a))) != 0) {
+	    pagemap_set(addr_of(run->addr), 1, pm_make(run, run_flags(a))) != 0) {
 		extents_huge_put_back(ex, run);
 		run = NULL;
 	}
@@ -405,7 +405,7 @@ static void *arena_malloc_huge(arena_t *a, unsigned ind, size_t usize,
 	mutex_lock(&ex->lock);
 	run_t *run = extents_run_desc(ex);
 	if (run == NULL ||
-	    pagemap_set(addr_of(addr), 1, pm_make(run, ind, run_flags(a))) != 0) {
+	    pagemap_set(addr_of(addr), 1, pm_make(run, run_flags(a))) != 0) {
 		if (run != NULL)
 			extents_run_desc_put(ex, run);
 		mutex_unlock(&ex->lock);
@@ -446,7 +446,7 @@ static char *large_run_take(arena_t *a, unsigned ind, size_t npages,
 	                         : extents_alloc(ex, npages, align_pages, &chunk,
 	                                         is_zeroed);
 	if (addr != NULL &&
-	    pagemap_set(addr_of(addr), 1, pm_make(run, ind, flags)) != 0) {
+	    pagemap_set(addr_of(addr), 1, pm_make(run, flags)) != 0) {
 		extents_free(ex, chunk, addr, npages);
 		addr = NULL;
 	}
@@ -548,9 +548,7 @@ bool arena_resize_large_in_place(run_t *run, unsigned ind) {
 		lextent_count(a, run->ind, false);
 		lextent_count(a, ind, true);
 		run->bytes = usize;
-		run->ind = ind;
-		pagemap_set(addr_of(run->addr), 1,
-		            pm_make(run, ind, run_flags(a)));
+		run->ind = ind; /* the pagemap entry reads it (pm_ind) */
 	}
 	mutex_unlock(&a->extents.lock);
 	if (new_pages < old_pages)

@@ -45,6 +45,7 @@
 #include "backend.h"
 #include "base.h"
 #include "list.h"
+#include "pagemap.h"
 #include "purge.h"
 #include "sync.h"
 #include "util.h"
@@ -71,6 +72,12 @@ typedef struct run {
 	uint8_t live; /* large/huge: 1 while the application holds it (api.c) */
 	backend_region_t region; /* huge only: the mapping's region id */
 } run_t;
+
+/* The size class of a pagemap entry's block (pagemap.h: entries carry the
+ * descriptor, the class is its); e must be a real entry (pm_is_entry). */
+static inline unsigned pm_ind(pm_entry_t e) {
+	return ((const run_t *)pm_desc(e))->ind;
+}
 
 /* A live byte (run_t.live, slab_t.live[]) of a block held and sampled by
  * the heap profiler: free's tests for 1 send it to free_slow, which tells

@@ -62,26 +62,28 @@ int __posix_memalign(void **out, size_t align, size_t size)
     EXPORT_ALIAS(strata_posix_memalign);
 
 /* ---- C++: operator new / delete (Itanium C++ ABI names, LP64). ----
- * new calls strata_malloc directly (a hidden alias: no GOT load) and
- * leaves only the failure to cxx_new.c (new-handler loop, std::bad_alloc),
- * so the hit path is strata_malloc's plus a test of the result; delete is
+ * new inlines malloc's hit path (malloc_hit, api.c), so a hit costs what
+ * malloc's does; a miss takes malloc's slow path and leaves only the
+ * failure to cxx_new.c (new-handler loop, std::bad_alloc); delete is
  * an alias of strata_free, sized delete of strata_free_sized (a size that
  * does not match the block's class is reported, as free_sized does).  The
  * nothrow and aligned forms follow the same pattern. */
 _Static_assert(sizeof(size_t) == sizeof(unsigned long),
                "the mangled names below spell size_t as unsigned long (m)");
 
-STRATA_MALLOC_ATTR STRATA_ALLOC_SIZE(1) HIDDEN
-void *api_malloc_local(size_t size) __attribute__((alias("strata_malloc")));
-
+/* Out of line, so that the hit path saves no register and tail-calls. */
+static NOINLINE void *cxx_new_miss(size_t size, bool is_nothrow) {
+	void *p = alloc_slow(size, 0, 0);
+	return p != NULL ? p : cxx_new_slow(size, 0, is_nothrow);
+}
 #define CXX_NEW(mangled, is_nothrow) \
 	__attribute__((visibility("default"), used)) \
 	void *cxx_##mangled(size_t size) __asm__(#mangled); \
 	void *cxx_##mangled(size_t size) { \
-		void *p = api_malloc_local(size); \
-		if (likely(p != NULL)) \
+		void *p; \
+		if (likely(malloc_hit(size, &p))) \
 			return p; \
-		return cxx_new_slow(size, 0, is_nothrow); \
+		return cxx_new_miss(size, is_nothrow); \
 	}
 #define CXX_NEW_ALIGNED(mangled, is_nothrow) \
 	__attribute__((visibility("default"), used)) \
@@ -115,15 +117,15 @@ CXX_ALIAS(_ZdaPvSt11align_val_t, (void *p), strata_free)
 CXX_ALIAS(_ZdlPvSt11align_val_tRKSt9nothrow_t, (void *p), strata_free)
 CXX_ALIAS(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p), strata_free)
 /* delete(p, size), which C++14 compilers call for every delete of a
- * complete type: the size check costs one table load and a compare on the
- * hit path (the block's class from the pagemap entry free reads anyway,
- * against the class of size); a miss, NULL or a mismatch goes to
+ * complete type: the size check is a subtract and a compare on the hit
+ * path (against the range of sizes of the block's class, in the slab
+ * descriptor free reads anyway); a miss, NULL or a mismatch goes to
  * strata_free_sized, which reports the mismatch. */
 static ALWAYS_INLINE void cxx_delete_sized(void *p, size_t size) {
 	uintptr_t addr = tag_strip(p);
 	pm_entry_t e = pagemap_lookup(addr);
-	if (likely((e & PM_FAST) && size <= SC_SMALL_MAX &&
-	           sc_small_index[(size + 7) >> 3] == pm_ind(e))) {
+	if (likely((e & PM_FAST) &&
+	           slab_size_matches(pm_fast_desc(e), size))) {
 		free_impl((void *)addr, e);
 		return;
 	}

@@ -35,7 +35,8 @@ static pm_entry_t *leaf_get(uintptr_t slot) {
 }
 
 int pagemap_set(uintptr_t addr, size_t npages, pm_entry_t entry) {
-	uintptr_t first = addr >> lg_page, last = first + npages - 1;
+	uintptr_t first = addr >> PAGEMAP_LG_UNIT;
+	uintptr_t last = first + (npages << (lg_page - PAGEMAP_LG_UNIT)) - 1;
 	if ((last >> PAGEMAP_LEAF_BITS) >= PAGEMAP_ROOT_LEN)
 		return ENOMEM;
 	/* Map every leaf first, so that a failure changes nothing. */

@@ -15,6 +15,7 @@ const uint32_t sc_small_size[SC_NSMALL] = {
 };
 slab_geometry_t sc_slab[SC_NSMALL];
 uint32_t sc_div_magic[SC_NSMALL];
+uint16_t sc_small_min[SC_NSMALL];
 
 /* Smallest slab (in pages) wasting at most 1/64 of itself in the tail;
  * failing that within 8 pages, the one that wastes the least. */
@@ -61,6 +62,11 @@ void sizeclass_boot(void) {
 		__atomic_store_n(&sc_small_index[i], (uint8_t)c,
 		                 __ATOMIC_RELAXED);
 	}
+	for (unsigned c = 0; c < SC_NSMALL; c++)
+		sc_small_min[c] = UINT16_MAX;
+	for (size_t i = ARRAY_LEN(sc_small_index); i-- > 0;)
+		/* (size + 7) >> 3 == i for sizes 8i - 7 .. 8i (0 .. 0). */
+		sc_small_min[sc_small_index[i]] = (uint16_t)(i == 0 ? 0 : 8 * i - 7);
 	for (unsigned c = 0; c < SC_NSMALL; c++) {
 		sc_slab[c] = slab_geometry_for(sc_small_size[c]);
 		sc_div_magic[c] = (uint32_t)((((uint64_t)1 << 32) +

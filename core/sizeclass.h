@@ -42,6 +42,10 @@ extern HIDDEN slab_geometry_t sc_slab[SC_NSMALL];
 /* ceil(2^32 / size): offset / size == (offset * magic) >> 32 for every
  * offset that is a multiple of size inside a slab. */
 extern HIDDEN uint32_t sc_div_magic[SC_NSMALL];
+/* The smallest request size of each small class (sc_small_index's, so
+ * tags' merge of class 0 into 1 included; UINT16_MAX for a class no size
+ * maps to). */
+extern HIDDEN uint16_t sc_small_min[SC_NSMALL];
 
 /* Computes slab geometry for the booted page size. */
 HIDDEN void sizeclass_boot(void);

@@ -22,7 +22,7 @@ void bin_reset(bin_t *bin, struct arena *owner, extents_t *extents,
                bool is_manual) {
 	bin->owner = owner;
 	bin->extents = extents;
-	bin->pm_flags = PM_SLAB | (is_manual ? PM_NO_TCACHE : PM_FAST);
+	bin->pm_flags = is_manual ? PM_SLAB | PM_NO_TCACHE : PM_FAST_FLAGS;
 	bin->stats = (bin_stats_t){ 0 };
 }
 
@@ -48,7 +48,7 @@ static run_t *slab_create(bin_t *bin, unsigned ind) {
 	char *addr = extents_alloc(ex, npages, 1, &chunk, &is_zeroed);
 	if (addr != NULL &&
 	    pagemap_set(addr_of(addr), npages,
-	                pm_make(slab, ind, bin->pm_flags)) != 0) {
+	                pm_make(slab, bin->pm_flags)) != 0) {
 		extents_free(ex, chunk, addr, npages);
 		addr = NULL;
 	}
@@ -61,8 +61,10 @@ static run_t *slab_create(bin_t *bin, unsigned ind) {
 		             .arena = bin->owner, .chunk = chunk, .ind = ind,
 		             .kind = RUN_SLAB };
 	slab->nfree = slab->nregs = geo->nregs;
-	slab->div_magic = sc_div_magic[ind];
-	slab->region_size = (uint32_t)sc_small_size[ind];
+	slab->region_size = (uint16_t)sc_small_size[ind];
+	slab->size_min = sc_small_min[ind];
+	slab->size_span = (uint16_t)(sc_small_size[ind] - sc_small_min[ind]);
+	slab->div_m64 = UINT64_MAX / sc_small_size[ind] + 1;
 	memset(slab->live, 0, slab_live_len(ind));
 	slab->bitmap = (uint64_t *)(void *)(slab->live +
 	                                    align_up(slab_live_len(ind), 8));

@@ -36,12 +36,17 @@
  * The array covers every region-sized step of the slab (slab_live_len),
  * so the index computed for any pointer into the slab, tail included, is
  * in range, and the steps past nregs are always 0. */
+_Static_assert(SC_SMALL_MAX < UINT16_MAX, "small sizes fit in 16 bits");
+
 typedef struct slab {
 	run_t run;             /* kind RUN_SLAB; first, so run_t* casts */
 	uint16_t nfree, nregs;
-	/* The class's sc_div_magic and size, beside the address the free
-	 * path loads anyway: no table lookups on the hit path. */
-	uint32_t div_magic, region_size;
+	/* The class's size, the sizes that make this class (size_min ..
+	 * size_min + size_span: slab_size_matches) and the size's 64-bit
+	 * reciprocal ceil(2^64 / size) (slab_region_at), beside the address
+	 * the free path loads anyway: no table lookups on the hit path. */
+	uint16_t region_size, size_min, size_span;
+	uint64_t div_m64;
 	uint64_t *bitmap;      /* 1 = region free; after live[] */
 	uint8_t live[];        /* 1 = handed to the application */
 } slab_t;
@@ -56,6 +61,25 @@ static inline size_t slab_live_len(unsigned ind) {
  * starts; the caller compares idx * size with off). */
 static ALWAYS_INLINE uint32_t slab_index_of(size_t off, unsigned ind) {
 	return (uint32_t)(((uint64_t)off * sc_div_magic[ind]) >> 32);
+}
+
+/* Whether off bytes into slab is the start of a region, and which (*idx),
+ * in one multiply (Lemire, Kaser and Kurz, "Faster remainder by direct
+ * computation", 2019): with m = ceil(2^64 / size) and off < 2^32, off /
+ * size is the high half of the 128-bit product off * m, and size divides
+ * off exactly when its low half is below m. */
+static ALWAYS_INLINE bool slab_region_at(const slab_t *slab, size_t off,
+                                         size_t *idx) {
+	unsigned __int128 prod = (unsigned __int128)off * slab->div_m64;
+	*idx = (size_t)(prod >> 64);
+	return (uint64_t)prod < slab->div_m64;
+}
+
+/* Whether size, a sized free's, names the slab's class: the one compare
+ * that stands for sc_index(size) == the slab's class (sizes below
+ * size_min wrap around to huge values). */
+static ALWAYS_INLINE bool slab_size_matches(const slab_t *slab, size_t size) {
+	return size - slab->size_min <= slab->size_span;
 }
 
 typedef struct bin_stats {

@@ -3,6 +3,7 @@
  */
 #include "tcache.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "base.h"
@@ -19,6 +20,7 @@
 /* The sentinel every disabled bin points at: always empty and full. */
 static tcache_entry_t disabled_slots[1];
 tcache_t tcache_disabled;
+uint16_t tcache_small_bin_off[(SC_SMALL_MAX >> 3) + 1];
 unsigned tcache_nbins;
 static uint16_t ncached_max[TCACHE_NBINS_MAX];
 static size_t stack_slots_total;
@@ -30,19 +32,26 @@ static tcache_t *tcaches_live, *tcaches_spare;
  * slot after them); or, with n == 0, at the shared empty sentinel, which
  * is NULL from the start and never written: threads creating their caches
  * at once all point bins at it. */
-static void tcache_bin_init(tcache_bin_t *bin, tcache_entry_t *slot,
+static void tcache_bin_init(tcache_t *tc, unsigned ind, tcache_entry_t *slot,
                             unsigned n) {
+	tcache_bin_t *bin = &tc->bins[ind];
 	if (n > 0)
 		slot[n] = (tcache_entry_t){ NULL, NULL };
 	bin->head = slot + n;
 	bin->empty = bin->low_water = tcache_pos(slot + n);
 	bin->full = tcache_pos(slot);
-	bin->nfill = (uint16_t)(n / 2);
+	bin->small_size = sc_is_small(ind) ? (uint16_t)sc_small_size[ind] : 0;
+	tc->nfill[ind] = (uint16_t)(n / 2);
 }
 
 void tcache_boot(size_t tcache_max_bytes) {
 	for (unsigned i = 0; i < TCACHE_NBINS_MAX; i++)
-		tcache_bin_init(&tcache_disabled.bins[i], disabled_slots, 0);
+		tcache_bin_init(&tcache_disabled, i, disabled_slots, 0);
+	for (size_t i = 0; i < ARRAY_LEN(tcache_small_bin_off); i++)
+		__atomic_store_n(&tcache_small_bin_off[i],
+		                 (uint16_t)offsetof(tcache_t,
+		                                    bins[sc_small_index[i]]),
+		                 __ATOMIC_RELAXED);
 	tcache_nbins = tcache_max_bytes == 0 ? 0 : sc_index(tcache_max_bytes) + 1;
 	if (tcache_nbins > TCACHE_NBINS_MAX)
 		tcache_nbins = TCACHE_NBINS_MAX;
@@ -95,10 +104,10 @@ tcache_t *tcache_create(arena_t *a) {
 	tcache_entry_t *slot = tc->stack_mem;
 	for (unsigned i = 0; i < TCACHE_NBINS_MAX; i++) {
 		if (i >= tcache_nbins) {
-			tcache_bin_init(&tc->bins[i], disabled_slots, 0);
+			tcache_bin_init(tc, i, disabled_slots, 0);
 			continue;
 		}
-		tcache_bin_init(&tc->bins[i], slot, ncached_max[i]);
+		tcache_bin_init(tc, i, slot, ncached_max[i]);
 		slot += ncached_max[i] + 1;
 	}
 	tc->arena = a;
@@ -127,7 +136,7 @@ void *tcache_alloc_small_fill(tcache_t *tc, unsigned ind) {
 	 * pops follow address order.  Each entry gets its block's live byte
 	 * (one pagemap lookup per slab met: the blocks come slab by slab). */
 	void *got[NCACHED_SMALL_MAX];
-	unsigned n = arena_fill_small(tc->arena, ind, got, bin->nfill);
+	unsigned n = arena_fill_small(tc->arena, ind, got, tc->nfill[ind]);
 	if (n == 0)
 		return NULL;
 	tcache_entry_t *top = bin_empty_slot(bin);
@@ -230,11 +239,12 @@ void tcache_gc_step(tcache_t *tc) {
 	if (low_water > 0) {
 		unsigned drop = low_water - low_water / 4;
 		tcache_flush_bin(tc, ind, tcache_bin_ncached(bin) - drop);
-		if (bin->nfill > 1)
-			bin->nfill /= 2;
-	} else if (bin->nfill < half) {
-		bin->nfill = (uint16_t)(bin->nfill * 2 > half ? half
-		                                              : bin->nfill * 2);
+		if (tc->nfill[ind] > 1)
+			tc->nfill[ind] /= 2;
+	} else if (tc->nfill[ind] < half) {
+		tc->nfill[ind] = (uint16_t)(tc->nfill[ind] * 2 > half
+		                                ? half
+		                                : tc->nfill[ind] * 2);
 	}
 	bin->low_water = tcache_pos(bin->head);
 }

@@ -50,8 +50,11 @@ typedef struct tcache_bin {
 	uint16_t low_water;  /* position of head at the low-water mark */
 	uint16_t empty;      /* position of head when empty (the sentinel) */
 	uint16_t full;       /* position of head when full */
-	uint16_t nfill;      /* blocks taken per fill, adapted by GC */
+	/* The class's size for a small class, 0 for a large one: what the
+	 * malloc fast path counts, read beside the head it loads anyway. */
+	uint16_t small_size;
 } tcache_bin_t;
+_Static_assert(SC_SMALL_MAX <= UINT16_MAX, "small sizes fit small_size");
 
 static ALWAYS_INLINE uint16_t tcache_pos(const tcache_entry_t *slot) {
 	return (uint16_t)(uintptr_t)slot;
@@ -108,6 +111,7 @@ static ALWAYS_INLINE bool tcache_bin_push_fast(tcache_bin_t *b, void *ptr,
 
 typedef struct tcache {
 	tcache_bin_t bins[TCACHE_NBINS_MAX];
+	uint16_t nfill[TCACHE_NBINS_MAX]; /* blocks per fill, adapted by GC */
 	arena_t *arena;
 	unsigned gc_next_bin;
 	struct tcache *next, *prev; /* registry of live caches */
@@ -116,6 +120,21 @@ typedef struct tcache {
 } tcache_t;
 
 extern HIDDEN tcache_t tcache_disabled;
+
+/* (size + 7) >> 3 -> byte offset of the size's bin in a tcache_t, for
+ * every size up to SC_SMALL_MAX (sc_small_index, scaled): the malloc fast
+ * path's class lookup with no multiply.  Zero before tcache_boot: bin 0
+ * of the thread's cache, which is tcache_disabled (always empty) until
+ * the boot is over. */
+extern HIDDEN uint16_t tcache_small_bin_off[(SC_SMALL_MAX >> 3) + 1];
+
+static ALWAYS_INLINE tcache_bin_t *tcache_small_bin(tcache_t *tc,
+                                                    size_t size) {
+	/* Relaxed: it may race with the boot's writes (a plain load). */
+	size_t off = __atomic_load_n(&tcache_small_bin_off[(size + 7) >> 3],
+	                             __ATOMIC_RELAXED);
+	return (tcache_bin_t *)(void *)((char *)tc + off);
+}
 /* Classes 0 .. tcache_nbins-1 are cached (from opt tcache_max). */
 extern HIDDEN unsigned tcache_nbins;
 

@@ -1,5 +1,6 @@
 /*
- * pagemap.c — address -> entry: packing of entries, lookups of registered
+ * pagemap.c — address -> entry: packing of entries, the class read from
+ * the descriptor, the fast entry's fixed flags, lookups of registered
  * and never-registered pages, ranges across a leaf boundary, clearing,
  * addresses beyond the 48-bit space, and a failed leaf changing nothing.
  *
@@ -9,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
+#include "extent.h"
 #include "fake_backend.h"
 #include "pagemap.h"
 #include "sizeclass.h"
@@ -19,9 +21,9 @@ static void boot(void) { strata_free(strata_malloc(1)); }
 
 TestSuite(pagemap, .init = boot, .timeout = 60);
 
-/* Bytes one leaf covers at the booted page size. */
+/* Bytes one leaf covers (4 KiB units, whatever the page size). */
 static uintptr_t leaf_bytes(void) {
-	return (uintptr_t)1 << (PAGEMAP_LEAF_BITS + lg_page);
+	return (uintptr_t)1 << (PAGEMAP_LEAF_BITS + PAGEMAP_LG_UNIT);
 }
 
 /* A leaf-aligned address in the 2^44 .. 2^45 range, well away from the
@@ -32,7 +34,7 @@ static uintptr_t far_leaf(unsigned i) {
 
 static pm_entry_t entry_for(unsigned i) {
 	static _Alignas(PM_DESC_ALIGN) char descs[8][PM_DESC_ALIGN];
-	return pm_make(descs[i % 8], 40 + i, PM_SLAB);
+	return pm_make(descs[i % 8], PM_SLAB);
 }
 
 Test(pagemap, entries_pack_and_unpack_every_field) {
@@ -41,29 +43,43 @@ Test(pagemap, entries_pack_and_unpack_every_field) {
 	static const uintptr_t descs[] = { 0x40, 0x1000, 0x7fffdeadbec0,
 		                           0xffffffffffc0, 0x123456789ac0 };
 	for (size_t d = 0; d < ARRAY_LEN(descs); d++)
-		for (unsigned ind = 0; ind < 200; ind++)
-			/* Every combination of the flag bits, and of the
-			 * free bits a new flag may take. */
-			for (uint64_t f = 0; f <= (PM_FLAG_MASK | PM_FREE_MASK);
-			     f++) {
-				pm_entry_t e = pm_make((void *)descs[d], ind, f);
-				cr_assert_neq(e, 0);
-				cr_assert_eq(pm_desc(e), (void *)descs[d],
-				             "desc %#lx ind %u flags %lu",
-				             (unsigned long)descs[d], ind,
-				             (unsigned long)f);
-				cr_assert_eq(pm_ind(e), ind);
-				cr_assert_eq(e & (PM_FLAG_MASK | PM_FREE_MASK), f);
-			}
+		/* Every combination of the flag bits, and of the free bits a
+		 * new flag may take. */
+		for (uint64_t f = 0; f <= (PM_FLAG_MASK | PM_FREE_MASK); f++) {
+			pm_entry_t e = pm_make((void *)descs[d], f);
+			cr_assert_neq(e, 0);
+			cr_assert_eq(pm_desc(e), (void *)descs[d],
+			             "desc %#lx flags %lu",
+			             (unsigned long)descs[d], (unsigned long)f);
+			cr_assert_eq(e & (PM_FLAG_MASK | PM_FREE_MASK), f);
+		}
 }
 
-/* Every class index a pagemap entry can name round-trips. */
-Test(pagemap, every_size_class_index_fits_in_an_entry) {
+/* A fast entry's descriptor is reached without masking: the entry is the
+ * descriptor plus PM_FAST_FLAGS, which is what slabs of automatic arenas
+ * are registered with. */
+Test(pagemap, fast_entries_are_the_descriptor_plus_fixed_flags) {
 	static _Alignas(PM_DESC_ALIGN) char desc[PM_DESC_ALIGN];
+	pm_entry_t e = pm_make(desc, PM_FAST_FLAGS);
+	cr_assert_eq(pm_fast_desc(e), (void *)desc);
+	cr_assert_eq(pm_desc(e), (void *)desc);
+	void *p = strata_malloc(16);
+	cr_assert_not_null(p);
+	pm_entry_t live = pagemap_lookup(addr_of(p));
+	cr_assert_eq(live & (PM_FLAG_MASK | PM_FREE_MASK), PM_FAST_FLAGS);
+	cr_assert_eq(pm_fast_desc(live), pm_desc(live));
+	strata_free(p);
+}
+
+/* The class an entry names is its descriptor's: a run that changes class
+ * (a large run resized in place) needs no pagemap write. */
+Test(pagemap, the_class_is_read_from_the_descriptor) {
+	static _Alignas(PM_DESC_ALIGN) run_t run;
 	for (unsigned ind = 0; sc_class_size(ind) <= ((size_t)1 << 40); ind++) {
-		pm_entry_t e = pm_make(desc, ind, PM_NO_TCACHE);
+		run.ind = ind;
+		pm_entry_t e = pm_make(&run, PM_NO_TCACHE);
 		cr_assert_eq(pm_ind(e), ind);
-		cr_assert_eq(pm_desc(e), (void *)desc);
+		cr_assert_eq(pm_desc(e), (void *)&run);
 	}
 }
 
@@ -92,7 +108,7 @@ Test(pagemap, addresses_above_the_48_bit_space_miss) {
 /* Past the last root slot nothing can be registered. */
 Test(pagemap, setting_past_the_root_is_refused) {
 	uintptr_t reach = (uintptr_t)PAGEMAP_ROOT_LEN
-	                  << (PAGEMAP_LEAF_BITS + lg_page);
+	                  << (PAGEMAP_LEAF_BITS + PAGEMAP_LG_UNIT);
 	cr_assert_eq(pagemap_set(reach, 1, entry_for(0)), ENOMEM);
 	cr_assert_eq(pagemap_set(UINTPTR_MAX & ~(uintptr_t)(page_bytes - 1), 1,
 	                         entry_for(0)),

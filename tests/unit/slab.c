@@ -58,6 +58,48 @@ static void free_batch(arena_t *a, unsigned ind, void **ptrs, unsigned n) {
 	arena_dalloc_small_batch(a, ind, ptrs, runs, n);
 }
 
+/* free's region-start test (slab_region_at) against division, for every
+ * byte offset of a whole slab of every class: exact index, and "start"
+ * exactly at multiples of the size. */
+Test(slab, region_start_test_matches_division_at_every_offset) {
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		slab_t s = { .region_size = (uint16_t)sc_small_size[ind],
+			     .div_m64 = UINT64_MAX / sc_small_size[ind] + 1 };
+		size_t size = sc_small_size[ind];
+		for (size_t off = 0; off < sc_slab[ind].slab_bytes; off++) {
+			size_t idx;
+			bool at_start = slab_region_at(&s, off, &idx);
+			if (idx != off / size || at_start != (off % size == 0))
+				cr_assert_fail("class %u (size %zu) offset %zu: index "
+				         "%zu start %d", ind, size, off, idx,
+				         at_start);
+		}
+	}
+}
+
+/* Sized delete's class test (slab_size_matches) against the class lookup,
+ * for every size up to past the small classes and every class, on the
+ * fields slab creation sets. */
+Test(slab, sized_free_range_matches_the_class_lookup) {
+	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
+		slab_t s = { .region_size = (uint16_t)sc_small_size[ind],
+			     .size_min = sc_small_min[ind],
+			     .size_span = (uint16_t)(sc_small_size[ind] -
+			                             sc_small_min[ind]) };
+		for (size_t size = 0; size <= 2 * SC_SMALL_MAX; size++) {
+			bool want = sc_index(size == 0 ? 1 : size) == ind;
+			if (slab_size_matches(&s, size) != want)
+				cr_assert_fail("class %u size %zu: %d", ind, size,
+				               !want);
+		}
+		cr_assert(slab_size_matches(&s, sc_small_size[ind]));
+	}
+	/* Beyond 64 KiB, where a 16-bit field would wrap. */
+	slab_t s = { .region_size = 8, .size_min = 0, .size_span = 8 };
+	cr_assert(!slab_size_matches(&s, (size_t)1 << 16));
+	cr_assert(!slab_size_matches(&s, SIZE_MAX));
+}
+
 Test(slab, whole_slab_regions_are_distinct_inside_and_class_aligned) {
 	arena_t *a = new_arena();
 	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {

@@ -62,6 +62,21 @@ Test(tcache, every_small_class_is_cached_by_default) {
 	}
 }
 
+/* The malloc fast path's lookup: every small size finds its class's bin,
+ * which carries the class's size; large bins carry 0. */
+Test(tcache, every_small_size_finds_the_bin_of_its_class) {
+	tcache_t *tc = tcache_create(arena_get(new_arena_index()));
+	cr_assert_not_null(tc);
+	for (size_t size = 0; size <= SC_SMALL_MAX; size++) {
+		unsigned ind = sc_index(size == 0 ? 1 : size);
+		tcache_bin_t *b = tcache_small_bin(tc, size);
+		cr_assert_eq(b, &tc->bins[ind], "size %zu", size);
+		cr_assert_eq(b->small_size, sc_small_size[ind], "size %zu", size);
+	}
+	for (unsigned ind = SC_NSMALL; ind < TCACHE_NBINS_MAX; ind++)
+		cr_assert_eq(tc->bins[ind].small_size, 0, "class %u", ind);
+}
+
 Test(tcache, fill_gives_nfill_blocks_in_ascending_address_order) {
 	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
 		unsigned index = new_arena_index();
@@ -69,7 +84,7 @@ Test(tcache, fill_gives_nfill_blocks_in_ascending_address_order) {
 		tcache_t *tc = tcache_create(a);
 		cr_assert_not_null(tc);
 		tcache_bin_t *bin = &tc->bins[ind];
-		unsigned nfill = bin->nfill;
+		unsigned nfill = tc->nfill[ind];
 		cr_assert_eq(nfill, tcache_bin_ncached_max(bin) / 2);
 		char *first = tcache_alloc_small_fill(tc, ind);
 		cr_assert_not_null(first, "class %u", ind);
@@ -130,7 +145,7 @@ Test(tcache, gc_flushes_three_quarters_of_low_water_and_adapts_nfill) {
 		arena_t *a = arena_get(index);
 		tcache_t *tc = tcache_create(a);
 		tcache_bin_t *bin = &tc->bins[ind];
-		unsigned nfill = bin->nfill;
+		unsigned nfill = tc->nfill[ind];
 		void *first = tcache_alloc_small_fill(tc, ind);
 		unsigned cached = tcache_bin_ncached(bin);
 		cr_assert_eq(cached, nfill - 1);
@@ -145,13 +160,13 @@ Test(tcache, gc_flushes_three_quarters_of_low_water_and_adapts_nfill) {
 		unsigned drop = low_water - low_water / 4;
 		cr_assert_eq(tcache_bin_ncached(bin), cached - drop, "class %u", ind);
 		cr_assert_eq(curregs(a, ind), live - drop, "class %u", ind);
-		cr_assert_eq(bin->nfill, nfill / 2, "class %u", ind);
+		cr_assert_eq(tc->nfill[ind], nfill / 2, "class %u", ind);
 		/* Used down to empty: the next visit doubles nfill again. */
 		unsigned n = pop_all(tc, ind, blocks);
 		cr_assert_eq(tcache_bin_low_water(bin), 0);
 		for (unsigned i = 0; i < tcache_nbins; i++)
 			tcache_gc_step(tc);
-		cr_assert_eq(bin->nfill, nfill / 2 * 2, "class %u", ind);
+		cr_assert_eq(tc->nfill[ind], nfill / 2 * 2, "class %u", ind);
 		blocks[n++] = first;
 		for (unsigned i = 0; i < n; i++)
 			arena_dalloc_small(pm_desc(pagemap_lookup(addr_of(blocks[i]))),
