@@ -477,8 +477,11 @@ bool extents_huge_remap(extents_t *ex, const run_t *run, size_t usize,
                         size_t align, char **addr) {
 	if (!pages_has_cap(BACKEND_CAP_REMAP))
 		return false;
+	/* Over the hard limit the copy path that follows counts the hit:
+	 * one per realloc refused. */
 	size_t grown = usize > run->bytes ? usize - run->bytes : 0;
-	if (grown != 0 && !memlimit_try_charge(grown))
+	if (grown != 0 && (memlimit_would_exceed_hard(grown) ||
+	                   !memlimit_try_charge(grown)))
 		return false;
 	void *p;
 	if (pages_remap(run->addr, run->bytes, usize, align, &ex->placement,

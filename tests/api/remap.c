@@ -334,3 +334,31 @@ Test(remap, a_manual_arena_block_stays_in_its_arena) {
 	strata_dallocx(p, flags);
 	cr_assert_eq(arena_stat(arena, "large.allocated", true), 0);
 }
+
+/* Run with mem_limit_hard (meson: "remap mem_limit_hard"): a growth the
+ * limit allows is remapped, one past it fails as realloc fails, the block
+ * intact, and counts the refusals a malloc of that size counts: the
+ * remap attempt adds none of its own. */
+Test(remap, a_growth_past_the_hard_limit_is_refused_once) {
+	size_t limit = ctl_size("opt.mem_limit_hard");
+	if (limit == 0)
+		cr_skip_test("mem_limit_hard is not set");
+	unsigned char *p = strata_malloc(4 * MIB);
+	cr_assert_not_null(p);
+	fill(p, 4 * MIB);
+	unsigned long before = remaps();
+	p = strata_realloc(p, 12 * MIB);
+	cr_assert_not_null(p);
+	cr_assert_eq(remaps() - before, expected(1));
+	uint64_t hits = ctl_u64("stats.mem_limit.hard_hits");
+	cr_assert_null(strata_malloc(limit + 4 * MIB));
+	uint64_t malloc_hits = ctl_u64("stats.mem_limit.hard_hits") - hits;
+	cr_assert_gt(malloc_hits, 0);
+	hits += malloc_hits;
+	errno = 0;
+	cr_assert_null(strata_realloc(p, limit + 4 * MIB));
+	cr_assert_eq(errno, ENOMEM);
+	cr_assert_eq(ctl_u64("stats.mem_limit.hard_hits") - hits, malloc_hits);
+	expect_filled(p, 4 * MIB, "kept");
+	strata_free(p);
+}
