@@ -665,6 +665,23 @@ bool api_resize_large(void *ptr, run_t *run, size_t old_usize,
 	return true;
 }
 
+/* A huge block resized to another huge class by remapping its pages
+ * (arena_resize_huge), or NULL: the copy follows.  Not a block the
+ * profiler sampled (it keeps the size recorded), a tagged one (the one
+ * backend with tags has no remap: its granules' tags would have to move
+ * too), nor one asked into another arena by the flags. */
+static void *realloc_remap(void *ptr, pm_entry_t e, unsigned ind,
+                           size_t align, int flags) {
+	run_t *run = pm_desc(e);
+	unsigned arena_field = (unsigned)flags >> FLAG_ARENA_SHIFT;
+	if ((e & (PM_SLAB | PM_SAMPLED)) || run->kind != RUN_HUGE ||
+	    (STRATA_PROF && run->live == LIVE_SAMPLED) ||
+	    tag_strip(ptr) != (uintptr_t)ptr ||
+	    (arena_field != 0 && arena_field - 1 != run->arena->index))
+		return NULL;
+	return arena_resize_huge(run, ind, align);
+}
+
 #if STRATA_PROF
 /* A guarded block stays where it is when its class and alignment still
  * fit, else moves (out of the pool unless the move is sampled too). */
@@ -720,16 +737,23 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 	if ((unsigned)ind == old_ind && (addr & (align - 1)) == 0)
 		return ptr;
 	size_t usize = sc_usable_size((unsigned)ind);
+	/* A remapped tail reads as zero already; a large run's may not. */
+	bool is_zeroed = false;
+	void *q = NULL;
 	if (!(e & (PM_SLAB | PM_SAMPLED)) && !sc_is_small((unsigned)ind) &&
 	    (addr & (align - 1)) == 0 &&
-	    api_resize_large(ptr, pm_desc(e), old_usize, (unsigned)ind)) {
+	    api_resize_large(ptr, pm_desc(e), old_usize, (unsigned)ind))
+		q = ptr;
+	else if ((q = realloc_remap(ptr, e, (unsigned)ind, align, flags)))
+		is_zeroed = true;
+	if (q != NULL) {
 		tsd_t *tsd = tsd_get();
 		tsd->allocated_bytes += usize;
 		if (STRATA_STATS)
 			tsd->deallocated_bytes += old_usize;
-		if (flags & FLAG_ZERO && usize > old_usize)
+		if (flags & FLAG_ZERO && usize > old_usize && !is_zeroed)
 			memset((char *)ptr + old_usize, 0, usize - old_usize);
-		return ptr;
+		return q;
 	}
 	/* A block of a manual arena stays there (its tier and node). */
 	run_t *run = pm_desc(e);

@@ -15,6 +15,7 @@
 #include "pagemap.h"
 #include "pages.h"
 #include "purge.h"
+#include "report.h"
 
 _Atomic(arena_t *) arenas[ARENAS_MAX];
 unsigned narenas_auto;
@@ -554,6 +555,66 @@ bool arena_resize_large_in_place(run_t *run, unsigned ind) {
 	if (new_pages < old_pages)
 		extents_dirtied(&a->extents); /* the tail is dirty now */
 	return ok;
+}
+
+/* Extents lock held: a remapped run at addr, now of class ind, in the
+ * pagemap and the statistics, counted as a resize (freed in its old class,
+ * allocated in the new, as arena_resize_large_in_place counts).  False
+ * when the pagemap has no leaf for addr, which stays unregistered. */
+static bool huge_remapped(arena_t *a, run_t *run, char *addr, unsigned ind) {
+	if (pagemap_set(addr_of(addr), 1, pm_make(run, run_flags(a))) != 0)
+		return false;
+	size_t usize = sc_usable_size(ind);
+	a->large.huge_allocated_bytes += usize;
+	a->large.huge_allocated_bytes -= sc_usable_size(run->ind);
+	a->large.huge_nremap++;
+	lextent_count(a, run->ind, false);
+	lextent_count(a, ind, true);
+	run->ind = ind;
+	extents_huge_resized(&a->extents, run, addr, usize);
+	return true;
+}
+
+/* The old first page reads as freed before the backend moves anything:
+ * once moved, its range may become another arena's mapping, which
+ * registers its own first page there.  The cached mappings are left
+ * alone: one of them may fit better, but only a live block is remapped
+ * (extents_huge_take_cached serves new requests). */
+char *arena_resize_huge(run_t *run, unsigned ind, size_t align) {
+	size_t usize = sc_usable_size(ind);
+	if (run->kind != RUN_HUGE || usize <= CHUNK_BYTES ||
+	    usize == run->bytes || !pages_has_cap(BACKEND_CAP_REMAP))
+		return NULL;
+	if (align < CHUNK_BYTES)
+		align = CHUNK_BYTES; /* as arena_malloc_huge aligns */
+	arena_t *a = run->arena;
+	extents_t *ex = &a->extents;
+	char *old = run->addr, *addr;
+	mutex_lock(&ex->lock);
+	pagemap_set(addr_of(old), 1, PM_FREED); /* the leaf exists: no error */
+	mutex_unlock(&ex->lock);
+	if (!extents_huge_remap(ex, run, usize, align, &addr)) {
+		mutex_lock(&ex->lock);
+		pagemap_set(addr_of(old), 1, pm_make(run, run_flags(a)));
+		mutex_unlock(&ex->lock);
+		return NULL;
+	}
+	mutex_lock(&ex->lock);
+	bool ok = huge_remapped(a, run, addr, ind);
+	mutex_unlock(&ex->lock);
+	if (!ok) {
+		/* A moved block's new page map leaf could not be mapped: give
+		 * back what the arenas retain, once, as an allocation does. */
+		arenas_reclaim();
+		mutex_lock(&ex->lock);
+		ok = huge_remapped(a, run, addr, ind);
+		mutex_unlock(&ex->lock);
+	}
+	if (!ok)
+		report_bad_pointer("realloc of", old,
+		                   "no memory for the page map of the block "
+		                   "remapped");
+	return addr;
 }
 
 /* ---- purging ---- */

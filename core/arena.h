@@ -38,6 +38,7 @@ typedef struct large_stats {
 	size_t allocated_bytes;
 	uint64_t huge_nmalloc, huge_ndalloc;
 	size_t huge_allocated_bytes;
+	uint64_t huge_nremap; /* huge runs resized by remapping */
 } large_stats_t;
 
 /* Per large (and huge) size class: class SC_NSMALL + j at index j. */
@@ -112,6 +113,11 @@ HIDDEN void arena_dalloc_large(run_t *run);
 HIDDEN void *arena_malloc_sampled_small(arena_t *a, unsigned ind, bool zero);
 /* Grow or shrink a large run in place to class ind; true on success. */
 HIDDEN bool arena_resize_large_in_place(run_t *run, unsigned ind);
+/* Grow or shrink a huge run to huge class ind, aligned to align, by
+ * remapping its pages (BACKEND_CAP_REMAP) instead of copying them: the
+ * run's address afterwards, or NULL when the backend cannot (nothing
+ * changed, the copy path follows).  A grown tail reads as zero. */
+HIDDEN char *arena_resize_huge(run_t *run, unsigned ind, size_t align);
 
 /* Purge what the decay curves say is due; with force_all, first give
  * back each bin's spare empty slab, then purge everything eligible.

@@ -1,6 +1,6 @@
 /*
  * backend.h — the contract between the portable core and a memory backend,
- * version 3.  docs/backend-contract.md is the long form, operation by
+ * version 4.  docs/backend-contract.md is the long form, operation by
  * operation.
  *
  * Exactly one backend is compiled in (meson -Dmemory_backend=NAME) and
@@ -42,7 +42,7 @@
 
 #include "strata.h"
 
-#define BACKEND_VERSION 3
+#define BACKEND_VERSION 4
 
 /* Tiers a backend can name: strata_tier's values are 0 .. count - 1. */
 #define BACKEND_TIER_COUNT ((unsigned)STRATA_TIER_PMEM + 1)
@@ -72,6 +72,9 @@ enum {
 	BACKEND_CAP_PROBE_LATE = 1u << 6,
 	/* Version 3: provider_name is present. */
 	BACKEND_CAP_PROVIDER_NAME = 1u << 7,
+	/* Version 4: remap is present and moves or resizes a reservation's
+	 * pages without copying them. */
+	BACKEND_CAP_REMAP = 1u << 8,
 };
 
 /* Filled once by init(). */
@@ -176,6 +179,21 @@ typedef struct backend {
 	 * served from (a memkind kind, ...), for statistics: a string that
 	 * lives as long as the process.  Never allocates, takes no lock. */
 	const char *(*provider_name)(const backend_placement_t *placement);
+
+	/* ---- version 4 ---- */
+
+	/* BACKEND_CAP_REMAP: resize the whole reservation old_addr +
+	 * old_size (region, reserved with *placement) to new_size, moving
+	 * it if need be, without copying: the first min(old, new) bytes
+	 * keep their contents, a grown tail is committed and zeroed and
+	 * placed as reserve() would place it, *new_addr is aligned to
+	 * align and keeps the region id.  On success the old range is no
+	 * longer the caller's (unless *new_addr is old_addr); on failure
+	 * (ENOMEM, EINVAL when it cannot honour align without moving a
+	 * shrunk range) the old reservation is untouched. */
+	int (*remap)(void *old_addr, size_t old_size, size_t new_size,
+	             size_t align, const backend_placement_t *placement,
+	             backend_region_t region, void **new_addr);
 } backend_t;
 
 /* The backend chosen at build time. */

@@ -473,6 +473,28 @@ void extents_huge_unmap(extents_t *ex, void *addr, size_t usize,
 	memlimit_uncharge(usize);
 }
 
+bool extents_huge_remap(extents_t *ex, const run_t *run, size_t usize,
+                        size_t align, char **addr) {
+	if (!pages_has_cap(BACKEND_CAP_REMAP))
+		return false;
+	/* Over the hard limit the copy path that follows counts the hit:
+	 * one per realloc refused. */
+	size_t grown = usize > run->bytes ? usize - run->bytes : 0;
+	if (grown != 0 && (memlimit_would_exceed_hard(grown) ||
+	                   !memlimit_try_charge(grown)))
+		return false;
+	void *p;
+	if (pages_remap(run->addr, run->bytes, usize, align, &ex->placement,
+	                run->region, &p) != 0) {
+		memlimit_uncharge(grown);
+		return false;
+	}
+	if (usize < run->bytes)
+		memlimit_uncharge(run->bytes - usize);
+	*addr = p;
+	return true;
+}
+
 bool extents_huge_drop_rss(const run_t *run) {
 	bool is_zeroed = false;
 	if (opt.oversize_threshold != 0 && /* 0: disabled, as jemalloc */

@@ -248,6 +248,21 @@ static inline void extents_huge_live(extents_t *ex, run_t *run) {
 	ex->huge_live_bytes += run->bytes;
 	run_list_push(&ex->huge_runs, run);
 }
+/* Lock not held.  The live run's mapping resized to usize bytes aligned
+ * to align by the backend's remap, without copying, and charged or
+ * uncharged for the difference; *addr: where it is now.  False when the
+ * backend has no remap or refuses, or the memory limit refuses the
+ * growth: nothing changed then.  The run itself is left as it was. */
+HIDDEN bool extents_huge_remap(extents_t *ex, const run_t *run, size_t usize,
+                               size_t align, char **addr);
+/* Lock held: the live run is now addr + usize bytes (extents_huge_remap). */
+static inline void extents_huge_resized(extents_t *ex, run_t *run, char *addr,
+                                        size_t usize) {
+	ex->huge_live_bytes += usize;
+	ex->huge_live_bytes -= run->bytes;
+	run->addr = addr;
+	run->bytes = usize;
+}
 /* Lock not held, before extents_huge_free: give back the RSS of a freed
  * mapping of oversize_threshold bytes or more.  True when it now reads
  * as zero. */

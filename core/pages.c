@@ -28,6 +28,9 @@ static void pages_drop_unbacked_caps(void) {
 		pages_info.caps &= ~(unsigned)BACKEND_CAP_PROBE_LATE;
 	if (backend->version < 3 || backend->provider_name == NULL)
 		pages_info.caps &= ~(unsigned)BACKEND_CAP_PROVIDER_NAME;
+	/* A version-3 struct ends before remap: the field is not there. */
+	if (backend->version < 4 || backend->remap == NULL)
+		pages_info.caps &= ~(unsigned)BACKEND_CAP_REMAP;
 }
 
 /* What probe_late finds widens the published geometry; the once makes it
@@ -139,6 +142,26 @@ int pages_purge(void *addr, size_t size, backend_region_t region,
 	if (how == BACKEND_PURGE_LAZY && !pages_has_cap(BACKEND_CAP_PURGE_LAZY))
 		how = BACKEND_PURGE_EAGER;
 	return backend->purge(addr, size, region, how, is_zeroed);
+}
+
+int pages_remap(void *old_addr, size_t old_size, size_t new_size,
+                size_t align, const backend_placement_t *placement,
+                backend_region_t region, void **new_addr) {
+	if (!pages_has_cap(BACKEND_CAP_REMAP))
+		return ENOTSUP;
+	int err = backend->remap(old_addr, old_size, new_size, align,
+	                         placement, region, new_addr);
+	if (err != 0)
+		return err;
+	if (new_size > old_size)
+		atomic_fetch_add_explicit(&pages_mapped_bytes,
+		                          new_size - old_size,
+		                          memory_order_relaxed);
+	else
+		atomic_fetch_sub_explicit(&pages_mapped_bytes,
+		                          old_size - new_size,
+		                          memory_order_relaxed);
+	return 0;
 }
 
 int pages_advise_hugepage(void *addr, size_t size, bool want) {

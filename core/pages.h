@@ -60,6 +60,13 @@ HIDDEN void pages_unmap(void *addr, size_t size, backend_region_t region);
 /* 0 or errno.  *is_zeroed: the range now reads as zero. */
 HIDDEN int pages_purge(void *addr, size_t size, backend_region_t region,
                        backend_purge_t how, bool *is_zeroed);
+/* The whole reservation old_addr + old_size resized to new_size without
+ * copying, perhaps moved (*new_addr, aligned to align, same region id):
+ * the backend's remap.  0, ENOTSUP without BACKEND_CAP_REMAP, or the
+ * backend's errno, the old reservation then untouched. */
+HIDDEN int pages_remap(void *old_addr, size_t old_size, size_t new_size,
+                       size_t align, const backend_placement_t *placement,
+                       backend_region_t region, void **new_addr);
 /* No-op (returning ENOTSUP) without BACKEND_CAP_HUGEPAGE. */
 HIDDEN int pages_advise_hugepage(void *addr, size_t size, bool want);
 /* Node the calling thread runs on; 0 without BACKEND_CAP_NUMA. */

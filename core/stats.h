@@ -18,6 +18,7 @@ typedef struct stats_arena {
 	size_t active_bytes, dirty_bytes, muzzy_bytes, mapped_bytes;
 	size_t retained_bytes;
 	uint64_t small_nmalloc, small_ndalloc, large_nmalloc, large_ndalloc;
+	uint64_t large_nremap; /* huge runs resized by remapping */
 	unsigned nthreads;
 	purge_stats_t purge;
 	mutex_stats_t extents_mutex;

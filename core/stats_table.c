@@ -134,6 +134,9 @@ static const stats_field_t large_rows[] = {
 	    large_nmalloc),
 	SUB("large_ndalloc", "ndalloc", NULL, "Large deallocations", C, U64,
 	    large_ndalloc),
+	SUB("large_nremap", "nremap", NULL,
+	    "Huge blocks resized by remapping their pages", C, U64,
+	    large_nremap),
 };
 GROUP(stats_large_group, large_rows);
 

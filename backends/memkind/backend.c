@@ -15,4 +15,6 @@ const backend_t backend_default = {
 	.current_node = NULL,
 	.probe_late = mk_probe_late,
 	.provider_name = mk_provider_name,
+	/* A kind owns its mappings: docs/backend-contract.md, remap. */
+	.remap = NULL,
 };

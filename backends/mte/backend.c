@@ -14,4 +14,8 @@ const backend_t backend_default = {
 	.unmap = posix_unmap,
 	.advise_hugepage = NULL,
 	.current_node = NULL,
+	.probe_late = NULL,
+	.provider_name = NULL,
+	/* Tagged memory is not moved: docs/backend-contract.md, remap. */
+	.remap = NULL,
 };

@@ -57,6 +57,8 @@ int mte_init(backend_info_t *info) {
 	int err = posix_init(info);
 	if (err != 0)
 		return err;
+	/* posix's, but not offered here: mte leaves remap out. */
+	info->caps &= ~(unsigned)BACKEND_CAP_REMAP;
 	mte_prot = 0;
 	if (info->tag_check == BACKEND_TAG_OFF ||
 	    (getauxval(AT_HWCAP2) & HWCAP2_MTE) == 0)

@@ -14,4 +14,7 @@ const backend_t backend_default = {
 	.unmap = posix_unmap,
 	.advise_hugepage = numa_backend_advise_hugepage,
 	.current_node = numa_backend_current_node,
+	.probe_late = NULL,
+	.provider_name = NULL,
+	.remap = numa_backend_remap,
 };

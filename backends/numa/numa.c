@@ -4,7 +4,9 @@
  * spreads it over them.
  *
  * The policy is set once, on a fresh reservation that has no pages yet, so
- * every page faulted in later follows it; purging keeps it.
+ * every page faulted in later follows it; purging keeps it, and so does
+ * remap (the kernel moves the mapping with its policy and advice; the
+ * grown tail gets both again all the same, as reserve gives them).
  * System calls are made directly (no libnuma): nothing here allocates.
  *
  * Policies (include/strata.h strata_policy) map to the kernel's:
@@ -160,6 +162,47 @@ int numa_backend_reserve(size_t size, size_t align,
 	int err = reserve(size, align, placement, addr);
 	errno = saved_errno;
 	*region = 0;
+	return err;
+}
+
+/* posix's mremap, the alignment raised as reserve raises it, then the
+ * grown tail advised and placed as reserve would: the kernel already
+ * extends the moved mapping's policy and huge page advice over it, so
+ * a failure here changes nothing that matters and is ignored. */
+static int remap(void *old_addr, size_t old_size, size_t new_size,
+                 size_t align, const backend_placement_t *pl,
+                 backend_region_t region, void **new_addr) {
+	nodemask_t nodes;
+	bool is_default;
+	int err = allowed_nodes(pl, &nodes, &is_default);
+	if (err != 0)
+		return err;
+	bool is_huge = pl->wants_hugepage && topo.hugepage_bytes != 0;
+	if (is_huge && align < topo.hugepage_bytes)
+		align = topo.hugepage_bytes;
+	char *p;
+	err = posix_remap(old_addr, old_size, new_size, align, pl, region,
+	                  (void **)&p);
+	if (err != 0)
+		return err;
+	if (new_size > old_size) {
+		size_t tail = new_size - old_size;
+		if (is_huge)
+			madvise(p + old_size, tail, MADV_HUGEPAGE);
+		if (!is_default)
+			place(p + old_size, tail, pl->policy, &nodes);
+	}
+	*new_addr = p;
+	return 0;
+}
+
+int numa_backend_remap(void *old_addr, size_t old_size, size_t new_size,
+                       size_t align, const backend_placement_t *placement,
+                       backend_region_t region, void **new_addr) {
+	int saved_errno = errno;
+	int err = remap(old_addr, old_size, new_size, align, placement, region,
+	                new_addr);
+	errno = saved_errno;
 	return err;
 }
 

@@ -17,6 +17,11 @@ int numa_backend_init(backend_info_t *info);
 int numa_backend_reserve(size_t size, size_t align,
                          const backend_placement_t *placement, void **addr,
                          backend_region_t *region);
+/* posix's remap, then the grown tail advised and placed as reserve
+ * places a fresh range. */
+int numa_backend_remap(void *old_addr, size_t old_size, size_t new_size,
+                       size_t align, const backend_placement_t *placement,
+                       backend_region_t region, void **new_addr);
 int numa_backend_advise_hugepage(void *addr, size_t size, bool want);
 int numa_backend_current_node(unsigned *node);
 

@@ -1,5 +1,6 @@
 /*
- * backend.c — the posix backend's vtable: required operations only.
+ * backend.c — the posix backend's vtable: the required operations and,
+ * on Linux, remap.
  */
 #include "posix.h"
 
@@ -12,4 +13,7 @@ const backend_t backend_default = {
 	.unmap = posix_unmap,
 	.advise_hugepage = NULL,
 	.current_node = NULL,
+	.probe_late = NULL,
+	.provider_name = NULL,
+	.remap = POSIX_REMAP,
 };

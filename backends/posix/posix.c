@@ -4,6 +4,12 @@
  * Aligned reservations first try a plain mapping of the exact size (usually
  * aligned already when the kernel places mappings next to each other) and
  * otherwise over-map by the alignment and trim both ends.
+ *
+ * On Linux, remap resizes a reservation with mremap: in place when the
+ * address space after it is free (or it shrinks), else into a fresh
+ * aligned reservation that MREMAP_FIXED replaces — a plain
+ * MREMAP_MAYMOVE would put it wherever the kernel likes, losing the
+ * alignment.
  */
 #define _GNU_SOURCE
 #include "posix.h"
@@ -62,6 +68,9 @@ int posix_init(backend_info_t *info) {
 	info->caps = 0;
 #ifdef MADV_FREE
 	info->caps |= BACKEND_CAP_PURGE_LAZY;
+#endif
+#ifdef POSIX_HAS_REMAP
+	info->caps |= BACKEND_CAP_REMAP;
 #endif
 	return 0;
 }
@@ -143,3 +152,70 @@ int posix_unmap(void *addr, size_t size, backend_region_t region) {
 	(void)region;
 	return KEEP_ERRNO(munmap(addr, size) == 0 ? 0 : errno);
 }
+
+#ifdef POSIX_HAS_REMAP
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; a mere hint before */
+#endif
+
+/* A failed MREMAP_FIXED may have unmapped the destination already (the
+ * kernel does that first), and another thread may have mapped something
+ * into the hole since: the range is given back only when it is ours
+ * whole, an empty hole taken back with MAP_FIXED_NOREPLACE.  Otherwise
+ * (the kernel failed before unmapping it, or the hole is partly someone
+ * else's) it is left mapped: address space without RSS, on a path only
+ * an exhausted map count or address-space limit reaches. */
+static void release_destination(void *dest, size_t size) {
+	void *p = mmap(dest, size, PROT_NONE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	munmap(p, size); /* ours: the hole, or elsewhere on an old kernel */
+}
+
+/* Moves into a fresh reservation aligned to align, which the old pages
+ * replace; the part of it past old_size stays as reserved: zeroed. */
+static int remap_moving(void *old_addr, size_t old_size, size_t new_size,
+                        size_t align, void **new_addr) {
+	void *dest;
+	int err = reserve_prot(new_size, align, PROT_READ | PROT_WRITE, &dest);
+	if (err != 0)
+		return err;
+	void *p = mremap(old_addr, old_size, new_size,
+	                 MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+	if (p == MAP_FAILED) {
+		err = errno == 0 ? ENOMEM : errno;
+		release_destination(dest, new_size);
+		return err;
+	}
+	*new_addr = p;
+	return 0;
+}
+
+static int remap(void *old_addr, size_t old_size, size_t new_size,
+                 size_t align, void **new_addr) {
+	bool is_aligned = ((uintptr_t)old_addr & (align - 1)) == 0;
+	if (is_aligned) {
+		/* Without MREMAP_MAYMOVE the mapping grows or shrinks where
+		 * it is, or the call fails changing nothing. */
+		void *p = mremap(old_addr, old_size, new_size, 0);
+		if (p != MAP_FAILED) {
+			*new_addr = p;
+			return 0;
+		}
+	}
+	/* A moving shrink would unmap the old tail before it can fail
+	 * (Linux's mremap_to), breaking "untouched on failure". */
+	if (new_size <= old_size)
+		return is_aligned ? (errno == 0 ? ENOMEM : errno) : EINVAL;
+	return remap_moving(old_addr, old_size, new_size, align, new_addr);
+}
+
+int posix_remap(void *old_addr, size_t old_size, size_t new_size,
+                size_t align, const backend_placement_t *placement,
+                backend_region_t region, void **new_addr) {
+	(void)placement;
+	(void)region;
+	return KEEP_ERRNO(remap(old_addr, old_size, new_size, align, new_addr));
+}
+#endif

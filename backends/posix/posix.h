@@ -22,4 +22,16 @@ int posix_purge(void *addr, size_t size, backend_region_t region,
                 backend_purge_t how, bool *is_zeroed);
 int posix_unmap(void *addr, size_t size, backend_region_t region);
 
+/* Linux's mremap: elsewhere the posix backend has no remap (NULL, its
+ * capability bit clear). */
+#if defined(__linux__)
+#define POSIX_HAS_REMAP 1
+int posix_remap(void *old_addr, size_t old_size, size_t new_size,
+                size_t align, const backend_placement_t *placement,
+                backend_region_t region, void **new_addr);
+#define POSIX_REMAP posix_remap
+#else
+#define POSIX_REMAP NULL
+#endif
+
 #endif

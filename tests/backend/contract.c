@@ -88,6 +88,10 @@ Test(contract, capability_bits_are_backed_by_their_operations) {
 		cr_assert_eq(info.caps & BACKEND_CAP_HUGEPAGE, 0);
 	if (backend_default.current_node == NULL)
 		cr_assert_eq(info.caps & BACKEND_CAP_NUMA, 0);
+	if (backend_default.version >= 4 && (info.caps & BACKEND_CAP_REMAP))
+		cr_assert_not_null(backend_default.remap);
+	if (backend_default.version >= 4 && backend_default.remap == NULL)
+		cr_assert_eq(info.caps & BACKEND_CAP_REMAP, 0);
 }
 
 Test(contract, reserve_gives_aligned_zeroed_writable_memory) {
@@ -268,4 +272,85 @@ Test(contract, tagged_memory_is_refused_without_its_capability) {
 	cr_assert_eq(backend_default.reserve(info.page_bytes, info.page_bytes,
 	                                     &tagged, &p, &id),
 	             ENOTSUP);
+}
+
+/* ---- remap (version 4) ---- */
+
+static bool has_remap(void) {
+	return backend_default.version >= 4 && (info.caps & BACKEND_CAP_REMAP);
+}
+
+static unsigned char byte_of(size_t i) { return (unsigned char)(i / 4096 + 1); }
+
+static void fill_pages(unsigned char *p, size_t n) {
+	for (size_t i = 0; i < n; i += 4096)
+		p[i] = byte_of(i);
+}
+
+static void expect_pages(const unsigned char *p, size_t n) {
+	for (size_t i = 0; i < n; i += 4096)
+		cr_assert_eq(p[i], byte_of(i), "byte %zu of %zu", i, n);
+}
+
+/* Growing keeps the contents, gives a zeroed writable tail at the asked
+ * alignment under the same region id, and the old range is no longer the
+ * caller's (it faults when the backend moved it). */
+Test(contract, remap_grows_keeping_contents_alignment_and_region) {
+	if (!has_remap())
+		return;
+	size_t aligns[] = { 2u << 20, 16u << 20 };
+	for (unsigned k = 0; k < 2; k++) {
+		size_t align = aligns[k], old = 4u << 20, size = 12u << 20;
+		void *p = NULL, *q = NULL;
+		backend_region_t id;
+		cr_assert_eq(backend_default.reserve(old, align, &any, &p, &id), 0);
+		fill_pages(p, old);
+		cr_assert_eq(backend_default.remap(p, old, size, align, &any, id,
+		                                   &q), 0);
+		cr_assert_eq((uintptr_t)q % align, 0, "align %zu", align);
+		expect_pages(q, old);
+		const unsigned char *c = q;
+		for (size_t b = old; b < size; b += 512)
+			cr_assert_eq(c[b], 0, "tail byte %zu", b);
+		memset((char *)q + old, 0x5c, size - old);
+		if (q != p)
+			cr_assert(unmapped(p));
+		bool z;
+		cr_assert_eq(backend_default.purge((char *)q + old, size - old, id,
+		                                   BACKEND_PURGE_EAGER, &z), 0);
+		cr_assert_eq(backend_default.unmap(q, size, id), 0);
+		cr_assert(unmapped((char *)q + size - 1));
+	}
+}
+
+Test(contract, remap_shrinks_keeping_contents) {
+	if (!has_remap())
+		return;
+	size_t old = 8u << 20, size = 2u << 20, align = 2u << 20;
+	void *p = NULL, *q = NULL;
+	backend_region_t id;
+	cr_assert_eq(backend_default.reserve(old, align, &any, &p, &id), 0);
+	fill_pages(p, old);
+	cr_assert_eq(backend_default.remap(p, old, size, align, &any, id, &q), 0);
+	cr_assert_eq((uintptr_t)q % align, 0);
+	expect_pages(q, size);
+	cr_assert_eq(backend_default.unmap(q, size, id), 0);
+}
+
+/* A remap the backend cannot serve fails, leaving the old reservation
+ * as it was, and errno alone. */
+Test(contract, failed_remap_leaves_the_reservation_untouched) {
+	if (!has_remap())
+		return;
+	size_t old = 2u << 20;
+	void *p = NULL, *q = NULL;
+	backend_region_t id;
+	cr_assert_eq(backend_default.reserve(old, old, &any, &p, &id), 0);
+	fill_pages(p, old);
+	errno = 4242;
+	cr_assert_neq(backend_default.remap(p, old, (size_t)1 << 62, old, &any,
+	                                    id, &q), 0);
+	cr_assert_eq(errno, 4242);
+	expect_pages(p, old);
+	cr_assert_eq(backend_default.unmap(p, old, id), 0);
 }

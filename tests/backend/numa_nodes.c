@@ -66,6 +66,36 @@ Test(numa_nodes, strict_node_0_arena_pages_are_all_on_node_0) {
 	cr_assert_eq(strata_arena_destroy(arena), 0);
 }
 
+/* realloc remaps a huge block (backend remap): the grown tail follows
+ * the arena's strict policy as a fresh reservation would. */
+Test(numa_nodes, a_strict_arena_huge_block_grown_by_realloc_stays_on_node_0) {
+	unsigned arena = create_arena(0, STRATA_POLICY_STRICT,
+	                              STRATA_TIER_DEFAULT);
+	int flags = STRATA_MALLOCX_ARENA(arena);
+	size_t size = 3 * MIB;
+	char *p = strata_mallocx(size, flags);
+	cr_assert_not_null(p);
+	memset(p, 0x5a, size);
+	for (int i = 0; i < 3; i++) {
+		p = strata_rallocx(p, size * 4, flags);
+		cr_assert_not_null(p);
+		cr_assert_eq(p[size - 1], 0x5a, "contents kept");
+		size *= 4;
+		memset(p, 0x5a, size);
+		cr_assert_eq(probe_pages_off_node(p, size, 0), 0,
+		             "pages of a %zu-byte block off node 0", size);
+	}
+	uint64_t nremap = 0, one = 1;
+	size_t len = sizeof(nremap);
+	char name[64];
+	snprintf(name, sizeof(name), "stats.arenas.%u.large.nremap", arena);
+	cr_assert_eq(strata_ctl("epoch", NULL, NULL, &one, sizeof(one)), 0);
+	cr_assert_eq(strata_ctl(name, &nremap, &len, NULL, 0), 0);
+	cr_assert_eq(nremap, 3, "every growth remapped");
+	strata_dallocx(p, flags);
+	cr_assert_eq(strata_arena_destroy(arena), 0);
+}
+
 Test(numa_nodes, preferred_and_interleave_arenas_serve_memory) {
 	strata_policy policies[] = { STRATA_POLICY_PREFERRED,
 		                     STRATA_POLICY_INTERLEAVE };

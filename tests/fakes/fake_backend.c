@@ -14,12 +14,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#ifndef FAKE_BACKEND_VERSION
+#define FAKE_BACKEND_VERSION BACKEND_VERSION
+#endif
+
 static size_t page = 4096;
 static unsigned nodes = 1;
 static atomic_bool fail_all;
 static atomic_long successes_left = -1; /* -1: unlimited */
 static atomic_bool purge_zeroes = true;
+static atomic_bool fail_remap;
+static bool offers_remap;
 static struct {
+	atomic_ulong remap_calls, remap_failures;
 	atomic_ulong reserve_calls, reserve_failures, unmap_calls;
 	atomic_ulong purge_lazy_calls, purge_eager_calls, hugepage_calls;
 	atomic_ulong pmem_reserve_calls;
@@ -91,12 +98,10 @@ static backend_region_t region_add(uintptr_t base, size_t size) {
 	return id;
 }
 
-/* The reservation id names, checked to hold [addr, addr + size) (purge)
- * or to be exactly it (unmap, which also forgets it). */
-static void region_check(const char *op, const void *addr, size_t size,
-                         backend_region_t id, bool is_unmap) {
+/* Slot of the live reservation id names (lock held), or a violation. */
+static struct region *region_live(const char *op, const void *addr,
+                                  size_t size, backend_region_t id) {
 	uint32_t slot = id & 0xffffu;
-	pthread_mutex_lock(&regions_lock);
 	struct region *r = &regions[slot];
 	if (slot == 0 || slot >= regions_used || !r->is_live ||
 	    r->gen != id >> 16) {
@@ -104,6 +109,16 @@ static void region_check(const char *op, const void *addr, size_t size,
 		contract_violation(op, addr, size,
 		                   "region id names no live reservation");
 	}
+	return r;
+}
+
+/* The reservation id names, checked to hold [addr, addr + size) (purge)
+ * or to be exactly it (unmap, which also forgets it). */
+static void region_check(const char *op, const void *addr, size_t size,
+                         backend_region_t id, bool is_unmap) {
+	uint32_t slot = id & 0xffffu;
+	pthread_mutex_lock(&regions_lock);
+	struct region *r = region_live(op, addr, size, id);
 	uintptr_t a = (uintptr_t)addr;
 	bool fits = is_unmap ? a == r->base && size == r->size
 	                     : a >= r->base && size <= r->size &&
@@ -125,6 +140,7 @@ static void region_check(const char *op, const void *addr, size_t size,
 static int fake_init(backend_info_t *info) {
 	const char *p = getenv("STRATA_FAKE_PAGE");
 	const char *n = getenv("STRATA_FAKE_NODES");
+	const char *rm = getenv("STRATA_FAKE_REMAP");
 	if (p != NULL)
 		page = (size_t)strtoul(p, NULL, 10);
 	if (n != NULL)
@@ -135,6 +151,11 @@ static int fake_init(backend_info_t *info) {
 	info->tier_mask = 1u;
 	info->caps = BACKEND_CAP_PURGE_LAZY | BACKEND_CAP_HUGEPAGE |
 	             BACKEND_CAP_NUMA | BACKEND_CAP_PMEM_DIR;
+	/* Version 3 sets the bit too: the core must go by the version. */
+	offers_remap = FAKE_BACKEND_VERSION >= 4 &&
+	               (rm == NULL || strcmp(rm, "0") != 0);
+	if (offers_remap || FAKE_BACKEND_VERSION < 4)
+		info->caps |= BACKEND_CAP_REMAP;
 	return 0;
 }
 
@@ -168,6 +189,25 @@ static int fake_placement(const backend_placement_t *pl, size_t size) {
 	return 0;
 }
 
+/* size bytes of fresh zeroed memory aligned to align; 0 when mmap fails. */
+static uintptr_t map_aligned(size_t size, size_t align) {
+	size_t over = size + align;
+	if (over < size)
+		return 0;
+	char *p = mmap(NULL, over, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	uintptr_t base = (uintptr_t)p;
+	uintptr_t aligned = (base + align - 1) & ~(uintptr_t)(align - 1);
+	if (aligned > base)
+		munmap(p, aligned - base);
+	size_t tail = (base + over) - (aligned + size);
+	if (tail != 0)
+		munmap((void *)(aligned + size), tail);
+	return aligned;
+}
+
 static int fake_reserve(size_t size, size_t align,
                         const backend_placement_t *pl, void **addr,
                         backend_region_t *region) {
@@ -185,20 +225,11 @@ static int fake_reserve(size_t size, size_t align,
 		atomic_fetch_add(&count.reserve_failures, 1);
 		return ENOMEM;
 	}
-	size_t over = size + align;
-	char *p = mmap(NULL, over, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
+	uintptr_t aligned = map_aligned(size, align);
+	if (aligned == 0) {
 		errno = saved;
 		return ENOMEM;
 	}
-	uintptr_t base = (uintptr_t)p;
-	uintptr_t aligned = (base + align - 1) & ~(uintptr_t)(align - 1);
-	if (aligned > base)
-		munmap(p, aligned - base);
-	size_t tail = (base + over) - (aligned + size);
-	if (tail != 0)
-		munmap((void *)(aligned + size), tail);
 	*addr = (void *)aligned;
 	*region = region_add(aligned, size);
 	atomic_fetch_add(&count.reserved_bytes, size);
@@ -254,8 +285,62 @@ static int fake_current_node(unsigned *node) {
 	return 0;
 }
 
+/* Checked as unmap checks: exactly one live reservation, under its id. */
+static int fake_remap(void *old_addr, size_t old_size, size_t new_size,
+                      size_t align, const backend_placement_t *pl,
+                      backend_region_t region, void **new_addr) {
+	if (FAKE_BACKEND_VERSION < 4)
+		contract_violation("remap", old_addr, old_size,
+		                   "called on a version-3 backend");
+	if (!offers_remap)
+		contract_violation("remap", old_addr, old_size,
+		                   "called with BACKEND_CAP_REMAP clear");
+	atomic_fetch_add(&count.remap_calls, 1);
+	check_range("remap", old_addr, old_size);
+	check_range("remap", old_addr, new_size);
+	if (align < page || (align & (align - 1)) != 0)
+		contract_violation("remap", old_addr, new_size, "bad alignment");
+	if (pl == NULL)
+		contract_violation("remap", old_addr, new_size,
+		                   "placement is NULL");
+	pthread_mutex_lock(&regions_lock);
+	struct region *r = region_live("remap", old_addr, old_size, region);
+	bool is_exact = r->base == (uintptr_t)old_addr && r->size == old_size;
+	pthread_mutex_unlock(&regions_lock);
+	if (!is_exact)
+		contract_violation("remap", old_addr, old_size,
+		                   "not exactly one reservation");
+	int saved = errno;
+	bool is_aligned = ((uintptr_t)old_addr & (align - 1)) == 0;
+	uintptr_t to = (uintptr_t)old_addr;
+	/* Growing takes new memory: reserve's failures on demand apply. */
+	if (atomic_load(&fail_remap) ||
+	    (new_size > old_size &&
+	     (!take_success() || (to = map_aligned(new_size, align)) == 0)) ||
+	    (new_size <= old_size && !is_aligned)) {
+		atomic_fetch_add(&count.remap_failures, 1);
+		errno = saved;
+		return new_size <= old_size && !is_aligned ? EINVAL : ENOMEM;
+	}
+	if (new_size > old_size) {
+		memcpy((void *)to, old_addr, old_size);
+		munmap(old_addr, old_size);
+	} else if (new_size < old_size) {
+		munmap((char *)old_addr + new_size, old_size - new_size);
+	}
+	pthread_mutex_lock(&regions_lock);
+	r->base = to;
+	r->size = new_size;
+	pthread_mutex_unlock(&regions_lock);
+	atomic_fetch_add(&count.reserved_bytes, new_size);
+	atomic_fetch_sub(&count.reserved_bytes, old_size);
+	*new_addr = (void *)to;
+	errno = saved;
+	return 0;
+}
+
 const backend_t backend_default = {
-	.version = BACKEND_VERSION,
+	.version = FAKE_BACKEND_VERSION,
 	.name = "fake",
 	.init = fake_init,
 	.reserve = fake_reserve,
@@ -263,7 +348,13 @@ const backend_t backend_default = {
 	.unmap = fake_unmap,
 	.advise_hugepage = fake_advise_hugepage,
 	.current_node = fake_current_node,
+	.probe_late = NULL,
+	.provider_name = NULL,
+	.remap = fake_remap,
 };
+
+void fake_fail_remap(bool fail) { atomic_store(&fail_remap, fail); }
+bool fake_offers_remap(void) { return offers_remap; }
 
 void fake_fail_reserve(bool fail) { atomic_store(&fail_all, fail); }
 void fake_fail_reserve_after(unsigned long n) {
@@ -289,6 +380,8 @@ fake_counters_t fake_counters(void) {
 		.purge_eager_calls = atomic_load(&count.purge_eager_calls),
 		.hugepage_calls = atomic_load(&count.hugepage_calls),
 		.pmem_reserve_calls = atomic_load(&count.pmem_reserve_calls),
+		.remap_calls = atomic_load(&count.remap_calls),
+		.remap_failures = atomic_load(&count.remap_failures),
 		.reserved_bytes = atomic_load(&count.reserved_bytes),
 	};
 }

@@ -15,7 +15,16 @@
  *   STRATA_FAKE_NODES=3      nodes reported (default 1, always with
  *                            BACKEND_CAP_NUMA)
  *   STRATA_FAKE_CPU_NODE=1   node current_node() reports
+ *   STRATA_FAKE_REMAP=0      BACKEND_CAP_REMAP left clear (remap then
+ *                            aborts if called)
  * and may be changed by the test at any time through the functions below.
+ *
+ * remap (version 4) moves a growing reservation to a fresh aligned
+ * mapping (copying: the fake proves what the core asks, not mremap) and
+ * shrinks one in place; both keep the region id.  Built with
+ * -DFAKE_BACKEND_VERSION=3 the fake declares version 3, and its remap
+ * aborts: a version-3 struct ends before the field, so the core must not
+ * even read it.
  */
 #ifndef STRATA_FAKE_BACKEND_H
 #define STRATA_FAKE_BACKEND_H
@@ -29,6 +38,7 @@ typedef struct fake_counters {
 	unsigned long reserve_calls, reserve_failures;
 	unsigned long unmap_calls, purge_lazy_calls, purge_eager_calls;
 	unsigned long hugepage_calls, pmem_reserve_calls;
+	unsigned long remap_calls, remap_failures;
 	size_t reserved_bytes; /* currently reserved */
 } fake_counters_t;
 
@@ -36,6 +46,10 @@ typedef struct fake_counters {
 void fake_fail_reserve(bool fail);
 /* The next n reserves succeed, then every one fails. */
 void fake_fail_reserve_after(unsigned long n);
+/* Every remap fails with ENOMEM from now on (true) or works (false). */
+void fake_fail_remap(bool fail);
+/* The fake offers remap: version 4 and STRATA_FAKE_REMAP not 0. */
+bool fake_offers_remap(void);
 /* EAGER purges report is_zeroed = false (like a file-backed tier). */
 void fake_set_purge_zeroes(bool zeroes);
 fake_counters_t fake_counters(void);

@@ -46,9 +46,9 @@ for t in json.load(sys.stdin):
     if set(t["suite"]) & {"strata:unit", "strata:api"}:
         print(os.path.relpath(t["cmd"][0], sys.argv[1]))' "$dir" | sort -u)
 	# ASan+UBSan: every unit and API suite at every page size.  TSan (ten
-	# times slower): at 4 KiB pages only, and without the two
-	# single-threaded API suites (functions, failure: 80 % of its time,
-	# no second thread to race with; ASan+UBSan runs them).
+	# times slower): at 4 KiB pages only, and without the single-threaded
+	# API suites (functions, failure: 80 % of its time, and remap: no
+	# second thread to race with; ASan+UBSan runs them).
 	tests=(--suite unit --suite api)
 	if [ "$b" = tsan ]; then
 		mapfile -t tests < <(meson introspect --tests "$dir" |
@@ -56,7 +56,7 @@ for t in json.load(sys.stdin):
 for t in json.load(sys.stdin):
     if set(t["suite"]) & {"strata:unit", "strata:api"} and \
        t["name"].endswith(" page=4096") and \
-       t["name"].split()[0] not in ("functions", "failure"):
+       t["name"].split()[0] not in ("functions", "failure", "remap"):
         print(t["name"])')
 	fi
 	# Sanitized code runs several times slower: the suites' own timeouts
