@@ -558,12 +558,13 @@ bool arena_resize_large_in_place(run_t *run, unsigned ind) {
 }
 
 /* Extents lock held: a remapped run at addr, now of class ind, in the
- * pagemap and the statistics, counted as a resize (freed in its old class,
- * allocated in the new, as arena_resize_large_in_place counts).  False
- * when the pagemap has no leaf for addr, which stays unregistered. */
-static bool huge_remapped(arena_t *a, run_t *run, char *addr, unsigned ind) {
-	if (pagemap_set(addr_of(addr), 1, pm_make(run, run_flags(a))) != 0)
-		return false;
+ * pagemap (through the leaf held for it) and the statistics, counted as a
+ * resize (freed in its old class, allocated in the new, as
+ * arena_resize_large_in_place counts). */
+static void huge_remapped(arena_t *a, run_t *run, char *addr, unsigned ind) {
+	if (pagemap_set_held(addr_of(addr), pm_make(run, run_flags(a))) != 0)
+		report_bad_pointer("realloc of", run->addr,
+		                   "the page map lost the leaf held for it");
 	size_t usize = sc_usable_size(ind);
 	a->large.huge_allocated_bytes += usize;
 	a->large.huge_allocated_bytes -= sc_usable_size(run->ind);
@@ -572,13 +573,15 @@ static bool huge_remapped(arena_t *a, run_t *run, char *addr, unsigned ind) {
 	lextent_count(a, ind, true);
 	run->ind = ind;
 	extents_huge_resized(&a->extents, run, addr, usize);
-	return true;
 }
 
 /* The old first page reads as freed before the backend moves anything:
  * once moved, its range may become another arena's mapping, which
- * registers its own first page there.  The cached mappings are left
- * alone: one of them may fit better, but only a live block is remapped
+ * registers its own first page there.  The new address must be
+ * registered once the pages have moved, when failing is too late: a
+ * pagemap leaf is held for it first (no leaf, no remap: the caller
+ * copies or fails with ENOMEM).  The cached mappings are left alone: one
+ * of them may fit better, but only a live block is remapped
  * (extents_huge_take_cached serves new requests). */
 char *arena_resize_huge(run_t *run, unsigned ind, size_t align) {
 	size_t usize = sc_usable_size(ind);
@@ -590,6 +593,8 @@ char *arena_resize_huge(run_t *run, unsigned ind, size_t align) {
 	arena_t *a = run->arena;
 	extents_t *ex = &a->extents;
 	char *old = run->addr, *addr;
+	if (pagemap_hold_leaf() != 0)
+		return NULL;
 	mutex_lock(&ex->lock);
 	pagemap_set(addr_of(old), 1, PM_FREED); /* the leaf exists: no error */
 	mutex_unlock(&ex->lock);
@@ -597,23 +602,12 @@ char *arena_resize_huge(run_t *run, unsigned ind, size_t align) {
 		mutex_lock(&ex->lock);
 		pagemap_set(addr_of(old), 1, pm_make(run, run_flags(a)));
 		mutex_unlock(&ex->lock);
+		pagemap_release_leaf();
 		return NULL;
 	}
 	mutex_lock(&ex->lock);
-	bool ok = huge_remapped(a, run, addr, ind);
+	huge_remapped(a, run, addr, ind);
 	mutex_unlock(&ex->lock);
-	if (!ok) {
-		/* A moved block's new page map leaf could not be mapped: give
-		 * back what the arenas retain, once, as an allocation does. */
-		arenas_reclaim();
-		mutex_lock(&ex->lock);
-		ok = huge_remapped(a, run, addr, ind);
-		mutex_unlock(&ex->lock);
-	}
-	if (!ok)
-		report_bad_pointer("realloc of", old,
-		                   "no memory for the page map of the block "
-		                   "remapped");
 	return addr;
 }
 

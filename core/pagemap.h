@@ -99,6 +99,14 @@ static inline pm_entry_t pm_make(const void *desc, uint64_t flags) {
 /* Set (or, with entry 0, clear) the entries of npages OS pages from addr.
  * ENOMEM when a leaf could not be mapped; nothing is changed then. */
 HIDDEN int pagemap_set(uintptr_t addr, size_t npages, pm_entry_t entry);
+/* For a move that must register its new address once done, when failing
+ * would be too late (a huge block remapped: arena.c): hold a leaf first
+ * (ENOMEM when none can be had; nothing is held then), then set one
+ * page's entry with pagemap_set_held, which cannot fail for want of a
+ * leaf and ends the hold, or end it unused with pagemap_release_leaf. */
+HIDDEN int pagemap_hold_leaf(void);
+HIDDEN int pagemap_set_held(uintptr_t addr, pm_entry_t entry);
+HIDDEN void pagemap_release_leaf(void);
 HIDDEN void pagemap_prefork(void);
 HIDDEN void pagemap_postfork_parent(void);
 HIDDEN void pagemap_postfork_child(void);

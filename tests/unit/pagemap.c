@@ -194,6 +194,38 @@ Test(pagemap, failed_leaf_changes_nothing) {
 	cr_assert_eq(pagemap_lookup(boundary + page_bytes), entry_for(1));
 }
 
+/* A held leaf: with no memory left for leaves, pagemap_set fails but the
+ * holder's one set into a new leaf succeeds, once; the next hold needs
+ * memory again, and a hold given back unused leaves its spare for the
+ * next holder. */
+Test(pagemap, a_held_leaf_registers_a_new_address_without_memory) {
+	uintptr_t page = far_leaf(8), other = far_leaf(9);
+	cr_assert_eq(pagemap_hold_leaf(), 0);
+	fake_fail_reserve(true);
+	cr_assert_eq(pagemap_set(page, 1, entry_for(1)), ENOMEM);
+	cr_assert_eq(pagemap_lookup(page), 0);
+	cr_assert_eq(pagemap_set_held(page, entry_for(1)), 0);
+	cr_assert_eq(pagemap_lookup(page), entry_for(1));
+	/* The hold is spent: no spare is left for another. */
+	cr_assert_eq(pagemap_hold_leaf(), ENOMEM);
+	fake_fail_reserve(false);
+	/* A hold given back unused keeps its spare for the next holder. */
+	cr_assert_eq(pagemap_hold_leaf(), 0);
+	pagemap_release_leaf();
+	fake_fail_reserve(true);
+	cr_assert_eq(pagemap_hold_leaf(), 0);
+	cr_assert_eq(pagemap_set_held(other, entry_for(2)), 0);
+	cr_assert_eq(pagemap_lookup(other), entry_for(2));
+	fake_fail_reserve(false);
+	/* A set into an existing leaf leaves the spare in place. */
+	cr_assert_eq(pagemap_hold_leaf(), 0);
+	cr_assert_eq(pagemap_set_held(page + page_bytes, entry_for(3)), 0);
+	fake_fail_reserve(true);
+	cr_assert_eq(pagemap_hold_leaf(), 0);
+	pagemap_release_leaf();
+	fake_fail_reserve(false);
+}
+
 /* Real allocations are registered: a small block finds a slab entry of
  * its class, a large one an entry without PM_SLAB. */
 Test(pagemap, live_blocks_are_registered_with_their_class) {
