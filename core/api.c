@@ -501,14 +501,14 @@ static NOINLINE void free_slow(void *ptr, pm_entry_t e, int flags) {
 		tsd = tsd_ready();
 	bool cacheable = tsd != NULL && !(e & (PM_NO_TCACHE | PM_SAMPLED)) &&
 	                 uses_tcache(tsd, flags & FLAG_TCACHE_NONE);
-	arena_t *a = run->arena;
 	if (!cacheable || !dalloc_cached(tsd, ptr, ind, live)) {
 		if (e & PM_SLAB)
 			arena_dalloc_small(run, ptr);
 		else
 			arena_dalloc_large(run);
 	}
-	background_maybe_start(a); /* a burst freed, maybe before idling */
+	/* No purger start here (background.h): free may run under the C
+	 * library's own locks. */
 	if (STRATA_STATS && tsd != NULL) {
 		tsd->deallocated_bytes += usize;
 		tsd_publish(tsd);

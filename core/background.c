@@ -66,17 +66,20 @@ static void *background_main(void *arg) {
 	return NULL;
 }
 
-/* The arena's dirty pages, read under its lock if it is free right now
- * (busy: the next free asks again): it only decides when to start. */
-static bool has_memory_to_return(arena_t *a) {
+/* The arena's pages in use or dirty (what frees will have to return, or
+ * have left to return), read under its lock if it is free right now
+ * (busy: the next thread event asks again): it only decides when to
+ * start. */
+static bool holds_enough(arena_t *a) {
 	if (a == NULL)
 		return false;
 	extents_t *ex = &a->extents;
 	if (!mutex_trylock(&ex->lock))
 		return false;
-	size_t dirty = ex->dirty_pages + (ex->huge_cached_dirty_bytes >> lg_page);
+	size_t bytes = ((ex->active_pages + ex->dirty_pages) << lg_page) +
+	               ex->huge_live_bytes + ex->huge_cached_dirty_bytes;
 	mutex_unlock(&ex->lock);
-	return dirty >= BACKGROUND_START_BYTES >> lg_page;
+	return bytes >= BACKGROUND_START_BYTES;
 }
 
 /* stats_export runs the thread even without background purging; purging
@@ -84,7 +87,7 @@ static bool has_memory_to_return(arena_t *a) {
 void background_maybe_start(arena_t *a) {
 	if (atomic_load(&bg_running) ||
 	    !(export_is_on() ||
-	      (opt.background_thread && has_memory_to_return(a))))
+	      (opt.background_thread && holds_enough(a))))
 		return;
 	mutex_lock(&bg_lock);
 	if (atomic_load(&bg_running)) {
