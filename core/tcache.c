@@ -40,7 +40,11 @@ static void tcache_bin_init(tcache_t *tc, unsigned ind, tcache_entry_t *slot,
 	bin->head = slot + n;
 	bin->empty = bin->low_water = tcache_pos(slot + n);
 	bin->full = tcache_pos(slot);
-	bin->small_size = sc_is_small(ind) ? (uint16_t)sc_small_size[ind] : 0;
+	/* tcache_disabled's stay 0, never written: threads that have not
+	 * booted read them racing with the boot (their pop fails anyway). */
+	if (tc != &tcache_disabled)
+		bin->small_size =
+		    sc_is_small(ind) ? (uint16_t)sc_small_size[ind] : 0;
 	tc->nfill[ind] = (uint16_t)(n / 2);
 }
 

@@ -50,8 +50,9 @@ typedef struct tcache_bin {
 	uint16_t low_water;  /* position of head at the low-water mark */
 	uint16_t empty;      /* position of head when empty (the sentinel) */
 	uint16_t full;       /* position of head when full */
-	/* The class's size for a small class, 0 for a large one: what the
-	 * malloc fast path counts, read beside the head it loads anyway. */
+	/* The class's size for a small class, 0 for a large one and in
+	 * tcache_disabled (whose pops always fail): what the malloc fast
+	 * path counts, read beside the head it loads anyway. */
 	uint16_t small_size;
 } tcache_bin_t;
 _Static_assert(SC_SMALL_MAX <= UINT16_MAX, "small sizes fit small_size");
