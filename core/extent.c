@@ -189,6 +189,16 @@ static chunk_t *best_chunk(extents_t *ex, size_t npages, size_t align_pages,
 
 /* Only carving from a run as long as the longest can shorten it.  False
  * when the memory limit refuses the pages that were not charged yet. */
+/* A whole free chunk (new or retained) is taken: after chunks were purged
+ * whole, a sign that purging them was a loss. */
+static void free_chunk_taken(extents_t *ex) {
+	if (ex->free_chunks_purged == 0)
+		return;
+	ex->free_chunks_purged--;
+	ex->free_chunks_boost++;
+	ex->free_chunk_retakes++;
+}
+
 static bool take_pages(extents_t *ex, chunk_t *c, size_t start,
                        size_t npages, bool *is_zeroed) {
 	size_t dirty = bitmap_count_range(c->dirty_map, start, npages);
@@ -196,6 +206,8 @@ static bool take_pages(extents_t *ex, chunk_t *c, size_t start,
 	if (!memlimit_try_charge((npages - dirty - muzzy) << lg_page))
 		return false;
 	chunk_unkeep(ex, c);
+	if (c->nfree_pages == c->npages)
+		free_chunk_taken(ex);
 	size_t run_lo, run_hi;
 	free_run_around(c, start, &run_lo, &run_hi);
 	bool was_longest = run_hi - run_lo >= c->longest_free_pages;
@@ -388,6 +400,7 @@ static void purge_free_chunks(extents_t *ex, size_t keep, unsigned flags) {
 		}
 		purge_chunk(ex, c, c->npages, false, true);
 		purge_chunk(ex, c, c->npages, true, true);
+		ex->free_chunks_purged++;
 		if (!(flags & EXTENT_PURGE_RETAIN) &&
 		    chunk_is_clean_and_free(c)) {
 			ex->purge_stats.chunks_unmapped++;
@@ -615,6 +628,15 @@ void extents_decay(extents_t *ex, bool is_forced) {
 	                 decay_flags(ex);
 	mutex_lock(&ex->lock);
 	uint64_t now = decay_now_ns();
+	if (ex->free_chunk_retakes != 0) {
+		ex->free_chunk_retakes = 0;
+		ex->boost_checked_ns = now;
+	} else if (now - ex->boost_checked_ns >= EXTENT_BOOST_FADE_NS) {
+		/* A second without churn: the boost fades. */
+		ex->free_chunks_boost /= 2;
+		ex->free_chunks_purged /= 2;
+		ex->boost_checked_ns = now;
+	}
 	size_t n = purge_excess(&ex->purge, PURGE_DIRTY, now,
 	                        extents_dirty_pages(ex), is_forced);
 	if (n != 0) {
@@ -657,13 +679,17 @@ int extents_set_decay_ms(extents_t *ex, purge_state_t s, long ms) {
 /* The entirely free chunks beyond those kept go now (one relaxed load
  * when there are few); dirty decay -1 keeps everything. */
 static void purge_free_chunks_if_many(extents_t *ex) {
-	if (atomic_load_explicit(&ex->free_dirty_chunks,
-	                         memory_order_relaxed) <= EXTENT_FREE_CHUNKS_KEPT ||
+	size_t keep = atomic_load_explicit(&ex->free_chunks_keep,
+	                                   memory_order_relaxed);
+	if (atomic_load_explicit(&ex->free_dirty_chunks, memory_order_relaxed) <=
+	        (keep > EXTENT_FREE_CHUNKS_KEPT ? keep
+	                                        : EXTENT_FREE_CHUNKS_KEPT) ||
 	    purge_decay_ms(&ex->purge, PURGE_DIRTY) < 0)
 		return;
 	mutex_lock(&ex->lock);
-	size_t keep = EXTENT_FREE_CHUNKS_KEPT +
-	              ex->active_pages / (8 * chunk_pages());
+	keep = EXTENT_FREE_CHUNKS_KEPT + ex->active_pages / (8 * chunk_pages()) +
+	       ex->free_chunks_boost;
+	atomic_store_explicit(&ex->free_chunks_keep, keep, memory_order_relaxed);
 	purge_free_chunks(ex, keep, decay_flags(ex));
 	purge_left(&ex->purge, PURGE_DIRTY, extents_dirty_pages(ex));
 	purge_left(&ex->purge, PURGE_MUZZY, ex->muzzy_pages);

@@ -149,6 +149,18 @@ typedef struct extents {
 	atomic_size_t free_dirty_chunks;
 	run_t *spare_run_descs; /* recycled large and huge descriptors */
 	unsigned large_kept_chunks; /* chunks with large_kept set */
+	/* Free chunks kept on top of EXTENT_FREE_CHUNKS_KEPT because the
+	 * arena took a whole free chunk again (a new one, or a retained
+	 * one) after purge_free_chunks had purged some: a pattern that
+	 * churns chunks would otherwise purge and fault them back without
+	 * end.  Halved after each EXTENT_BOOST_FADE_NS with no retake. */
+	size_t free_chunks_boost;
+	size_t free_chunks_purged; /* purged whole, not yet taken again */
+	size_t free_chunk_retakes; /* since boost_checked_ns */
+	uint64_t boost_checked_ns;
+	/* The free chunks purge_free_chunks last kept at most: below it,
+	 * extents_dirtied takes no lock (read without it). */
+	atomic_size_t free_chunks_keep;
 } extents_t;
 
 #define EXTENT_HUGE_CACHE_MAX 16u
@@ -169,9 +181,12 @@ enum {
 };
 
 /* Entirely free chunks an arena keeps dirty for reuse beyond decay's
- * say, on top of one per eight chunks' worth of allocated pages; more
- * are purged eagerly, whole, right after the free that emptied them. */
+ * say, on top of one per eight chunks' worth of allocated pages and of
+ * the chunks it has shown to reuse (free_chunks_boost); more are purged
+ * eagerly, whole, right after the free that emptied them. */
 #define EXTENT_FREE_CHUNKS_KEPT 2u
+/* How long the chunks kept for churn (free_chunks_boost) outlive it. */
+#define EXTENT_BOOST_FADE_NS ((uint64_t)1000000000)
 /* Entirely free chunks emptied by the free of a large run that stay
  * dirty for the next large runs, outside the count above: decay alone
  * purges them (64 MiB of chunks at most per arena); one emptied past
