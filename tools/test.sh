@@ -38,7 +38,7 @@ tools/bootstrap.sh
 echo "=== bootstrap: $((SECONDS - start_all)) s"
 
 total_pass=0 total_fail=0 total_skip=0
-summary=()
+summary=() fails=()
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for s in "${stages[@]}"; do
@@ -60,7 +60,19 @@ for s in "${stages[@]}"; do
 		"$s" $((SECONDS - t0)) "$pass" "$fail" "$skip")
 	summary+=("$line")
 	echo "=== $line"
+	# The lines that name what failed, repeated at the end: a log read
+	# from its tail alone still says which tests they were.
+	if [ "$fail" != 0 ]; then
+		fails+=("--- $s")
+		while IFS= read -r l; do fails+=("$l"); done < <(
+			grep -E 'FAIL|[Ff]ailed:|Assertion|TIMEOUT|ERROR:' "$log" |
+			grep -vE '^(Expected|Unexpected) ' | tail -20)
+	fi
 done
+if [ "${#fails[@]}" != 0 ]; then
+	echo "=== what failed"
+	printf '%s\n' "${fails[@]}"
+fi
 echo "=== stage times"
 printf '%s\n' "${summary[@]}"
 echo "total: $((SECONDS - start_all)) s"

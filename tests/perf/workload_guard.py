@@ -62,7 +62,12 @@ LEFT_OUT = {
 
 # The distribution's interpreter (what tools/bootstrap.sh installs), not
 # whichever python3 comes first in PATH: its allocations are the workload.
+# Without the site module (-S): the .pth files of the packages a machine
+# happens to have run at start-up otherwise, and move the count by more
+# than the limit from one machine to another.  Not -I, which would drop
+# PYTHONMALLOC and PYTHONHASHSEED.
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+PYTHON_FLAGS = ["-S"]
 
 
 def command(bench, argv):
@@ -70,7 +75,7 @@ def command(bench, argv):
     if argv[0] == "python":
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                               "..", "..", "benchmarks", "workloads", argv[1])
-        return [PYTHON, os.path.normpath(script)] + argv[2:]
+        return [PYTHON] + PYTHON_FLAGS + [os.path.normpath(script)] + argv[2:]
     return [os.path.join(bench, argv[0])] + argv[1:]
 
 
