@@ -103,6 +103,8 @@ static arena_t *arena_new(unsigned index, const backend_placement_t *pl,
 		arena_reset(a, index, pl, is_manual);
 	}
 	arena_apply_new_decay_ms(a);
+	if (!is_manual)
+		extents_share(&a->extents);
 	atomic_store_explicit(&arenas[index], a, memory_order_release);
 	return a;
 }

@@ -227,12 +227,111 @@ static bool take_pages(extents_t *ex, chunk_t *c, size_t start,
 	return true;
 }
 
+/* ---- entirely free chunks lent between automatic arenas ---- */
+
+/* Threads that take turns (a pool's workers, threads recreated every
+ * round) fill one arena while another sits on the dirty chunks it has
+ * just emptied: left to decay there, they would double the footprint, and
+ * purged they would be faulted back in.  So before reserving a chunk an
+ * arena takes an entirely free one from another automatic arena of the
+ * same placement. */
+static _Atomic(extents_t *) shared_extents;
+
+void extents_share(extents_t *ex) {
+	if (ex->is_shared)
+		return;
+	ex->is_shared = true;
+	extents_t *head = atomic_load_explicit(&shared_extents,
+	                                       memory_order_relaxed);
+	do
+		ex->share_next = head;
+	while (!atomic_compare_exchange_weak_explicit(
+	    &shared_extents, &head, ex, memory_order_release,
+	    memory_order_relaxed));
+}
+
+static bool placement_equal(const backend_placement_t *a,
+                            const backend_placement_t *b) {
+	return a->tier == b->tier && a->node == b->node &&
+	       a->policy == b->policy &&
+	       a->wants_hugepage == b->wants_hugepage &&
+	       a->is_tagged == b->is_tagged && a->pmem_dir == b->pmem_dir &&
+	       a->pmem_max_bytes == b->pmem_max_bytes;
+}
+
+/* Chunks of the top fit bucket (a whole chunk's) looked at for an
+ * entirely free one. */
+#define ADOPT_PROBES 16
+
+/* An entirely free chunk of ex (lock held), one with resident (dirty or
+ * muzzy) pages first, or NULL. */
+static chunk_t *free_chunk_to_lend(extents_t *ex) {
+	chunk_t *clean = NULL;
+	unsigned probes = 0;
+	for (chunk_t *c = ex->buckets[bucket_of(chunk_pages())];
+	     c != NULL && probes < ADOPT_PROBES; c = c->bnext, probes++) {
+		if (c->nfree_pages != c->npages)
+			continue;
+		if (c->ndirty_pages + c->nmuzzy_pages != 0)
+			return c;
+		if (clean == NULL)
+			clean = c;
+	}
+	return clean;
+}
+
+/* c, entirely free, from from's lists to to's (both locks held). */
+static void chunk_move(extents_t *from, extents_t *to, chunk_t *c) {
+	if (!c->large_kept && c->ndirty_pages != 0) {
+		size_t n = atomic_load_explicit(&from->free_dirty_chunks,
+		                                memory_order_relaxed);
+		if (n != 0)
+			atomic_store_explicit(&from->free_dirty_chunks, n - 1,
+			                      memory_order_relaxed);
+	}
+	chunk_unkeep(from, c);
+	LIST_REMOVE(&from->chunks, c, next, prev);
+	bucket_unlink(from, c);
+	from->nchunks--;
+	from->dirty_pages -= c->ndirty_pages;
+	from->muzzy_pages -= c->nmuzzy_pages;
+	LIST_PUSH(&to->chunks, c, next, prev);
+	bucket_link(to, c);
+	to->nchunks++;
+	to->dirty_pages += c->ndirty_pages;
+	to->muzzy_pages += c->nmuzzy_pages;
+	to->purge_stats.chunks_adopted++;
+}
+
+/* An entirely free chunk of another shared arena moved to ex (lock
+ * held), or NULL.  The others' locks are only tried: two arenas adopting
+ * from each other at once cannot deadlock, and a busy arena is skipped. */
+static chunk_t *chunk_adopt(extents_t *ex) {
+	if (!ex->is_shared)
+		return NULL;
+	for (extents_t *v = atomic_load_explicit(&shared_extents,
+	                                         memory_order_acquire);
+	     v != NULL; v = v->share_next) {
+		if (v == ex || !placement_equal(&v->placement, &ex->placement) ||
+		    !mutex_trylock(&v->lock))
+			continue;
+		chunk_t *c = free_chunk_to_lend(v);
+		if (c != NULL)
+			chunk_move(v, ex, c);
+		mutex_unlock(&v->lock);
+		if (c != NULL)
+			return c;
+	}
+	return NULL;
+}
+
 void *extents_alloc(extents_t *ex, size_t npages, size_t align_pages,
                     chunk_t **chunk_out, bool *is_zeroed) {
 	size_t start;
 	chunk_t *c = best_chunk(ex, npages, align_pages, &start);
 	if (c == NULL) {
-		if ((c = chunk_create(ex, npages)) == NULL)
+		if ((c = chunk_adopt(ex)) == NULL &&
+		    (c = chunk_create(ex, npages)) == NULL)
 			return NULL;
 		start = 0;
 	}

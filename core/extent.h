@@ -120,6 +120,7 @@ typedef struct purge_stats {
 	uint64_t lazy_pages, eager_pages;   /* pages they covered */
 	uint64_t chunks_unmapped;
 	uint64_t hugepages_split;           /* partial purges of a hugepage */
+	uint64_t chunks_adopted; /* entirely free chunks of another arena */
 } purge_stats_t;
 
 /* Fit buckets: chunks whose longest free run is 0, 1, 2-3, 4-7, ... pages;
@@ -161,6 +162,11 @@ typedef struct extents {
 	/* The free chunks purge_free_chunks last kept at most: below it,
 	 * extents_dirtied takes no lock (read without it). */
 	atomic_size_t free_chunks_keep;
+	/* Set by extents_share: an automatic arena's, listed (share_next,
+	 * never unlinked) with the others whose entirely free chunks it may
+	 * take before reserving a new one (chunk_adopt in extent.c). */
+	bool is_shared;
+	struct extents *share_next;
 } extents_t;
 
 #define EXTENT_HUGE_CACHE_MAX 16u
@@ -195,6 +201,10 @@ enum {
 
 HIDDEN void extents_init(extents_t *ex, const backend_placement_t *placement);
 /* Settings and counters of a fresh arena (destroy recycles extents). */
+/* Lists ex among the extents that lend each other entirely free chunks:
+ * those of automatic arenas, which live as long as the process (a chunk
+ * goes only to one of the same placement).  Once per extents. */
+HIDDEN void extents_share(extents_t *ex);
 HIDDEN void extents_reset(extents_t *ex, const backend_placement_t *placement,
                           long dirty_decay_ms, long muzzy_decay_ms);
 

@@ -28,6 +28,7 @@ static void purge_merge(purge_stats_t *sum, const purge_stats_t *in) {
 	sum->lazy_pages += in->lazy_pages;
 	sum->eager_pages += in->eager_pages;
 	sum->chunks_unmapped += in->chunks_unmapped;
+	sum->chunks_adopted += in->chunks_adopted;
 	sum->hugepages_split += in->hugepages_split;
 }
 

@@ -149,6 +149,7 @@ static const stats_field_t purge_rows[] = {
 	PURGE(eager_pages, "Pages purged eagerly"),
 	PURGE(chunks_unmapped, "Chunks returned whole"),
 	PURGE(hugepages_split, "Partial purges of a hugepage"),
+	PURGE(chunks_adopted, "Entirely free chunks taken from another arena"),
 };
 GROUP(stats_purge_group, purge_rows);
 

@@ -6,10 +6,12 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
+#include "conf.h"
 #include "fake_backend.h"
 #include "pagemap.h"
 #include "sizeclass.h"
@@ -417,4 +419,94 @@ Test(arena, every_run_descriptor_leaves_the_free_pagemap_bits_clear) {
 		else
 			arena_dalloc_large(run);
 	}
+}
+
+/* Entirely free chunks move between automatic arenas of one placement:
+ * the arena that needs a chunk takes another's (its dirty pages) before
+ * reserving a new one.  A manual arena neither takes nor lends. */
+/* n runs of half a chunk in a, each filled with its number + 1; how many
+ * of them held a byte other than zero before (reused dirty pages). */
+static unsigned half_chunk_runs(arena_t *a, void **p, unsigned n) {
+	unsigned ind = sc_index_compute(CHUNK_BYTES / 2);
+	unsigned reused = 0;
+	for (unsigned i = 0; i < n; i++) {
+		p[i] = large(a, ind, page_bytes);
+		volatile unsigned char *b = p[i];
+		reused += b[0] != 0;
+		memset(p[i], (int)i + 1, CHUNK_BYTES / 2);
+	}
+	return reused;
+}
+
+static void free_runs(void **p, unsigned n) {
+	for (unsigned i = 0; i < n; i++)
+		arena_dalloc_large(run_of(p[i]));
+}
+
+#define LEND_RUNS 16u /* two to a chunk: 8 chunks */
+
+Test(arena, an_automatic_arena_takes_the_free_chunks_of_another) {
+	if (narenas_auto < 3)
+		cr_skip_test("needs 3 automatic arenas, has %u", narenas_auto);
+	/* The last two: this thread's own (the least loaded at boot, the
+	 * first) allocates nothing there. */
+	arena_t *lender = arena_get(narenas_auto - 1);
+	arena_t *taker = arena_get(narenas_auto - 2);
+	cr_assert_eq(arena_set_decay_ms(lender, false, -1), 0); /* keep all */
+	void *p[LEND_RUNS];
+	half_chunk_runs(lender, p, LEND_RUNS);
+	size_t lent = lender->extents.nchunks;
+	cr_assert_geq(lent, LEND_RUNS / 2);
+	free_runs(p, LEND_RUNS);
+	cr_assert_eq(lender->extents.nchunks, lent, "decay -1 keeps them");
+	size_t dirty = lender->extents.dirty_pages;
+	cr_assert_geq(dirty, LEND_RUNS / 2 * chunk_pages());
+
+	unsigned long reserves = fake_counters().reserve_calls;
+	uint64_t adopted = taker->extents.purge_stats.chunks_adopted;
+	size_t taker_chunks = taker->extents.nchunks;
+	unsigned reused = half_chunk_runs(taker, p, LEND_RUNS);
+	uint64_t moved = taker->extents.purge_stats.chunks_adopted - adopted;
+	size_t want = LEND_RUNS / 2 > taker_chunks ? LEND_RUNS / 2 - taker_chunks
+	                                           : 0;
+	cr_assert_geq(moved, want,
+	              "%llu chunks taken", (unsigned long long)moved);
+	cr_assert_eq(fake_counters().reserve_calls, reserves,
+	             "a new chunk was reserved while another arena had free ones");
+	cr_assert_eq(lender->extents.nchunks, lent - moved);
+	cr_assert_eq(taker->extents.nchunks, taker_chunks + moved);
+	cr_assert_eq(lender->extents.dirty_pages,
+	             dirty - moved * chunk_pages(), "dirty pages moved along");
+	/* The lender's resident pages, not fresh ones: what it wrote is
+	 * still there when the taker gets them. */
+	cr_assert_geq(reused, 2 * moved, "%u runs held old bytes", reused);
+	free_runs(p, LEND_RUNS);
+	cr_assert_eq(arena_set_decay_ms(lender, false, opt.dirty_decay_ms), 0);
+}
+
+Test(arena, manual_arenas_neither_take_nor_lend_free_chunks) {
+	if (narenas_auto < 2)
+		cr_skip_test("needs 2 automatic arenas, has %u", narenas_auto);
+	arena_t *automatic = arena_get(narenas_auto - 1);
+	cr_assert_eq(arena_set_decay_ms(automatic, false, -1), 0);
+	void *p[LEND_RUNS];
+	half_chunk_runs(automatic, p, LEND_RUNS);
+	free_runs(p, LEND_RUNS);
+	size_t kept = automatic->extents.nchunks;
+
+	arena_t *manual = new_arena();
+	unsigned long reserves = fake_counters().reserve_calls;
+	half_chunk_runs(manual, p, LEND_RUNS);
+	cr_assert_eq(manual->extents.purge_stats.chunks_adopted, 0);
+	cr_assert_geq(fake_counters().reserve_calls, reserves + LEND_RUNS / 2);
+	cr_assert_eq(automatic->extents.nchunks, kept);
+	free_runs(p, LEND_RUNS);
+
+	/* Nor does an automatic arena take the manual one's. */
+	arena_t *taker = arena_get(narenas_auto - 2);
+	size_t manual_chunks = manual->extents.nchunks;
+	cr_assert_eq(arena_set_decay_ms(automatic, false, opt.dirty_decay_ms), 0);
+	half_chunk_runs(taker, p, 2);
+	cr_assert_eq(manual->extents.nchunks, manual_chunks);
+	free_runs(p, 2);
 }

@@ -94,6 +94,7 @@ static const ctl_case_t readable[] = {
 	{ "stats.arenas.0.purge.eager_pages", U64, false },
 	{ "stats.arenas.0.purge.chunks_unmapped", U64, false },
 	{ "stats.arenas.0.purge.hugepages_split", U64, false },
+	{ "stats.arenas.0.purge.chunks_adopted", U64, false },
 	{ "stats.arenas.0.mutexes.extents.num_ops", U64, false },
 	{ "stats.arenas.0.mutexes.extents.num_wait", U64, false },
 	{ "stats.arenas.0.mutexes.extents.total_wait_time", U64, false },
