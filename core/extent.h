@@ -201,12 +201,12 @@ enum {
 
 HIDDEN void extents_init(extents_t *ex, const backend_placement_t *placement);
 /* Settings and counters of a fresh arena (destroy recycles extents). */
+HIDDEN void extents_reset(extents_t *ex, const backend_placement_t *placement,
+                          long dirty_decay_ms, long muzzy_decay_ms);
 /* Lists ex among the extents that lend each other entirely free chunks:
  * those of automatic arenas, which live as long as the process (a chunk
  * goes only to one of the same placement).  Once per extents. */
 HIDDEN void extents_share(extents_t *ex);
-HIDDEN void extents_reset(extents_t *ex, const backend_placement_t *placement,
-                          long dirty_decay_ms, long muzzy_decay_ms);
 
 /* npages free pages aligned to align_pages (a power of two, <= a chunk's
  * pages), from the best-fitting chunk or a new one.  *is_zeroed tells
