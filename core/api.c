@@ -212,11 +212,32 @@ static ALWAYS_INLINE bool malloc_hit(size_t size, void **out) {
 	return false;
 }
 
+/* malloc_hit's miss.  The commonest by far is a bin whose head has only
+ * reached its low-water mark (tcache_gc_step's measure of what the bin
+ * did not use): the block below is popped here, moving the mark, without
+ * alloc_slow's round of checks.  An empty bin, a periodic event due or a
+ * size beyond the small classes go on to alloc_slow. */
+static NOINLINE void *malloc_miss(size_t size) {
+	if (likely(size <= SC_SMALL_MAX)) {
+		tsd_t *tsd = tsd_get();
+		tcache_bin_t *b = tcache_small_bin(tsd->tcache, size);
+		uint64_t allocated = tsd->allocated_bytes + b->small_size;
+		void *p;
+		if (allocated < tsd->next_event_bytes &&
+		    (p = tcache_bin_pop(b)) != NULL) {
+			tsd->allocated_bytes = allocated;
+			return vg_alloc(tag_block_alloc(addr_of(p), b->small_size),
+			                size, b->small_size, false);
+		}
+	}
+	return alloc_slow(size, 0, 0);
+}
+
 void *strata_malloc(size_t size) {
 	void *p;
 	if (likely(malloc_hit(size, &p)))
 		return p;
-	return alloc_slow(size, 0, 0);
+	return malloc_miss(size);
 }
 
 void *strata_calloc(size_t count, size_t size) {

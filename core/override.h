@@ -73,7 +73,7 @@ _Static_assert(sizeof(size_t) == sizeof(unsigned long),
 
 /* Out of line, so that the hit path saves no register and tail-calls. */
 static NOINLINE void *cxx_new_miss(size_t size, bool is_nothrow) {
-	void *p = alloc_slow(size, 0, 0);
+	void *p = malloc_miss(size);
 	return p != NULL ? p : cxx_new_slow(size, 0, is_nothrow);
 }
 #define CXX_NEW(mangled, is_nothrow) \

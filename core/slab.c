@@ -104,16 +104,26 @@ static run_t *bin_current_slab(bin_t *bin, unsigned ind) {
 	return bin->cur;
 }
 
+/* Up to n free regions, lowest first, a bitmap word at a time (set bits
+ * are free; none lies beyond nregs). */
 static unsigned slab_take(slab_t *slab, void **out, unsigned n) {
-	size_t size = sc_small_size[slab->run.ind];
+	size_t size = slab->region_size;
+	char *base = slab->run.addr;
+	if (n > slab->nfree)
+		n = slab->nfree;
 	unsigned got = 0;
-	size_t i = 0;
-	while (got < n && slab->nfree != 0) {
-		i = bitmap_find(slab->bitmap, slab->nregs, i, true);
-		bitmap_clear(slab->bitmap, i);
-		slab->nfree--;
-		out[got++] = slab->run.addr + i * size;
+	for (size_t w = 0; got < n; w++) {
+		uint64_t bits = slab->bitmap[w];
+		if (bits == 0)
+			continue;
+		do {
+			size_t i = (w << 6) + (size_t)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			out[got++] = base + i * size;
+		} while (bits != 0 && got < n);
+		slab->bitmap[w] = bits;
 	}
+	slab->nfree -= got;
 	return got;
 }
 

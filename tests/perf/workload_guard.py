@@ -36,13 +36,23 @@ RSS_THRESHOLD = 0.05  # fail when peak RSS grows by more than this
 RSS_SLACK_KB = 256    # ... and by more than this many KiB (noise in small runs)
 RUN_CONF = "background_thread:false,dirty_decay_ms:-1,muzzy_decay_ms:-1"
 PURGE_CONF = "background_thread:false,dirty_decay_ms:0,muzzy_decay_ms:0"
+# larson's thread starts its successor before it exits, so which arena the
+# successor gets depends on the scheduler, and with it how much memory is
+# reused: peak RSS moved by 28 % over five runs.  One arena keeps the run
+# the same every time (the paths measured, thread exit and the frees of
+# blocks a dead thread allocated, are the same).
+RUN_CONF_ONE_ARENA = RUN_CONF + ",narenas:1"
+# Its RSS still moves by up to 480 KiB between runs: a successor that
+# starts before its predecessor has gone has a stack and a thread cache
+# of its own, one that starts after reuses the predecessor's.
+RSS_SLACK_KB_OF = {"larson-1t": 512}
 
 # name -> (program and arguments, STRATA_CONF).  Programs are the Meson
 # benchmark executables (bench-NAME); "python" is the interpreter.  Sizes
 # are chosen so that each callgrind run takes a few seconds.
 WORKLOADS = [
     ("churn", ["bench-churn", "--scale", "0.01"], RUN_CONF),
-    ("larson-1t", ["bench-larson", "--threads", "1", "--scale", "0.03"], RUN_CONF),
+    ("larson-1t", ["bench-larson", "--threads", "1", "--scale", "0.03"], RUN_CONF_ONE_ARENA),
     ("cache-thrash-1t", ["bench-cache-thrash", "--threads", "1", "--scale", "0.05"], RUN_CONF),
     ("cache-scratch-1t", ["bench-cache-scratch", "--threads", "1", "--scale", "0.05"], RUN_CONF),
     ("xmalloc-1t", ["bench-xmalloc", "--threads", "1", "--scale", "0.05"], RUN_CONF),
@@ -224,11 +234,12 @@ def check(args):
         why = []
         if ir > bir * (1 + IR_THRESHOLD):
             why.append("instructions +%.0f%% allowed" % (IR_THRESHOLD * 100))
-        if rss > brss * (1 + RSS_THRESHOLD) and rss > brss + RSS_SLACK_KB:
-            why.append("RSS +%.0f%% (and %d KiB) allowed" % (RSS_THRESHOLD * 100, RSS_SLACK_KB))
+        slack = RSS_SLACK_KB_OF.get(name, RSS_SLACK_KB)
+        if rss > brss * (1 + RSS_THRESHOLD) and rss > brss + slack:
+            why.append("RSS +%.0f%% (and %d KiB) allowed" % (RSS_THRESHOLD * 100, slack))
         verdict = "FAIL: " + ", ".join(why) if why else "ok"
         if not why and (ir < bir * (1 - IR_THRESHOLD) or
-                        (rss < brss * (1 - RSS_THRESHOLD) and rss < brss - RSS_SLACK_KB)):
+                        (rss < brss * (1 - RSS_THRESHOLD) and rss < brss - slack)):
             verdict = "ok, smaller: --update keeps the gain"
         print("%-18s %13d %13d %8s   %9d %9d %8s  %s" % (
             name, bir, ir, pct(ir, bir), brss, rss, pct(rss, brss), verdict))

@@ -2,8 +2,9 @@
  * tcache.c — thread caches, for every small class: a fill hands out blocks
  * in ascending address order, a full bin flushes half, a GC visit flushes
  * three quarters of the low-water mark and adapts the fill size, flushing
- * everything empties the cache, a thread's exit gives its blocks back, and
- * tcache:false leaves threads without a cache.
+ * everything empties the cache, a thread's exit gives its blocks back,
+ * malloc at the low-water mark pops and lowers it, and tcache:false leaves
+ * threads without a cache.
  *
  * Most tests use a private cache bound to a manual arena of its own, so
  * that the arena's bin counts (stats_arena_read) see only the test.
@@ -274,4 +275,46 @@ Test(tcache_off, new_threads_have_no_cache_either) {
 	cr_assert_eq(pthread_create(&t, NULL, check_uncached, NULL), 0);
 	pthread_join(t, &result);
 	cr_assert_null(result);
+}
+
+/* A malloc that takes the block at the low-water mark: the cached block,
+ * the mark one lower, no fill from the arena. */
+Test(tcache, malloc_at_the_low_water_mark_pops_and_lowers_it) {
+	tsd_t *tsd = tsd_get();
+	tcache_t *tc = tsd->tcache;
+	cr_assert_neq(tc, &tcache_disabled, "the test thread has a cache");
+	unsigned ind = sc_index_compute(64);
+	size_t size = sc_small_size[ind];
+	tcache_bin_t *bin = &tc->bins[ind];
+	void *p[8];
+	for (unsigned i = 0; i < 8; i++)
+		cr_assert_not_null(p[i] = strata_malloc(size));
+	for (unsigned i = 0; i < 8; i++)
+		strata_free(p[i]);
+	unsigned cached = tcache_bin_ncached(bin);
+	cr_assert_geq(cached, 8);
+	void *taken[3];
+	for (unsigned round = 0; round < 3; round++) {
+		bin->low_water = tcache_pos(bin->head); /* as a GC visit leaves it */
+		void *next = bin->head->ptr;
+		stats_arena_t before, after;
+		memset(&before, 0, sizeof(before));
+		memset(&after, 0, sizeof(after));
+		stats_arena_read(tc->arena, &before);
+		uint64_t bytes = tsd->allocated_bytes;
+		volatile unsigned char *q = strata_malloc(size);
+		cr_assert_eq((void *)q, next, "round %u: the cached block", round);
+		q[0] = 1;
+		q[size - 1] = 2;
+		taken[round] = (void *)q;
+		cr_assert_eq(tcache_bin_ncached(bin), cached - 1 - round);
+		cr_assert_eq(tcache_bin_low_water(bin), cached - 1 - round,
+		             "round %u: the mark follows the pop", round);
+		cr_assert_geq(tsd->allocated_bytes, bytes + size);
+		stats_arena_read(tc->arena, &after);
+		cr_assert_eq(after.bins[ind].nfills, before.bins[ind].nfills,
+		             "round %u: no fill", round);
+	}
+	for (unsigned round = 0; round < 3; round++)
+		strata_free(taken[round]);
 }
