@@ -301,6 +301,10 @@ static void chunk_move(extents_t *from, extents_t *to, chunk_t *c) {
 	to->dirty_pages += c->ndirty_pages;
 	to->muzzy_pages += c->nmuzzy_pages;
 	to->purge_stats.chunks_adopted++;
+	/* The pages the run leaves stay dirty: the taker's decay owns them
+	 * now (its deadline armed, read by the purger and by its threads'
+	 * periodic events), as it owns the pages its own frees leave. */
+	purge_set_deadline(&to->purge, extents_dirty_pages(to), to->muzzy_pages);
 }
 
 /* An entirely free chunk of another shared arena moved to ex (lock

@@ -1,7 +1,8 @@
 /*
  * arena.c — large and huge runs for every class up to 4 MiB, alignment up
  * to a chunk and beyond, in-place resizing, manual arenas (placement
- * checks, destroy), and the least-loaded choice of automatic arenas.
+ * checks, destroy), the least-loaded choice of automatic arenas, and the
+ * entirely free chunks automatic arenas lend each other.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -509,4 +510,29 @@ Test(arena, manual_arenas_neither_take_nor_lend_free_chunks) {
 	half_chunk_runs(taker, p, 2);
 	cr_assert_eq(manual->extents.nchunks, manual_chunks);
 	free_runs(p, 2);
+}
+
+/* What the taker's run leaves of an adopted chunk is dirty in the taker,
+ * under its decay: its deadline is armed, not left at "never". */
+Test(arena, adopted_dirty_pages_are_under_the_takers_decay) {
+	if (narenas_auto < 3)
+		cr_skip_test("needs 3 automatic arenas, has %u", narenas_auto);
+	arena_t *lender = arena_get(narenas_auto - 1);
+	arena_t *taker = arena_get(narenas_auto - 2);
+	cr_assert_eq(arena_set_decay_ms(lender, false, -1), 0);
+	void *p[LEND_RUNS];
+	half_chunk_runs(lender, p, LEND_RUNS);
+	free_runs(p, LEND_RUNS);
+	cr_assert_eq(taker->extents.dirty_pages, 0);
+	cr_assert_eq(purge_due_ns(&taker->extents.purge), DECAY_NEVER,
+	             "nothing to purge yet");
+	uint64_t adopted = taker->extents.purge_stats.chunks_adopted;
+	half_chunk_runs(taker, p, 1);
+	cr_assert_eq(taker->extents.purge_stats.chunks_adopted, adopted + 1);
+	cr_assert_eq(taker->extents.dirty_pages, chunk_pages() / 2,
+	             "the other half came dirty");
+	cr_assert_neq(purge_due_ns(&taker->extents.purge), DECAY_NEVER,
+	              "the taker's decay has a deadline for them");
+	free_runs(p, 1);
+	cr_assert_eq(arena_set_decay_ms(lender, false, opt.dirty_decay_ms), 0);
 }
