@@ -192,17 +192,19 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	                (flags & FLAG_ZERO) != 0 || (malloc_fill & FILL_ZERO));
 }
 
-/* The hit path of malloc (and of operator new, override.h): a small size
- * whose bin has a block above its low-water mark, and no periodic event
- * due.  false sends the caller to its slow path. */
-static ALWAYS_INLINE bool malloc_hit(size_t size, void **out) {
+/* A small size's block from its bin, when no periodic event is due:
+ * above the bin's low-water mark only (below_mark false: the hit path),
+ * or below it too, moving the mark (true).  false sends the caller on. */
+static ALWAYS_INLINE bool malloc_cached(size_t size, bool below_mark,
+                                        void **out) {
 	if (likely(size <= SC_SMALL_MAX)) {
 		tsd_t *tsd = tsd_get();
 		tcache_bin_t *b = tcache_small_bin(tsd->tcache, size);
 		uint64_t allocated = tsd->allocated_bytes + b->small_size;
 		void *p;
 		if (likely(allocated < tsd->next_event_bytes &&
-		           tcache_bin_pop_fast(b, &p))) {
+		           (below_mark ? (p = tcache_bin_pop(b)) != NULL
+		                       : tcache_bin_pop_fast(b, &p)))) {
 			tsd->allocated_bytes = allocated;
 			*out = vg_alloc(tag_block_alloc(addr_of(p), b->small_size),
 			                size, b->small_size, false);
@@ -212,24 +214,22 @@ static ALWAYS_INLINE bool malloc_hit(size_t size, void **out) {
 	return false;
 }
 
+/* The hit path of malloc (and of operator new, override.h): a small size
+ * whose bin has a block above its low-water mark, and no periodic event
+ * due.  false sends the caller to malloc_miss. */
+static ALWAYS_INLINE bool malloc_hit(size_t size, void **out) {
+	return malloc_cached(size, false, out);
+}
+
 /* malloc_hit's miss.  The commonest by far is a bin whose head has only
  * reached its low-water mark (tcache_gc_step's measure of what the bin
  * did not use): the block below is popped here, moving the mark, without
  * alloc_slow's round of checks.  An empty bin, a periodic event due or a
  * size beyond the small classes go on to alloc_slow. */
 static NOINLINE void *malloc_miss(size_t size) {
-	if (likely(size <= SC_SMALL_MAX)) {
-		tsd_t *tsd = tsd_get();
-		tcache_bin_t *b = tcache_small_bin(tsd->tcache, size);
-		uint64_t allocated = tsd->allocated_bytes + b->small_size;
-		void *p;
-		if (allocated < tsd->next_event_bytes &&
-		    (p = tcache_bin_pop(b)) != NULL) {
-			tsd->allocated_bytes = allocated;
-			return vg_alloc(tag_block_alloc(addr_of(p), b->small_size),
-			                size, b->small_size, false);
-		}
-	}
+	void *p;
+	if (malloc_cached(size, true, &p))
+		return p;
 	return alloc_slow(size, 0, 0);
 }
 

@@ -101,6 +101,15 @@ static size_t chunk_find_run(const chunk_t *c, size_t npages,
 	return c->npages;
 }
 
+/* c into ex's chunk list and fit bucket, its free pages counted. */
+static void chunk_link(extents_t *ex, chunk_t *c) {
+	LIST_PUSH(&ex->chunks, c, next, prev);
+	bucket_link(ex, c);
+	ex->nchunks++;
+	ex->dirty_pages += c->ndirty_pages;
+	ex->muzzy_pages += c->nmuzzy_pages;
+}
+
 /* Under mem_limit_hard, no new chunk for a run the limit would refuse
  * anyway (the run's pages are charged when taken). */
 static chunk_t *chunk_create(extents_t *ex, size_t npages) {
@@ -128,9 +137,7 @@ static chunk_t *chunk_create(extents_t *ex, size_t npages) {
 		pages_advise_hugepage(addr, CHUNK_BYTES, true);
 	else if (opt.thp == THP_NEVER)
 		pages_advise_hugepage(addr, CHUNK_BYTES, false); /* THP "always" */
-	LIST_PUSH(&ex->chunks, c, next, prev);
-	bucket_link(ex, c);
-	ex->nchunks++;
+	chunk_link(ex, c);
 	return c;
 }
 
@@ -142,13 +149,18 @@ static void chunk_unkeep(extents_t *ex, chunk_t *c) {
 	}
 }
 
-static void chunk_destroy(extents_t *ex, chunk_t *c) {
+/* c out of ex's lists and counts (chunk_link's inverse). */
+static void chunk_unlink(extents_t *ex, chunk_t *c) {
 	chunk_unkeep(ex, c);
 	LIST_REMOVE(&ex->chunks, c, next, prev);
 	bucket_unlink(ex, c);
 	ex->nchunks--;
 	ex->dirty_pages -= c->ndirty_pages;
 	ex->muzzy_pages -= c->nmuzzy_pages;
+}
+
+static void chunk_destroy(extents_t *ex, chunk_t *c) {
+	chunk_unlink(ex, c);
 	uncharge(c->ndirty_pages + c->nmuzzy_pages +
 	         (c->npages - c->nfree_pages));
 	pages_unmap(c->addr, CHUNK_BYTES, c->region);
@@ -289,17 +301,8 @@ static void chunk_move(extents_t *from, extents_t *to, chunk_t *c) {
 			atomic_store_explicit(&from->free_dirty_chunks, n - 1,
 			                      memory_order_relaxed);
 	}
-	chunk_unkeep(from, c);
-	LIST_REMOVE(&from->chunks, c, next, prev);
-	bucket_unlink(from, c);
-	from->nchunks--;
-	from->dirty_pages -= c->ndirty_pages;
-	from->muzzy_pages -= c->nmuzzy_pages;
-	LIST_PUSH(&to->chunks, c, next, prev);
-	bucket_link(to, c);
-	to->nchunks++;
-	to->dirty_pages += c->ndirty_pages;
-	to->muzzy_pages += c->nmuzzy_pages;
+	chunk_unlink(from, c);
+	chunk_link(to, c);
 	to->purge_stats.chunks_adopted++;
 	/* The pages the run leaves stay dirty: the taker's decay owns them
 	 * now (its deadline armed, read by the purger and by its threads'
