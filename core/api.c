@@ -544,9 +544,9 @@ static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
 		tsd_t *tsd = tsd_get();
 		if (likely(tcache_bin_push_fast(&tsd->tcache->bins[slab->run.ind],
 		                                ptr, NULL))) {
-			tag_block_free(addr_of(ptr), slab->region_size);
+			tag_block_free(addr_of(ptr), slab->run.region_size);
 			if (STRATA_STATS)
-				tsd->deallocated_bytes += slab->region_size;
+				tsd->deallocated_bytes += slab->run.region_size;
 			return;
 		}
 	} else if (likely(e & PM_FAST)) {
@@ -566,9 +566,9 @@ static ALWAYS_INLINE void free_impl(void *ptr, pm_entry_t e) {
 				free_slow(ptr, e, 0);
 				return;
 			}
-			tag_block_free(addr_of(ptr), slab->region_size);
+			tag_block_free(addr_of(ptr), slab->run.region_size);
 			if (STRATA_STATS)
-				tsd->deallocated_bytes += slab->region_size;
+				tsd->deallocated_bytes += slab->run.region_size;
 			return;
 		}
 	}

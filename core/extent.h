@@ -60,18 +60,29 @@ enum run_kind { RUN_SLAB = 1, RUN_LARGE = 2, RUN_HUGE = 3 };
 struct arena;
 struct chunk;
 
+/* A descriptor is cache-line aligned (pagemap.h), and the fields free's
+ * fast path reads come first, so that a free touches one line of it
+ * besides its live byte: the address, the class, and a slab's region
+ * size, size range and reciprocal (slab.h), which sit here rather than
+ * in slab_t because slab_t's own fields start past run_t's 64 bytes. */
 typedef struct run {
 	char *addr;
-	size_t bytes;
-	struct arena *arena;
-	struct chunk *chunk; /* NULL for huge */
-	struct run *next, *prev;
+	uint64_t div_m64; /* slabs: ceil(2^64 / region size) (slab.h) */
 	uint32_t ind; /* size class */
 	uint8_t kind; /* enum run_kind */
 	bool is_zeroed; /* cached huge mapping: purged, reads as zero */
 	uint8_t live; /* large/huge: 1 while the application holds it (api.c) */
+	/* Slabs: the class's size and the sizes that make it (size_min ..
+	 * size_min + size_span: slab_size_matches). */
+	uint16_t region_size, size_min, size_span;
 	backend_region_t region; /* huge only: the mapping's region id */
+	struct arena *arena;
+	size_t bytes;
+	struct chunk *chunk; /* NULL for huge */
+	struct run *next, *prev;
 } run_t;
+_Static_assert(offsetof(run_t, size_span) + sizeof(uint16_t) <= 64,
+               "free's fields in a descriptor's first cache line");
 
 /* The size class of a pagemap entry's block (pagemap.h: entries carry the
  * descriptor, the class is its); e must be a real entry (pm_is_entry). */

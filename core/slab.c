@@ -61,10 +61,10 @@ static run_t *slab_create(bin_t *bin, unsigned ind) {
 		             .arena = bin->owner, .chunk = chunk, .ind = ind,
 		             .kind = RUN_SLAB };
 	slab->nfree = slab->nregs = geo->nregs;
-	slab->region_size = (uint16_t)sc_small_size[ind];
-	slab->size_min = sc_small_min[ind];
-	slab->size_span = (uint16_t)(sc_small_size[ind] - sc_small_min[ind]);
-	slab->div_m64 = UINT64_MAX / sc_small_size[ind] + 1;
+	slab->run.region_size = (uint16_t)sc_small_size[ind];
+	slab->run.size_min = sc_small_min[ind];
+	slab->run.size_span = (uint16_t)(sc_small_size[ind] - sc_small_min[ind]);
+	slab->run.div_m64 = UINT64_MAX / sc_small_size[ind] + 1;
 	memset(slab->live, 0, slab_live_len(ind));
 	slab->bitmap = (uint64_t *)(void *)(slab->live +
 	                                    align_up(slab_live_len(ind), 8));
@@ -107,7 +107,7 @@ static run_t *bin_current_slab(bin_t *bin, unsigned ind) {
 /* Up to n free regions, lowest first, a bitmap word at a time (set bits
  * are free; none lies beyond nregs). */
 static unsigned slab_take(slab_t *slab, void **out, unsigned n) {
-	size_t size = slab->region_size;
+	size_t size = slab->run.region_size;
 	char *base = slab->run.addr;
 	if (n > slab->nfree)
 		n = slab->nfree;

@@ -40,13 +40,10 @@ _Static_assert(SC_SMALL_MAX < UINT16_MAX, "small sizes fit in 16 bits");
 
 typedef struct slab {
 	run_t run;             /* kind RUN_SLAB; first, so run_t* casts */
+	/* The class's size, size range and reciprocal are run.region_size,
+	 * run.size_min, run.size_span and run.div_m64: in the descriptor's
+	 * first line, beside the address free loads anyway (extent.h). */
 	uint16_t nfree, nregs;
-	/* The class's size, the sizes that make this class (size_min ..
-	 * size_min + size_span: slab_size_matches) and the size's 64-bit
-	 * reciprocal ceil(2^64 / size) (slab_region_at), beside the address
-	 * the free path loads anyway: no table lookups on the hit path. */
-	uint16_t region_size, size_min, size_span;
-	uint64_t div_m64;
 	uint64_t *bitmap;      /* 1 = region free; after live[] */
 	uint8_t live[];        /* 1 = handed to the application */
 } slab_t;
@@ -70,16 +67,16 @@ static ALWAYS_INLINE uint32_t slab_index_of(size_t off, unsigned ind) {
  * off exactly when its low half is below m. */
 static ALWAYS_INLINE bool slab_region_at(const slab_t *slab, size_t off,
                                          size_t *idx) {
-	unsigned __int128 prod = (unsigned __int128)off * slab->div_m64;
+	unsigned __int128 prod = (unsigned __int128)off * slab->run.div_m64;
 	*idx = (size_t)(prod >> 64);
-	return (uint64_t)prod < slab->div_m64;
+	return (uint64_t)prod < slab->run.div_m64;
 }
 
 /* Whether size, a sized free's, names the slab's class: the one compare
  * that stands for sc_index(size) == the slab's class (sizes below
  * size_min wrap around to huge values). */
 static ALWAYS_INLINE bool slab_size_matches(const slab_t *slab, size_t size) {
-	return size - slab->size_min <= slab->size_span;
+	return size - slab->run.size_min <= slab->run.size_span;
 }
 
 typedef struct bin_stats {

@@ -63,8 +63,8 @@ static void free_batch(arena_t *a, unsigned ind, void **ptrs, unsigned n) {
  * exactly at multiples of the size. */
 Test(slab, region_start_test_matches_division_at_every_offset) {
 	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
-		slab_t s = { .region_size = (uint16_t)sc_small_size[ind],
-			     .div_m64 = UINT64_MAX / sc_small_size[ind] + 1 };
+		slab_t s = { .run = { .region_size = (uint16_t)sc_small_size[ind],
+			             .div_m64 = UINT64_MAX / sc_small_size[ind] + 1 } };
 		size_t size = sc_small_size[ind];
 		for (size_t off = 0; off < sc_slab[ind].slab_bytes; off++) {
 			size_t idx;
@@ -82,10 +82,10 @@ Test(slab, region_start_test_matches_division_at_every_offset) {
  * fields slab creation sets. */
 Test(slab, sized_free_range_matches_the_class_lookup) {
 	for (unsigned ind = 0; ind < SC_NSMALL; ind++) {
-		slab_t s = { .region_size = (uint16_t)sc_small_size[ind],
-			     .size_min = sc_small_min[ind],
-			     .size_span = (uint16_t)(sc_small_size[ind] -
-			                             sc_small_min[ind]) };
+		slab_t s = { .run = { .region_size = (uint16_t)sc_small_size[ind],
+			             .size_min = sc_small_min[ind],
+			             .size_span = (uint16_t)(sc_small_size[ind] -
+			                                     sc_small_min[ind]) } };
 		for (size_t size = 0; size <= 2 * SC_SMALL_MAX; size++) {
 			bool want = sc_index(size == 0 ? 1 : size) == ind;
 			if (slab_size_matches(&s, size) != want)
@@ -95,7 +95,7 @@ Test(slab, sized_free_range_matches_the_class_lookup) {
 		cr_assert(slab_size_matches(&s, sc_small_size[ind]));
 	}
 	/* Beyond 64 KiB, where a 16-bit field would wrap. */
-	slab_t s = { .region_size = 8, .size_min = 0, .size_span = 8 };
+	slab_t s = { .run = { .region_size = 8, .size_min = 0, .size_span = 8 } };
 	cr_assert(!slab_size_matches(&s, (size_t)1 << 16));
 	cr_assert(!slab_size_matches(&s, SIZE_MAX));
 }
