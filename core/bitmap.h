@@ -9,6 +9,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Set bits of a word.  x86-64 without -mpopcnt would call libgcc's
+ * table-driven __popcountdi2; the SWAR sum is a few inline operations. */
+static inline unsigned bitmap_popcount(uint64_t x) {
+#if defined(__x86_64__) && !defined(__POPCNT__)
+	x -= (x >> 1) & 0x5555555555555555u;
+	x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+	return (unsigned)((x * 0x0101010101010101u) >> 56);
+#else
+	return (unsigned)__builtin_popcountll(x);
+#endif
+}
+
 static inline bool bitmap_get(const uint64_t *map, size_t i) {
 	return (map[i >> 6] >> (i & 63)) & 1;
 }
@@ -78,8 +91,7 @@ static inline size_t bitmap_count_range(const uint64_t *map, size_t start,
 		size_t w = start >> 6;
 		unsigned lo = (unsigned)(start & 63);
 		unsigned hi = (end - (w << 6)) >= 64 ? 64 : (unsigned)(end & 63);
-		count += (size_t)__builtin_popcountll(map[w] &
-		                                      bitmap_word_mask(lo, hi));
+		count += bitmap_popcount(map[w] & bitmap_word_mask(lo, hi));
 		start = (w + 1) << 6;
 	}
 	return count;
@@ -99,13 +111,55 @@ static inline size_t bitmap_clear_run_start(const uint64_t *map, size_t end) {
 	return 0;
 }
 
+/* The length of the longest stretch of clear bits among the first nbits,
+ * a word at a time: a clear word extends the stretch in progress, and in
+ * any other word the stretches between its set bits are walked with one
+ * add each (f & (f + lowest bit of f) clears f's lowest stretch). */
+static inline size_t bitmap_longest_clear_run(const uint64_t *map,
+                                              size_t nbits) {
+	size_t best = 0, run = 0, nwords = (nbits + 63) / 64;
+	/* Bits past nbits read as set. */
+	uint64_t past = (nbits & 63) != 0
+	                    ? ~bitmap_word_mask(0, (unsigned)(nbits & 63))
+	                    : 0;
+	for (size_t w = 0; w < nwords; w++) {
+		uint64_t set = map[w] | (w + 1 == nwords ? past : 0);
+		if (set == ~(uint64_t)0) {
+			if (run > best)
+				best = run;
+			run = 0;
+			continue;
+		}
+		if (set == 0) {
+			run += 64;
+			continue;
+		}
+		run += (size_t)__builtin_ctzll(set);
+		if (run > best)
+			best = run;
+		/* The clear bits between the lowest and the highest set bit. */
+		uint64_t low = set & -set;
+		uint64_t high = (uint64_t)1 << (63 - __builtin_clzll(set));
+		uint64_t f = ~set & ~(low - 1) & (high - 1);
+		while (f != 0) {
+			unsigned s = (unsigned)__builtin_ctzll(f);
+			size_t len = (size_t)__builtin_ctzll(~(f >> s));
+			if (len > best)
+				best = len;
+			f &= f + (f & -f);
+		}
+		run = (size_t)__builtin_clzll(set);
+	}
+	return run > best ? run : best;
+}
+
 static inline size_t bitmap_count(const uint64_t *map, size_t nbits) {
 	size_t n = 0;
 	for (size_t w = 0; w < (nbits + 63) / 64; w++) {
 		uint64_t word = map[w];
 		if ((w + 1) * 64 > nbits)
 			word &= bitmap_word_mask(0, (unsigned)(nbits & 63));
-		n += (size_t)__builtin_popcountll(word);
+		n += bitmap_popcount(word);
 	}
 	return n;
 }

@@ -70,17 +70,15 @@ static void free_run_around(const chunk_t *c, size_t i, size_t *lo,
 	*hi = bitmap_find(c->alloc_map, c->npages, i, true);
 }
 static uint32_t longest_free_run(const chunk_t *c) {
-	size_t best = 0, i = 0;
-	while (i < c->npages) {
-		size_t start = bitmap_find(c->alloc_map, c->npages, i, false);
-		if (start >= c->npages)
-			break;
-		size_t end = bitmap_find(c->alloc_map, c->npages, start, true);
-		if (end - start > best)
-			best = end - start;
-		i = end;
-	}
-	return (uint32_t)best;
+	return (uint32_t)bitmap_longest_clear_run(c->alloc_map, c->npages);
+}
+
+/* Bits [start, end) of page-map word w (a word the range meets). */
+static inline uint64_t range_word_mask(size_t w, size_t start, size_t end) {
+	size_t base = w << 6;
+	unsigned lo = start > base ? (unsigned)(start - base) : 0;
+	unsigned hi = end - base >= 64 ? 64 : (unsigned)(end - base);
+	return bitmap_word_mask(lo, hi);
 }
 
 /* First free run of npages starting at a multiple of align_pages, or
@@ -172,7 +170,9 @@ static void chunk_destroy(extents_t *ex, chunk_t *c) {
 #define BEST_FIT_PROBES 8
 
 /* The lowest bucket that has a chunk able to hold the run; in it, the
- * fullest of the first BEST_FIT_PROBES chunks that can. */
+ * fullest of the first BEST_FIT_PROBES chunks that can.  A chunk whose
+ * longest free run is long enough can hold an unaligned run, so only the
+ * chosen chunk is searched; an aligned run is searched for in each. */
 static chunk_t *best_chunk(extents_t *ex, size_t npages, size_t align_pages,
                            size_t *start_out) {
 	for (unsigned b = bucket_of(npages); b < EXTENT_NBUCKETS; b++) {
@@ -181,26 +181,29 @@ static chunk_t *best_chunk(extents_t *ex, size_t npages, size_t align_pages,
 		unsigned probes = 0;
 		for (chunk_t *c = ex->buckets[b];
 		     c != NULL && probes < BEST_FIT_PROBES; c = c->bnext) {
-			if (c->longest_free_pages < npages ||
-			    (best != NULL && c->nfree_pages >= best->nfree_pages))
+			if (c->longest_free_pages < npages)
 				continue;
-			size_t start = chunk_find_run(c, npages, align_pages);
-			if (start < c->npages) {
+			size_t start = 0;
+			if (align_pages > 1 &&
+			    (start = chunk_find_run(c, npages, align_pages)) >=
+			        c->npages)
+				continue;
+			probes++;
+			if (best == NULL || c->nfree_pages < best->nfree_pages) {
 				best = c;
 				best_start = start;
-				probes++;
 			}
 		}
 		if (best != NULL) {
-			*start_out = best_start;
+			*start_out = align_pages > 1
+			                 ? best_start
+			                 : chunk_find_run(best, npages, 1);
 			return best;
 		}
 	}
 	return NULL;
 }
 
-/* Only carving from a run as long as the longest can shorten it.  False
- * when the memory limit refuses the pages that were not charged yet. */
 /* A whole free chunk (new or retained) is taken: after chunks were purged
  * whole, a sign that purging them was a loss. */
 static void free_chunk_taken(extents_t *ex) {
@@ -211,23 +214,48 @@ static void free_chunk_taken(extents_t *ex) {
 	ex->free_chunk_retakes++;
 }
 
+/* Pages [start, start + npages) of c, all free, become allocated; false
+ * when the memory limit refuses the pages that were not charged yet. */
 static bool take_pages(extents_t *ex, chunk_t *c, size_t start,
                        size_t npages, bool *is_zeroed) {
-	size_t dirty = bitmap_count_range(c->dirty_map, start, npages);
-	size_t muzzy = bitmap_count_range(c->muzzy_map, start, npages);
+	/* One pass over the range's words reads the four maps, a second
+	 * writes them (the memory limit may refuse in between); a map with
+	 * no page of its state in the chunk is neither counted nor cleared. */
+	size_t end = start + npages, w_first = start >> 6, w_last = (end - 1) >> 6;
+	bool has_dirty = c->ndirty_pages != 0, has_muzzy = c->nmuzzy_pages != 0;
+	size_t dirty = 0, muzzy = 0;
+	uint64_t unzeroed = 0;
+	for (size_t w = w_first; w <= w_last; w++) {
+		uint64_t m = range_word_mask(w, start, end);
+		if (has_dirty)
+			dirty += bitmap_popcount(c->dirty_map[w] & m);
+		if (has_muzzy)
+			muzzy += bitmap_popcount(c->muzzy_map[w] & m);
+		unzeroed |= c->unzeroed_map[w] & m;
+	}
 	if (!memlimit_try_charge((npages - dirty - muzzy) << lg_page))
 		return false;
 	chunk_unkeep(ex, c);
 	if (c->nfree_pages == c->npages)
 		free_chunk_taken(ex);
-	size_t run_lo, run_hi;
-	free_run_around(c, start, &run_lo, &run_hi);
-	bool was_longest = run_hi - run_lo >= c->longest_free_pages;
-	*is_zeroed = !bitmap_any_in_range(c->unzeroed_map, start, npages);
-	bitmap_assign_range(c->alloc_map, start, npages, true);
-	bitmap_assign_range(c->dirty_map, start, npages, false);
-	bitmap_assign_range(c->muzzy_map, start, npages, false);
-	bitmap_assign_range(c->unzeroed_map, start, npages, true);
+	/* Only carving from a longest run can shorten the longest. */
+	bool was_longest = npages >= c->longest_free_pages;
+	if (!was_longest) {
+		size_t run_lo = bitmap_clear_run_start(c->alloc_map, start);
+		size_t run_hi = bitmap_find(c->alloc_map, c->npages,
+		                            start + npages, true);
+		was_longest = run_hi - run_lo >= c->longest_free_pages;
+	}
+	*is_zeroed = unzeroed == 0;
+	for (size_t w = w_first; w <= w_last; w++) {
+		uint64_t m = range_word_mask(w, start, end);
+		c->alloc_map[w] |= m;
+		c->unzeroed_map[w] |= m;
+		if (dirty != 0)
+			c->dirty_map[w] &= ~m;
+		if (muzzy != 0)
+			c->muzzy_map[w] &= ~m;
+	}
 	c->ndirty_pages -= (uint32_t)dirty;
 	c->nmuzzy_pages -= (uint32_t)muzzy;
 	ex->dirty_pages -= dirty;
@@ -350,8 +378,12 @@ void *extents_alloc(extents_t *ex, size_t npages, size_t align_pages,
 
 void extents_free(extents_t *ex, chunk_t *c, void *addr, size_t npages) {
 	size_t start = (size_t)((char *)addr - c->addr) >> lg_page;
-	bitmap_assign_range(c->alloc_map, start, npages, false);
-	bitmap_assign_range(c->dirty_map, start, npages, true);
+	size_t end = start + npages;
+	for (size_t w = start >> 6; w <= (end - 1) >> 6; w++) {
+		uint64_t m = range_word_mask(w, start, end);
+		c->alloc_map[w] &= ~m;
+		c->dirty_map[w] |= m;
+	}
 	c->ndirty_pages += (uint32_t)npages;
 	ex->dirty_pages += npages;
 	c->nfree_pages += (uint32_t)npages;

@@ -154,3 +154,65 @@ Test(bitmap, count_ignores_bits_past_nbits_at_every_length) {
 		cr_assert_eq(bitmap_count(map, nbits), (nbits + 2) / 3,
 		             "nbits %zu", nbits);
 }
+
+/* The SWAR popcount against a bit-by-bit count, on single bits, runs and
+ * pseudo-random words. */
+Test(bitmap, popcount_counts_every_set_bit) {
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	for (unsigned i = 0; i < 4096; i++) {
+		uint64_t w = i < 64 ? (uint64_t)1 << i
+		           : i < 129 ? (i == 128 ? ~(uint64_t)0
+		                                 : ((uint64_t)1 << (i - 64)) - 1)
+		                     : (x = x * 6364136223846793005u + 1442695040888963407u);
+		unsigned want = 0;
+		for (unsigned b = 0; b < 64; b++)
+			want += (unsigned)((w >> b) & 1);
+		cr_assert_eq(bitmap_popcount(w), want, "word %#llx",
+		             (unsigned long long)w);
+	}
+}
+
+/* The model's longest stretch of clear bits among the first nbits. */
+static size_t model_longest_clear(const bool *model, size_t nbits) {
+	size_t best = 0, run = 0;
+	for (size_t i = 0; i < nbits; i++) {
+		run = model[i] ? 0 : run + 1;
+		if (run > best)
+			best = run;
+	}
+	return best;
+}
+
+/* The longest clear run, word at a time, against the model: maps of
+ * random densities (stretches inside words, across words, whole clear
+ * words), every length of map, bits past nbits set or clear. */
+Test(bitmap, longest_clear_run_matches_the_model) {
+	uint64_t x = 42;
+	for (unsigned round = 0; round < 2000; round++) {
+		uint64_t map[NWORDS];
+		bool model[NBITS];
+		unsigned density = round % 9; /* 1 in 2^density bits set */
+		for (size_t i = 0; i < NBITS; i++) {
+			x = x * 6364136223846793005u + 1442695040888963407u;
+			model[i] = density == 8 ? false
+			                        : ((x >> 33) & ((1u << density) - 1)) == 0;
+		}
+		memset(map, 0, sizeof(map));
+		for (size_t i = 0; i < NBITS; i++)
+			if (model[i])
+				bitmap_set(map, i);
+		size_t nbits = 1 + (size_t)(x >> 40) % NBITS;
+		if (round & 1) /* garbage past nbits must not count */
+			for (size_t i = nbits; i < NBITS; i++)
+				if (i % 5 != 0)
+					bitmap_set(map, i);
+		cr_assert_eq(bitmap_longest_clear_run(map, nbits),
+		             model_longest_clear(model, nbits),
+		             "round %u nbits %zu", round, nbits);
+	}
+	uint64_t clear[NWORDS] = { 0 }, full[NWORDS];
+	memset(full, 0xff, sizeof(full));
+	cr_assert_eq(bitmap_longest_clear_run(clear, NBITS), NBITS);
+	cr_assert_eq(bitmap_longest_clear_run(full, NBITS), 0);
+	cr_assert_eq(bitmap_longest_clear_run(clear, 37), 37);
+}
