@@ -160,11 +160,14 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	/* Under memcheck, vg_alloc zeroes once the block is announced. */
 	bool zero = (flags & FLAG_ZERO) != 0 && !STRATA_VALGRIND;
 	void *p = NULL;
-	if (uses_tcache(tsd, flags) && align <= page_bytes) {
+	size_t usize = sc_usable_size((unsigned)ind);
+	if (uses_tcache(tsd, flags) && align <= page_bytes &&
+	    (unsigned)ind < tcache_nbins) {
 		p = alloc_cached(tsd, (unsigned)ind);
 		if (p != NULL && zero)
 			memset(p, 0, sc_usable_size((unsigned)ind));
-	}
+	} else
+		tsd->uncached_bytes += usize;
 	if (p == NULL) {
 		p = alloc_from_arena(a, (unsigned)ind, align, zero);
 		if (p == NULL) {
@@ -173,7 +176,6 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 		}
 		mark_live(p);
 	}
-	size_t usize = sc_usable_size((unsigned)ind);
 	if (unlikely(malloc_fill != 0) && !zero)
 		fill_on_alloc(p, usize);
 	tsd->allocated_bytes += usize;
@@ -770,6 +772,7 @@ static void *realloc_impl(void *ptr, size_t size, size_t align, int flags) {
 	if (q != NULL) {
 		tsd_t *tsd = tsd_get();
 		tsd->allocated_bytes += usize;
+		tsd->uncached_bytes += usize;
 		if (STRATA_STATS)
 			tsd->deallocated_bytes += old_usize;
 		if (flags & FLAG_ZERO && usize > old_usize && !is_zeroed)

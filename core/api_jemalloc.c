@@ -41,6 +41,7 @@ static void account_resize(void *ptr, size_t old_usize, size_t usize,
                            int flags) {
 	tsd_t *tsd = tsd_get();
 	tsd->allocated_bytes += usize;
+	tsd->uncached_bytes += usize;
 	if (STRATA_STATS)
 		tsd->deallocated_bytes += old_usize;
 	if ((flags & STRATA_MALLOCX_ZERO) && usize > old_usize)

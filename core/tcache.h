@@ -7,7 +7,8 @@
  * strata_free's is the pagemap walk, the region-start and live-byte test
  * (slab.h) and a push.
  * Misses fill or flush half a stack in one batch (one bin lock per batch).
- * Every TSD_EVENT_BYTES allocated, one bin is aged: three quarters of what
+ * Every TSD_EVENT_BYTES allocated through the cache (blocks past tcache_max
+ * do not count), one bin is aged: three quarters of what
  * it did not use since the last visit (its low-water mark) go back to the
  * arena, and its fill size adapts.  Thread exit flushes everything.
  *

@@ -204,6 +204,8 @@ int tsd_slow_init(tsd_t *tsd) {
 	background_thread_arrived();
 	tsd_bind_arena(tsd, a, true);
 	tsd->next_event_bytes = tsd->allocated_bytes + TSD_EVENT_BYTES;
+	tsd->gc_at_bytes =
+	    tsd->allocated_bytes - tsd->uncached_bytes + TSD_EVENT_BYTES;
 	if (STRATA_PROF) {
 		tsd->prof_periodic_at = tsd->next_event_bytes;
 		tsd->guard_sample_at = UINT64_MAX; /* drawn below */
@@ -251,8 +253,16 @@ void tsd_event(tsd_t *tsd) {
 		tsd_perf_update_slow(tsd);
 	if (tsd->state == TSD_ACTIVE)
 		tsd_check_node(tsd);
-	if (tsd->tcache != &tcache_disabled)
+	/* The cache ages by the bytes it serves: counting blocks it never
+	 * holds too, a thread of 1 MiB blocks would cross TSD_EVENT_BYTES at
+	 * every malloc and visit each bin before it could be used again,
+	 * flushing what its next small mallocs need. */
+	uint64_t cached_bytes = tsd->allocated_bytes - tsd->uncached_bytes;
+	if (tsd->tcache != &tcache_disabled &&
+	    cached_bytes >= tsd->gc_at_bytes) {
+		tsd->gc_at_bytes = cached_bytes + TSD_EVENT_BYTES;
 		tcache_gc_step(tsd->tcache);
+	}
 	if (memlimit_is_above_soft())
 		arenas_purge_all();
 	background_maybe_start(tsd->arena);

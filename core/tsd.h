@@ -42,6 +42,11 @@ typedef struct tsd {
 	uint8_t frees_before_init;  /* frees seen while TSD_UNINIT */
 	unsigned node;              /* NUMA node the arena choice was made on */
 	struct thread_record *record; /* this thread in the registry */
+	/* Of allocated_bytes, those no thread cache serves (classes past
+	 * tcache_max, over-aligned blocks, resizes in place): the cache's
+	 * garbage collection is paced by the rest (tsd_event). */
+	uint64_t uncached_bytes;
+	uint64_t gc_at_bytes;       /* cached bytes due for the next GC step */
 	uint64_t rate_mark_bytes;   /* allocated_bytes at the last rate read */
 	uint64_t rate_mark_ns;      /* (thread.allocation_rate, own thread) */
 	/* The heap profiler's countdown (prof.c): next_event_bytes is never

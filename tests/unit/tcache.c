@@ -318,3 +318,48 @@ Test(tcache, malloc_at_the_low_water_mark_pops_and_lowers_it) {
 	for (unsigned round = 0; round < 3; round++)
 		strata_free(taken[round]);
 }
+
+/* The cache ages by the bytes it serves: mallocs of blocks past
+ * tcache_max (1 MiB here, a periodic event at every one) leave an unused
+ * bin alone, where counting them would visit every bin several times and
+ * flush three quarters of it each time; cached mallocs of another class
+ * as many bytes do age it. */
+Test(tcache, only_cached_bytes_age_the_cache) {
+	tsd_t *tsd = tsd_get();
+	tcache_t *tc = tsd->tcache;
+	cr_assert_neq(tc, &tcache_disabled, "the test thread has a cache");
+	unsigned ind = sc_index_compute(64);
+	tcache_bin_t *bin = &tc->bins[ind];
+	void *p[8];
+	for (unsigned i = 0; i < 8; i++)
+		cr_assert_not_null(p[i] = strata_malloc(64));
+	for (unsigned i = 0; i < 8; i++)
+		strata_free(p[i]);
+	unsigned cached = tcache_bin_ncached(bin);
+	cr_assert_geq(cached, 8);
+	size_t big = (size_t)1 << 20;
+	cr_assert_gt(big, opt.tcache_max);
+	/* One event each: three times the events that visit every bin. */
+	size_t rounds = 3 * (size_t)tcache_nbins;
+	uint64_t events_before = tsd->next_event_bytes;
+	for (size_t i = 0; i < rounds; i++) {
+		volatile unsigned char *q = strata_malloc(big);
+		cr_assert_not_null(q);
+		q[0] = 1;
+		q[big - 1] = 2;
+		strata_free((void *)q);
+	}
+	cr_assert_gt(tsd->next_event_bytes, events_before, "events came");
+	cr_assert_eq(tcache_bin_ncached(bin), cached,
+	             "1 MiB blocks flushed the 64-byte bin");
+	/* The same bytes through the cache (4 KiB blocks) do visit it. */
+	size_t small = 4096;
+	for (size_t i = 0; i < rounds * (TSD_EVENT_BYTES / small); i++) {
+		volatile unsigned char *q = strata_malloc(small);
+		cr_assert_not_null(q);
+		q[0] = 1;
+		strata_free((void *)q);
+	}
+	cr_assert_lt(tcache_bin_ncached(bin), cached,
+	             "cached mallocs aged the unused bin");
+}
