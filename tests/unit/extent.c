@@ -437,3 +437,72 @@ Test(extent, release_all_unmaps_every_chunk) {
 	cr_assert_eq(ex.nchunks, 0);
 	cr_assert_eq(ex.active_pages, 0);
 }
+
+/* A chunk's counts and fit data against its maps, recounted bit by bit:
+ * the longest free run (what best_chunk trusts to hold a run without a
+ * search), the free and dirty pages, and no page both allocated and
+ * dirty or muzzy. */
+static void check_chunk(const chunk_t *c) {
+	size_t longest = 0, run = 0, nfree = 0, ndirty = 0, nmuzzy = 0;
+	for (size_t i = 0; i < c->npages; i++) {
+		bool used = (c->alloc_map[i / 64] >> (i % 64)) & 1;
+		bool dirty = (c->dirty_map[i / 64] >> (i % 64)) & 1;
+		bool muzzy = (c->muzzy_map[i / 64] >> (i % 64)) & 1;
+		cr_assert(!(used && (dirty || muzzy)), "page %zu used and free", i);
+		run = used ? 0 : run + 1;
+		if (run > longest)
+			longest = run;
+		nfree += !used;
+		ndirty += dirty;
+		nmuzzy += muzzy;
+	}
+	cr_assert_eq(c->longest_free_pages, longest);
+	cr_assert_eq(c->nfree_pages, nfree);
+	cr_assert_eq(c->ndirty_pages, ndirty);
+	cr_assert_eq(c->nmuzzy_pages, nmuzzy);
+}
+
+/* Random takes (aligned and not) and frees, and now and then a purge:
+ * after each, every chunk's counts match its maps, the arena's dirty
+ * count is their sum, and a new run overlaps no live one. */
+Test(extent, counts_and_longest_runs_follow_random_takes_and_frees) {
+	size_t cp = chunk_pages();
+	enum { NLIVE = 64 };
+	run_ref_t live[NLIVE];
+	unsigned nlive = 0;
+	uint64_t x = 7;
+	for (unsigned step = 0; step < 4000; step++) {
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		unsigned r = (unsigned)(x >> 33);
+		if (nlive == NLIVE || (nlive > 0 && r % 5 < 2)) {
+			unsigned k = (r >> 3) % nlive;
+			give_back(live[k]);
+			live[k] = live[--nlive];
+		} else if (r % 41 == 0) {
+			mutex_lock(&ex.lock);
+			extents_purge(&ex, SIZE_MAX,
+			              (r & 64) ? MUZZY_KEEP : DIRTY_KEEP);
+			mutex_unlock(&ex.lock);
+		} else {
+			size_t n = 1 + (r >> 8) % (r & 1 ? cp / 4 : 8);
+			size_t align = (r & 2) ? (size_t)1 << ((r >> 4) % 4) : 1;
+			run_ref_t t = take(n, align);
+			cr_assert_eq(page_in_chunk(t) % align, 0);
+			for (unsigned i = 0; i < nlive; i++)
+				cr_assert(live[i].chunk != t.chunk ||
+				              t.addr + (n << lg_page) <= live[i].addr ||
+				              live[i].addr + (live[i].npages << lg_page) <=
+				                  t.addr,
+				          "step %u: the new run overlaps a live one", step);
+			live[nlive++] = t;
+		}
+		size_t dirty = 0;
+		for (const chunk_t *c = ex.chunks; c != NULL; c = c->next) {
+			check_chunk(c);
+			dirty += c->ndirty_pages;
+		}
+		cr_assert_eq(ex.dirty_pages, dirty, "step %u", step);
+	}
+	while (nlive > 0)
+		give_back(live[--nlive]);
+}
