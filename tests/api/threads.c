@@ -121,15 +121,19 @@ static size_t block_damage(const void *block) {
 }
 
 /* Runs fn in a child process and waits at most seconds for it to exit;
- * returns its wait status, or -1 when it hung (and was killed). */
+ * returns its wait status, or -1 when it hung (and was killed, with the
+ * processes it forked: the child leads a process group of its own, so a
+ * hung grandchild does not keep the test's output open). */
 static int run_with_deadline(void (*fn)(void), unsigned seconds) {
 	fflush(NULL);
 	pid_t pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
+		setpgid(0, 0);
 		fn();
 		_exit(0);
 	}
+	setpgid(pid, pid); /* either side may run first */
 	struct timespec nap = { 0, 10 * 1000 * 1000 };
 	for (unsigned waited = 0; waited < seconds * 100; waited++) {
 		int status;
@@ -139,7 +143,7 @@ static int run_with_deadline(void (*fn)(void), unsigned seconds) {
 			return status;
 		nanosleep(&nap, NULL);
 	}
-	kill(pid, SIGKILL);
+	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return -1;
 }
