@@ -165,7 +165,7 @@ static NOINLINE void *alloc_slow(size_t size, size_t align, int flags) {
 	    (unsigned)ind < tcache_nbins) {
 		p = alloc_cached(tsd, (unsigned)ind);
 		if (p != NULL && zero)
-			memset(p, 0, sc_usable_size((unsigned)ind));
+			memset(p, 0, usize);
 	} else
 		tsd->uncached_bytes += usize;
 	if (p == NULL) {

@@ -83,20 +83,6 @@ static inline size_t bitmap_find(const uint64_t *map, size_t nbits,
 	return nbits;
 }
 
-/* Number of set bits in [start, start + n). */
-static inline size_t bitmap_count_range(const uint64_t *map, size_t start,
-                                        size_t n) {
-	size_t end = start + n, count = 0;
-	while (start < end) {
-		size_t w = start >> 6;
-		unsigned lo = (unsigned)(start & 63);
-		unsigned hi = (end - (w << 6)) >= 64 ? 64 : (unsigned)(end & 63);
-		count += bitmap_popcount(map[w] & bitmap_word_mask(lo, hi));
-		start = (w + 1) << 6;
-	}
-	return count;
-}
-
 /* Index just past the last set bit below end (0 if none): the start of
  * the stretch of clear bits that ends at end. */
 static inline size_t bitmap_clear_run_start(const uint64_t *map, size_t end) {

@@ -63,11 +63,13 @@ static void chunk_set_longest(extents_t *ex, chunk_t *c, size_t longest) {
 	}
 }
 
-/* The free run [*lo, *hi) around page i (alloc bits read as they are). */
-static void free_run_around(const chunk_t *c, size_t i, size_t *lo,
-                            size_t *hi) {
-	*lo = bitmap_clear_run_start(c->alloc_map, i);
-	*hi = bitmap_find(c->alloc_map, c->npages, i, true);
+/* The free run [*lo, *hi) around pages [start, end), which are free
+ * (alloc bits read as they are): the search ends at start and at end. */
+static ALWAYS_INLINE void free_run_around(const chunk_t *c, size_t start,
+                                           size_t end, size_t *lo,
+                                           size_t *hi) {
+	*lo = bitmap_clear_run_start(c->alloc_map, start);
+	*hi = bitmap_find(c->alloc_map, c->npages, end, true);
 }
 static uint32_t longest_free_run(const chunk_t *c) {
 	return (uint32_t)bitmap_longest_clear_run(c->alloc_map, c->npages);
@@ -241,9 +243,8 @@ static bool take_pages(extents_t *ex, chunk_t *c, size_t start,
 	/* Only carving from a longest run can shorten the longest. */
 	bool was_longest = npages >= c->longest_free_pages;
 	if (!was_longest) {
-		size_t run_lo = bitmap_clear_run_start(c->alloc_map, start);
-		size_t run_hi = bitmap_find(c->alloc_map, c->npages,
-		                            start + npages, true);
+		size_t run_lo, run_hi;
+		free_run_around(c, start, end, &run_lo, &run_hi);
 		was_longest = run_hi - run_lo >= c->longest_free_pages;
 	}
 	*is_zeroed = unzeroed == 0;
@@ -388,7 +389,7 @@ void extents_free(extents_t *ex, chunk_t *c, void *addr, size_t npages) {
 	ex->dirty_pages += npages;
 	c->nfree_pages += (uint32_t)npages;
 	size_t run_lo, run_hi;
-	free_run_around(c, start, &run_lo, &run_hi);
+	free_run_around(c, start, end, &run_lo, &run_hi);
 	if (run_hi - run_lo > c->longest_free_pages)
 		chunk_set_longest(ex, c, run_hi - run_lo);
 	ex->active_pages -= npages;
