@@ -379,6 +379,21 @@ static void *arena_malloc_huge_cached(arena_t *a, unsigned ind, size_t usize,
 	extents_t *ex = &a->extents;
 	mutex_lock(&ex->lock);
 	run_t *run = extents_huge_take_cached(ex, usize, align, zero);
+	if (run == NULL && !zero &&
+	    (run = extents_huge_take_refit(ex, usize)) != NULL) {
+		mutex_unlock(&ex->lock);
+		char *addr;
+		bool is_resized = extents_huge_remap(ex, run, usize, align, &addr);
+		mutex_lock(&ex->lock);
+		if (is_resized) {
+			run->addr = addr;
+			run->bytes = usize;
+			a->large.huge_nrefit++;
+		} else {
+			extents_huge_put_back(ex, run);
+			run = NULL;
+		}
+	}
 	if (run != NULL &&
 	    pagemap_set(addr_of(run->addr), 1, pm_make(run, run_flags(a))) != 0) {
 		extents_huge_put_back(ex, run);

@@ -39,6 +39,7 @@ typedef struct large_stats {
 	uint64_t huge_nmalloc, huge_ndalloc;
 	size_t huge_allocated_bytes;
 	uint64_t huge_nremap; /* huge runs resized by remapping */
+	uint64_t huge_nrefit; /* cached mappings remapped to a new size */
 } large_stats_t;
 
 /* Per large (and huge) size class: class SC_NSMALL + j at index j. */

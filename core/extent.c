@@ -34,7 +34,8 @@ void extents_reset(extents_t *ex, const backend_placement_t *placement,
 	purge_init(&ex->purge, dirty_decay_ms, muzzy_decay_ms);
 	ex->huge_cached_bytes = ex->huge_cached_dirty_bytes = 0;
 	ex->huge_cached_count = 0;
-	ex->huge_live_bytes = 0;
+	ex->huge_live_bytes = ex->huge_live_peak = 0;
+	ex->huge_peak_faded_ns = 0;
 	ex->large_kept_chunks = 0;
 	atomic_store_explicit(&ex->free_dirty_chunks, 0,
 	                      memory_order_relaxed);
@@ -608,6 +609,21 @@ run_t *extents_huge_take_cached(extents_t *ex, size_t usize, size_t align,
 	return best;
 }
 
+run_t *extents_huge_take_refit(extents_t *ex, size_t usize) {
+	if (!pages_has_cap(BACKEND_CAP_REMAP))
+		return NULL;
+	/* A longer one would be shrunk, its resident tail unmapped: the
+	 * next long block would fault it again. */
+	run_t *best = NULL;
+	for (run_t *r = ex->huge_cache; r != NULL; r = r->next)
+		if (!r->is_zeroed && r->bytes < usize &&
+		    (best == NULL || r->bytes > best->bytes))
+			best = r;
+	if (best != NULL)
+		huge_cache_unlink(ex, best);
+	return best;
+}
+
 void *extents_huge_map(extents_t *ex, size_t usize, size_t align,
                        backend_region_t *region) {
 	if (!memlimit_try_charge(usize))
@@ -697,7 +713,7 @@ static size_t huge_cache_purge(extents_t *ex, size_t npages) {
 }
 
 size_t extents_huge_dirty_budget(const extents_t *ex) {
-	size_t budget = ex->huge_live_bytes * EXTENT_HUGE_DIRTY_SHARE;
+	size_t budget = ex->huge_live_peak * EXTENT_HUGE_DIRTY_SHARE;
 	return budget > EXTENT_HUGE_DIRTY_MIN ? budget : EXTENT_HUGE_DIRTY_MIN;
 }
 
@@ -734,6 +750,7 @@ void extents_release_all(extents_t *ex) {
 	while (ex->chunks != NULL)
 		chunk_destroy(ex, ex->chunks);
 	ex->active_pages = 0;
+	ex->huge_live_peak = 0;
 	ex->large_kept_chunks = 0;
 	atomic_store_explicit(&ex->free_dirty_chunks, 0,
 	                      memory_order_relaxed);
@@ -775,6 +792,12 @@ void extents_decay(extents_t *ex, bool is_forced) {
 		ex->free_chunks_boost /= 2;
 		ex->free_chunks_purged /= 2;
 		ex->boost_checked_ns = now;
+	}
+	if (now - ex->huge_peak_faded_ns >= EXTENT_BOOST_FADE_NS) {
+		ex->huge_live_peak /= 2;
+		if (ex->huge_live_peak < ex->huge_live_bytes)
+			ex->huge_live_peak = ex->huge_live_bytes;
+		ex->huge_peak_faded_ns = now;
 	}
 	size_t n = purge_excess(&ex->purge, PURGE_DIRTY, now,
 	                        extents_dirty_pages(ex), is_forced);

@@ -29,7 +29,9 @@
  * freed (they keep their address space but no RSS), the others stay
  * dirty within EXTENT_HUGE_DIRTY_SHARE until the purge pass purges them,
  * oldest first (with retain they stay cached, clean; else unmapped).  A
- * cached mapping serves a request of its size down to half of it.
+ * cached mapping serves a request of its size down to half of it; with
+ * no such mapping, a backend that can remap grows the longest shorter
+ * dirty one, whose pages stay resident (extents_huge_take_refit).
  *
  * The purge pass (extents_decay) asks the purge layer (purge.h) how much
  * is due and purges it; it is never run with a bin lock held.
@@ -154,6 +156,12 @@ typedef struct extents {
 	size_t huge_cached_bytes, huge_cached_dirty_bytes;
 	unsigned huge_cached_count;
 	size_t huge_live_bytes; /* mapped bytes of live huge runs */
+	/* The most huge_live_bytes lately, the base of the dirty budget
+	 * (extents_huge_dirty_budget): halved, down to the live bytes, each
+	 * EXTENT_BOOST_FADE_NS, so a dip in the live bytes between two
+	 * bursts does not purge what the next burst reuses. */
+	size_t huge_live_peak;
+	uint64_t huge_peak_faded_ns;
 	/* Chunks left entirely free with dirty pages: exact after each
 	 * purge_free_chunks, an upper bound in between (a chunk reused
 	 * since is still counted).  Read without the lock by
@@ -181,9 +189,10 @@ typedef struct extents {
 } extents_t;
 
 #define EXTENT_HUGE_CACHE_MAX 16u
-/* Dirty bytes the huge cache keeps resident: a share of the live huge
- * bytes, at least the floor; the oldest beyond it are purged eagerly
- * when a mapping is freed (they stay cached, without RSS). */
+/* Dirty bytes the huge cache keeps resident: a share of the most live
+ * huge bytes lately (huge_live_peak), at least the floor; the oldest
+ * beyond it are purged eagerly when a mapping is freed (they stay
+ * cached, without RSS). */
 #define EXTENT_HUGE_DIRTY_SHARE 4u
 #define EXTENT_HUGE_DIRTY_MIN ((size_t)64 << 20)
 
@@ -272,6 +281,12 @@ static inline void extents_run_desc_put(extents_t *ex, run_t *run) {
  * purged. */
 HIDDEN run_t *extents_huge_take_cached(extents_t *ex, size_t usize,
                                        size_t align, bool zero);
+/* No cached mapping fits usize: the longest dirty one shorter than
+ * usize, unlinked for the caller to grow with extents_huge_remap, so a
+ * block of a size the cache lacks faults only the pages it adds; NULL
+ * when the backend cannot remap or no cached mapping is dirty and
+ * shorter. */
+HIDDEN run_t *extents_huge_take_refit(extents_t *ex, size_t usize);
 /* A fresh reservation of usize bytes aligned to align, charged to the
  * memory limit; reads as zero.  Lock not held.  NULL without memory. */
 HIDDEN void *extents_huge_map(extents_t *ex, size_t usize, size_t align,
@@ -280,8 +295,13 @@ HIDDEN void *extents_huge_map(extents_t *ex, size_t usize, size_t align,
 HIDDEN void extents_huge_unmap(extents_t *ex, void *addr, size_t usize,
                                backend_region_t region);
 /* Count run as live (its mapping came from one of the two above). */
+static inline void extents_huge_live_peak(extents_t *ex) {
+	if (ex->huge_live_bytes > ex->huge_live_peak)
+		ex->huge_live_peak = ex->huge_live_bytes;
+}
 static inline void extents_huge_live(extents_t *ex, run_t *run) {
 	ex->huge_live_bytes += run->bytes;
+	extents_huge_live_peak(ex);
 	run_list_push(&ex->huge_runs, run);
 }
 /* Lock not held.  The live run's mapping resized to usize bytes aligned
@@ -296,6 +316,7 @@ static inline void extents_huge_resized(extents_t *ex, run_t *run, char *addr,
                                         size_t usize) {
 	ex->huge_live_bytes += usize;
 	ex->huge_live_bytes -= run->bytes;
+	extents_huge_live_peak(ex);
 	run->addr = addr;
 	run->bytes = usize;
 }

@@ -62,6 +62,7 @@ void stats_arena_read(arena_t *a, stats_arena_t *out) {
 	out->large_nmalloc += a->large.nmalloc + a->large.huge_nmalloc;
 	out->large_ndalloc += a->large.ndalloc + a->large.huge_ndalloc;
 	out->large_nremap += a->large.huge_nremap;
+	out->large_nrefit += a->large.huge_nrefit;
 	const extents_t *ex = &a->extents;
 	out->active_bytes += (ex->active_pages << lg_page) + ex->huge_live_bytes;
 	out->dirty_bytes += extents_dirty_pages(ex) << lg_page;

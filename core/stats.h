@@ -19,6 +19,7 @@ typedef struct stats_arena {
 	size_t retained_bytes;
 	uint64_t small_nmalloc, small_ndalloc, large_nmalloc, large_ndalloc;
 	uint64_t large_nremap; /* huge runs resized by remapping */
+	uint64_t large_nrefit; /* cached mappings remapped for a new block */
 	unsigned nthreads;
 	purge_stats_t purge;
 	mutex_stats_t extents_mutex;

@@ -137,6 +137,9 @@ static const stats_field_t large_rows[] = {
 	SUB("large_nremap", "nremap", NULL,
 	    "Huge blocks resized by remapping their pages", C, U64,
 	    large_nremap),
+	SUB("large_nrefit", "nrefit", NULL,
+	    "Cached huge mappings remapped to the size of a new block", C, U64,
+	    large_nrefit),
 };
 GROUP(stats_large_group, large_rows);
 
