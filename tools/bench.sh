@@ -44,7 +44,8 @@ TIMEOUT=
 INSTALL=1
 
 ALL_WORKLOADS=(churn larson prodcons cache-thrash cache-scratch xmalloc frag
-               realloc large fastpath fastpath-batch threadchurn python)
+               realloc large large-touched fastpath fastpath-batch threadchurn
+               python)
 
 usage() { # exit code; help goes to stdout, usage errors to stderr
     {
@@ -231,6 +232,9 @@ Q=()
 workload_cmd() { # name -> command line in CMD array
     case "$1" in
         fastpath-batch) CMD=("$OUT/fastpath" --batch 100 "${Q[@]}") ;;
+        # Every page of each block written: the cost of a retention
+        # policy is the page faults of the blocks it did not keep.
+        large-touched) CMD=("$OUT/large" --touch 8192 --steps 4000 "${Q[@]}") ;;
         python) CMD=("$PYTHON" "$ROOT/benchmarks/workloads/objects.py" "${Q[@]}") ;;
         *) CMD=("$OUT/$1" "${Q[@]}") ;;
     esac
