@@ -379,6 +379,7 @@ static void *arena_malloc_huge_cached(arena_t *a, unsigned ind, size_t usize,
 	extents_t *ex = &a->extents;
 	mutex_lock(&ex->lock);
 	run_t *run = extents_huge_take_cached(ex, usize, align, zero);
+	bool is_refit = false;
 	if (run == NULL && !zero &&
 	    (run = extents_huge_take_refit(ex, usize)) != NULL) {
 		mutex_unlock(&ex->lock);
@@ -388,7 +389,7 @@ static void *arena_malloc_huge_cached(arena_t *a, unsigned ind, size_t usize,
 		if (is_resized) {
 			run->addr = addr;
 			run->bytes = usize;
-			a->large.huge_nrefit++;
+			is_refit = true;
 		} else {
 			extents_huge_put_back(ex, run);
 			run = NULL;
@@ -399,8 +400,10 @@ static void *arena_malloc_huge_cached(arena_t *a, unsigned ind, size_t usize,
 		extents_huge_put_back(ex, run);
 		run = NULL;
 	}
-	if (run != NULL)
+	if (run != NULL) {
 		huge_register(a, run, ind, usize);
+		a->large.huge_nrefit += is_refit;
+	}
 	mutex_unlock(&ex->lock);
 	return run != NULL ? run->addr : NULL;
 }
@@ -598,8 +601,9 @@ static void huge_remapped(arena_t *a, run_t *run, char *addr, unsigned ind) {
  * registered once the pages have moved, when failing is too late: a
  * pagemap leaf is held for it first (no leaf, no remap: the caller
  * copies or fails with ENOMEM).  The cached mappings are left alone: one
- * of them may fit better, but only a live block is remapped
- * (extents_huge_take_cached serves new requests). */
+ * of them may fit better, but they serve new blocks
+ * (arena_malloc_huge_cached, which may grow one: failing to register it
+ * there just puts it back, so it needs no leaf held). */
 char *arena_resize_huge(run_t *run, unsigned ind, size_t align) {
 	size_t usize = sc_usable_size(ind);
 	if (run->kind != RUN_HUGE || usize <= CHUNK_BYTES ||

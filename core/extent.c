@@ -35,7 +35,7 @@ void extents_reset(extents_t *ex, const backend_placement_t *placement,
 	ex->huge_cached_bytes = ex->huge_cached_dirty_bytes = 0;
 	ex->huge_cached_count = 0;
 	ex->huge_live_bytes = ex->huge_live_peak = 0;
-	ex->huge_peak_faded_ns = 0;
+	ex->huge_peak_faded_ns = decay_now_ns();
 	ex->large_kept_chunks = 0;
 	atomic_store_explicit(&ex->free_dirty_chunks, 0,
 	                      memory_order_relaxed);
@@ -793,11 +793,13 @@ void extents_decay(extents_t *ex, bool is_forced) {
 		ex->free_chunks_purged /= 2;
 		ex->boost_checked_ns = now;
 	}
-	if (now - ex->huge_peak_faded_ns >= EXTENT_BOOST_FADE_NS) {
-		ex->huge_live_peak /= 2;
+	uint64_t fades = (now - ex->huge_peak_faded_ns) / EXTENT_BOOST_FADE_NS;
+	if (fades != 0) {
+		/* Halved once per period gone by, passes or not. */
+		ex->huge_live_peak = fades >= 64 ? 0 : ex->huge_live_peak >> fades;
 		if (ex->huge_live_peak < ex->huge_live_bytes)
 			ex->huge_live_peak = ex->huge_live_bytes;
-		ex->huge_peak_faded_ns = now;
+		ex->huge_peak_faded_ns += fades * EXTENT_BOOST_FADE_NS;
 	}
 	size_t n = purge_excess(&ex->purge, PURGE_DIRTY, now,
 	                        extents_dirty_pages(ex), is_forced);

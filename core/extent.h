@@ -294,11 +294,11 @@ HIDDEN void *extents_huge_map(extents_t *ex, size_t usize, size_t align,
 /* Undo extents_huge_map (lock not held). */
 HIDDEN void extents_huge_unmap(extents_t *ex, void *addr, size_t usize,
                                backend_region_t region);
-/* Count run as live (its mapping came from one of the two above). */
 static inline void extents_huge_live_peak(extents_t *ex) {
 	if (ex->huge_live_bytes > ex->huge_live_peak)
 		ex->huge_live_peak = ex->huge_live_bytes;
 }
+/* Count run as live (its mapping came from one of the two above). */
 static inline void extents_huge_live(extents_t *ex, run_t *run) {
 	ex->huge_live_bytes += run->bytes;
 	extents_huge_live_peak(ex);

@@ -8,6 +8,7 @@
 #define STRATA_TESTS_NUMA_PROBE_H
 
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +35,20 @@ static inline long probe_pages_off_node(const void *addr, size_t len,
 		if (syscall(SYS_move_pages, 0, (unsigned long)n, pages, NULL,
 		            status, 0) != 0)
 			return -1;
+		/* A page the kernel holds for a moment (khugepaged collapsing
+		 * its range: -EBUSY, ...) is asked again; a page misplaced
+		 * stays misplaced, and one still unreadable counts as off. */
+		for (int retry = 0; retry < 20; retry++) {
+			bool is_busy = false;
+			for (unsigned i = 0; i < n; i++)
+				is_busy |= status[i] < 0;
+			if (!is_busy)
+				break;
+			usleep(10000);
+			if (syscall(SYS_move_pages, 0, (unsigned long)n, pages,
+			            NULL, status, 0) != 0)
+				return -1;
+		}
 		for (unsigned i = 0; i < n; i++)
 			off += status[i] != node;
 	}

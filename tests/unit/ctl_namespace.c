@@ -88,6 +88,7 @@ static const ctl_case_t readable[] = {
 	{ "stats.arenas.0.large.nmalloc", U64, false },
 	{ "stats.arenas.0.large.ndalloc", U64, false },
 	{ "stats.arenas.0.large.nremap", U64, false },
+	{ "stats.arenas.0.large.nrefit", U64, false },
 	{ "stats.arenas.0.purge.lazy_calls", U64, false },
 	{ "stats.arenas.0.purge.eager_calls", U64, false },
 	{ "stats.arenas.0.purge.lazy_pages", U64, false },
