@@ -36,15 +36,17 @@ static inline long probe_pages_off_node(const void *addr, size_t len,
 		            status, 0) != 0)
 			return -1;
 		/* A page the kernel holds for a moment (khugepaged collapsing
-		 * its range: -EBUSY, ...) is asked again; a page misplaced
-		 * stays misplaced, and one still unreadable counts as off. */
-		for (int retry = 0; retry < 20; retry++) {
+		 * its range, a migration: no node told) is asked again, for up
+		 * to 2 s (an emulated guest on a loaded host is slow to finish
+		 * one); a page misplaced stays misplaced, and one still
+		 * unreadable counts as off. */
+		for (int retry = 0; retry < 40; retry++) {
 			bool is_busy = false;
 			for (unsigned i = 0; i < n; i++)
 				is_busy |= status[i] < 0;
 			if (!is_busy)
 				break;
-			usleep(10000);
+			usleep(50000);
 			if (syscall(SYS_move_pages, 0, (unsigned long)n, pages,
 			            NULL, status, 0) != 0)
 				return -1;

@@ -53,6 +53,21 @@ static void count_nodes(const char *p, size_t len, long per_node[4]) {
 	}
 }
 
+/* The node's free memory as its meminfo says, to tell a node that ran
+ * short from a placement that went wrong. */
+static void print_node_free(int node) {
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
+	         node);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "MemFree") != NULL)
+			printf("      %s", line);
+	fclose(f);
+}
+
 static void check_case(const tier_case_t *c) {
 	strata_arena_opts opts;
 	strata_arena_opts_init(&opts);
@@ -90,6 +105,8 @@ static void check_case(const tier_case_t *c) {
 		printf(" (blocks off node: %ld %ld %ld %ld pages on nodes 0-3)",
 		       per_node[0], per_node[1], per_node[2], per_node[3]);
 	printf("\n");
+	if (off != 0)
+		print_node_free(c->node);
 	failures += off != 0;
 }
 

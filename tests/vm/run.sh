@@ -143,7 +143,7 @@ echo STRATA_VM_BEGIN
 echo "kernel: \$(uname -r), cpus online: \$(cat /sys/devices/system/cpu/online)"
 for n in /sys/devices/system/node/node*; do
 	[ -d "\$n" ] || continue
-	echo "topology: \${n##*/} cpus=\$(cat \$n/cpulist) \$(grep MemTotal \$n/meminfo | sed 's/^Node [0-9]* //; s/  */ /g')"
+	echo "topology: \${n##*/} cpus=\$(cat \$n/cpulist) \$(grep -E 'MemTotal|MemFree' \$n/meminfo | sed 's/^Node [0-9]* //; s/  */ /g' | tr '\n' ' ')"
 done
 [ -d /sys/devices/system/node/node0 ] || echo "topology: no NUMA nodes in sysfs"
 [ -r /sys/devices/system/node/node0/distance ] &&
