@@ -32,24 +32,21 @@ static inline long probe_pages_off_node(const void *addr, size_t len,
 		unsigned n = 0;
 		for (; n < BATCH && p < end; n++, p += page)
 			pages[n] = (void *)p;
-		if (syscall(SYS_move_pages, 0, (unsigned long)n, pages, NULL,
-		            status, 0) != 0)
-			return -1;
 		/* A page the kernel holds for a moment (khugepaged collapsing
 		 * its range, a migration: no node told) is asked again, for up
 		 * to 2 s (an emulated guest on a loaded host is slow to finish
 		 * one); a page misplaced stays misplaced, and one still
 		 * unreadable counts as off. */
-		for (int retry = 0; retry < 40; retry++) {
-			bool is_busy = false;
-			for (unsigned i = 0; i < n; i++)
-				is_busy |= status[i] < 0;
-			if (!is_busy)
-				break;
-			usleep(50000);
+		for (int retry = 0;; retry++) {
 			if (syscall(SYS_move_pages, 0, (unsigned long)n, pages,
 			            NULL, status, 0) != 0)
 				return -1;
+			bool is_busy = false;
+			for (unsigned i = 0; i < n; i++)
+				is_busy |= status[i] < 0;
+			if (!is_busy || retry == 40)
+				break;
+			usleep(50000);
 		}
 		for (unsigned i = 0; i < n; i++)
 			off += status[i] != node;
