@@ -67,29 +67,9 @@ cd "$ROOT"
 OUT="$BUILD/latency"
 mkdir -p "$OUT"
 
-find_lib() { # soname -> path, or nothing
-	ldconfig -p 2>/dev/null | awk -v n="$1" '$1 == n && !f { print $NF; f = 1 }'
-}
-missing=()
-command -v cc >/dev/null || missing+=(gcc libc6-dev)
-command -v python3 >/dev/null || missing+=(python3)
-command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
-[ -n "$(find_lib libjemalloc.so.2)" ] || missing+=(libjemalloc2)
-[ -n "$(find_lib libmimalloc.so.2)" ] || missing+=(libmimalloc2.0)
-[ -n "$(find_lib libtcmalloc_minimal.so.4)" ] || missing+=(libtcmalloc-minimal4)
-if [ ${#missing[@]} -gt 0 ]; then
-	if [ "$INSTALL" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		note "installing: ${missing[*]}"
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 ||
-			{ apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; } ||
-			note "could not install some packages; continuing without them"
-	else
-		note "missing (not installing): ${missing[*]}"
-	fi
-fi
-command -v cc >/dev/null || die "no C compiler (cc)"
-command -v python3 >/dev/null || die "python3 is needed for the report"
+# shellcheck source=../tools/peers.sh
+. "$ROOT/tools/peers.sh"
+peers_install "$INSTALL"
 
 exe="$OUT/latency"
 if [ ! -x "$exe" ] || [ benchmarks/latency.c -nt "$exe" ] ||

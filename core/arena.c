@@ -53,6 +53,20 @@ static void arena_unlock_all(arena_t *a) {
 		mutex_unlock(&a->bins[i].lock);
 }
 
+/* Under every lock of the arena (arena_lock_all): drop its slabs, large
+ * runs and huge mappings, live or cached, and unmap their memory, for a
+ * manual arena destroyed or reset. */
+static void arena_release_contents(arena_t *a) {
+	for (unsigned i = 0; i < SC_NSMALL; i++)
+		bin_discard(&a->bins[i]);
+	while (a->large_runs != NULL) {
+		run_t *run = run_list_pop(&a->large_runs);
+		pagemap_set(addr_of(run->addr), 1, 0);
+		extents_run_desc_put(&a->extents, run);
+	}
+	extents_release_all(&a->extents);
+}
+
 /* ctl's arenas.dirty_decay_ms / arenas.muzzy_decay_ms: the decay times of
  * arenas made from now on; ARENA_DECAY_MS_OPT while never written (then
  * opt's hold). */
@@ -253,14 +267,7 @@ int arena_destroy(unsigned index) {
 	/* Under every lock of the arena: a purger or statistics reader that
 	 * loaded the pointer before it was cleared waits, then finds it empty. */
 	arena_lock_all(a);
-	for (unsigned i = 0; i < SC_NSMALL; i++)
-		bin_discard(&a->bins[i]);
-	while (a->large_runs != NULL) {
-		run_t *run = run_list_pop(&a->large_runs);
-		pagemap_set(addr_of(run->addr), 1, 0);
-		extents_run_desc_put(&a->extents, run);
-	}
-	extents_release_all(&a->extents);
+	arena_release_contents(a);
 	arena_unlock_all(a);
 	spare_arenas[nspare_arenas++] = a;
 	mutex_unlock(&arenas_lock);
@@ -279,14 +286,7 @@ int arena_reset_manual(unsigned index) {
 	long dirty_ms = arena_decay_ms(a, false);
 	long muzzy_ms = arena_decay_ms(a, true);
 	arena_lock_all(a);
-	for (unsigned i = 0; i < SC_NSMALL; i++)
-		bin_discard(&a->bins[i]);
-	while (a->large_runs != NULL) {
-		run_t *run = run_list_pop(&a->large_runs);
-		pagemap_set(addr_of(run->addr), 1, 0);
-		extents_run_desc_put(&a->extents, run);
-	}
-	extents_release_all(&a->extents);
+	arena_release_contents(a);
 	backend_placement_t pl = a->extents.placement;
 	unsigned nthreads = atomic_load(&a->nthreads);
 	arena_reset(a, index, &pl, true);

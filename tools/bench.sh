@@ -92,7 +92,7 @@ if [ -z "$BUILD" ]; then BUILD="$ROOT/build"; else BUILD=$(realpath -m -- "$BUIL
 STRATA_LABELS=()
 declare -A STRATA_PATH
 for spec in "${STRATA_SPECS[@]}"; do
-    label= path=$spec
+    label="" path=$spec
     if [[ "$spec" =~ ^([A-Za-z0-9_.-]+)=(.+)$ ]]; then
         label=${BASH_REMATCH[1]} path=${BASH_REMATCH[2]}
     fi
@@ -121,34 +121,9 @@ else
 fi
 
 # ------------------------------------------------------------- dependencies
-find_lib() { # soname -> path, or nothing
-    # (no early exit in awk: ldconfig must not get SIGPIPE under pipefail)
-    ldconfig -p 2>/dev/null | awk -v n="$1" '$1 == n && !f { print $NF; f = 1 }'
-}
-find_pkg_lib() { # package soname -> path, or nothing
-    dpkg -L "$1" 2>/dev/null | grep -m1 "/$2\$" || true
-}
-
-missing=()
-command -v cc >/dev/null || missing+=(gcc libc6-dev)
-command -v python3 >/dev/null || missing+=(python3)
-command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
-[ -n "$(find_lib libjemalloc.so.2)" ] || missing+=(libjemalloc2)
-[ -n "$(find_lib libmimalloc.so.2)" ] || missing+=(libmimalloc2.0)
-[ -n "$(find_lib libtcmalloc_minimal.so.4)" ] || missing+=(libtcmalloc-minimal4)
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$INSTALL" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        note "installing: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 ||
-            { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; } ||
-            note "could not install some packages; continuing without them"
-    else
-        note "missing (not installing): ${missing[*]}"
-    fi
-fi
-command -v cc >/dev/null || die "no C compiler (cc)"
-command -v python3 >/dev/null || die "python3 is needed for the report"
+# shellcheck source=peers.sh
+. "$ROOT/tools/peers.sh"
+peers_install "$INSTALL"
 
 # ------------------------------------------------------------------ build
 CFLAGS_BENCH="-std=c11 -O2 -Wall -Wextra -pthread"

@@ -131,22 +131,39 @@ static int place(void *addr, size_t size, strata_policy policy,
 	return set_policy(addr, size, MPOL_PREFERRED, &first);
 }
 
-static int reserve(size_t size, size_t align, const backend_placement_t *pl,
-                   void **addr) {
+/* How a mapping for pl is laid out: the nodes it may use (none to set
+ * when is_default), whether it is advised for huge pages, and the
+ * alignment, raised to the huge page size when it is. */
+typedef struct layout {
 	nodemask_t nodes;
-	bool is_default;
-	int err = allowed_nodes(pl, &nodes, &is_default);
+	bool is_default, is_huge;
+	size_t align;
+} layout_t;
+
+static int layout_for(const backend_placement_t *pl, size_t align,
+                      layout_t *l) {
+	int err = allowed_nodes(pl, &l->nodes, &l->is_default);
 	if (err != 0)
 		return err;
-	bool is_huge = pl->wants_hugepage && topo.hugepage_bytes != 0;
-	if (is_huge && align < topo.hugepage_bytes)
-		align = topo.hugepage_bytes;
-	void *p;
-	if ((err = posix_reserve_prot(size, align, 0, &p)) != 0)
+	l->is_huge = pl->wants_hugepage && topo.hugepage_bytes != 0;
+	l->align = l->is_huge && align < topo.hugepage_bytes
+	               ? topo.hugepage_bytes
+	               : align;
+	return 0;
+}
+
+static int reserve(size_t size, size_t align, const backend_placement_t *pl,
+                   void **addr) {
+	layout_t l;
+	int err = layout_for(pl, align, &l);
+	if (err != 0)
 		return err;
-	if (is_huge)
+	void *p;
+	if ((err = posix_reserve_prot(size, l.align, 0, &p)) != 0)
+		return err;
+	if (l.is_huge)
 		madvise(p, size, MADV_HUGEPAGE); /* advice: failure is harmless */
-	if (!is_default && (err = place(p, size, pl->policy, &nodes)) != 0) {
+	if (!l.is_default && (err = place(p, size, pl->policy, &l.nodes)) != 0) {
 		posix_unmap(p, size, 0);
 		return err == EINVAL ? ENOTSUP : err;
 	}
@@ -172,25 +189,21 @@ int numa_backend_reserve(size_t size, size_t align,
 static int remap(void *old_addr, size_t old_size, size_t new_size,
                  size_t align, const backend_placement_t *pl,
                  backend_region_t region, void **new_addr) {
-	nodemask_t nodes;
-	bool is_default;
-	int err = allowed_nodes(pl, &nodes, &is_default);
+	layout_t l;
+	int err = layout_for(pl, align, &l);
 	if (err != 0)
 		return err;
-	bool is_huge = pl->wants_hugepage && topo.hugepage_bytes != 0;
-	if (is_huge && align < topo.hugepage_bytes)
-		align = topo.hugepage_bytes;
 	char *p;
-	err = posix_remap(old_addr, old_size, new_size, align, pl, region,
+	err = posix_remap(old_addr, old_size, new_size, l.align, pl, region,
 	                  (void **)&p);
 	if (err != 0)
 		return err;
 	if (new_size > old_size) {
 		size_t tail = new_size - old_size;
-		if (is_huge)
+		if (l.is_huge)
 			madvise(p + old_size, tail, MADV_HUGEPAGE);
-		if (!is_default)
-			place(p + old_size, tail, pl->policy, &nodes);
+		if (!l.is_default)
+			place(p + old_size, tail, pl->policy, &l.nodes);
 	}
 	*new_addr = p;
 	return 0;
