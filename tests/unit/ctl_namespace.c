@@ -6,12 +6,11 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "sizeclass.h"
 #include "strata.h"
@@ -437,40 +436,38 @@ Test(ctl_namespace, one_thread_alone_never_waits_for_a_bin) {
 	cr_assert_eq(bin64_counter("total_wait_time"), wait_ns);
 }
 
-/* Threads that start together and keep going until the bin's counters
+/* Rounds of four threads that start together, until the bin's counters
  * show a wait and an owner switch, for up to 10 s: on a loaded machine
- * with few CPUs, four short runs may happen one after the other. */
-static atomic_bool hammer_stop;
+ * with few CPUs, four short runs may happen one after the other.  The
+ * counters are read only between rounds: a read takes the bin's lock
+ * (stats_bin_read), so a read during one would count waits and switches
+ * of its own. */
 static pthread_barrier_t hammer_start;
 
-static void *hammer_until_stopped(void *arg) {
-	(void)arg;
+static void *hammer_together(void *arg) {
 	pthread_barrier_wait(&hammer_start);
-	while (!atomic_load(&hammer_stop))
-		hammer(NULL);
-	return NULL;
+	return hammer(arg);
 }
 
 Test(ctl_namespace, threads_fighting_over_one_bin_show_contention) {
 	uint64_t waits = bin64_counter("num_wait");
 	uint64_t switches = bin64_counter("num_owner_switch");
-	pthread_t t[4];
-	atomic_store(&hammer_stop, false);
-	cr_assert_eq(pthread_barrier_init(&hammer_start, NULL, 4), 0);
-	for (int i = 0; i < 4; i++)
-		cr_assert_eq(pthread_create(&t[i], NULL, hammer_until_stopped,
-		                            NULL),
-		             0);
-	for (int ms = 0; ms < 10000; ms += 10) {
-		if (bin64_counter("num_wait") > waits &&
-		    bin64_counter("num_owner_switch") > switches)
-			break;
-		usleep(10000);
-	}
-	atomic_store(&hammer_stop, true);
-	for (int i = 0; i < 4; i++)
-		pthread_join(t[i], NULL);
-	pthread_barrier_destroy(&hammer_start);
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		pthread_t t[4];
+		cr_assert_eq(pthread_barrier_init(&hammer_start, NULL, 4), 0);
+		for (int i = 0; i < 4; i++)
+			cr_assert_eq(pthread_create(&t[i], NULL, hammer_together,
+			                            NULL),
+			             0);
+		for (int i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&hammer_start);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((bin64_counter("num_wait") == waits ||
+	          bin64_counter("num_owner_switch") == switches) &&
+	         now.tv_sec - t0.tv_sec < 10);
 	cr_assert_gt(bin64_counter("num_wait"), waits);
 	cr_assert_gt(bin64_counter("num_owner_switch"), switches);
 	cr_assert_geq(bin64_counter("total_wait_time"),
