@@ -33,9 +33,10 @@ mkdir -p "$out"
 ninja -C "$out/strata" >/dev/null
 cc -O2 -pthread -o "$out/burst" "$top/benchmarks/burst.c"
 strata="$out/strata/libstrata.so"
-lib() { ldconfig -p | awk -v n="$1" '$1 == n && !found { print $NF; found = 1 }'; }
-jemalloc=$(lib libjemalloc.so.2)
-mimalloc=$(lib libmimalloc.so.2)
+# shellcheck source=../tools/peers.sh
+. "$top/tools/peers.sh"
+jemalloc=$(find_lib libjemalloc.so.2)
+mimalloc=$(find_lib libmimalloc.so.2)
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 

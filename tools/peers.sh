@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# peers.sh — sourced by tools/bench.sh and benchmarks/latency.sh: where
-# the peer allocators are, and installing what a benchmark run needs.
+# peers.sh — sourced by tools/bench.sh, benchmarks/latency.sh and
+# benchmarks/purge_cost.sh (find_lib only): where the peer allocators
+# are, and installing what a benchmark run needs.
 # The caller defines note and die (message to stderr; die exits).
 
 find_lib() { # soname -> path, or nothing
