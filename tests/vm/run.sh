@@ -146,6 +146,8 @@ for n in /sys/devices/system/node/node*; do
 	echo "topology: \${n##*/} cpus=\$(cat \$n/cpulist) \$(grep -E 'MemTotal|MemFree' \$n/meminfo | sed 's/^Node [0-9]* //; s/  */ /g' | tr '\n' ' ')"
 done
 [ -d /sys/devices/system/node/node0 ] || echo "topology: no NUMA nodes in sysfs"
+[ -r /proc/sys/kernel/numa_balancing ] &&
+	echo "numa_balancing: \$(cat /proc/sys/kernel/numa_balancing)"
 [ -r /sys/devices/system/node/node0/distance ] &&
 	for n in /sys/devices/system/node/node*; do echo "distance: \${n##*/}: \$(cat \$n/distance)"; done
 printf '%s\n' $(squote "run: $cmd")
@@ -176,7 +178,7 @@ qemu_args=(
 	-smp "$nodes"
 	-kernel "$kernel"
 	-initrd "$initrd"
-	-append "console=ttyS0 $quiet panic=-1 oops=panic mitigations=off $append"
+	-append "console=ttyS0 $quiet panic=-1 oops=panic mitigations=off numa_balancing=disable $append"
 	-nic none
 )
 for ((i = 0; i < nodes; i++)); do
